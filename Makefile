@@ -1,0 +1,19 @@
+# The two commands of the README. Each does all of its own set-up; a second
+# run reuses the per-user cache (~/.cache/vastobs) and the .venv.
+.PHONY: setup demo test lint clean
+
+setup:
+	@tools/setup.sh
+
+demo: setup
+	@tools/demo.sh
+
+test: setup
+	@tools/fetch-trino.sh >/dev/null
+	@VASTOBS_REQUIRE_ENGINES=1 .venv/bin/python -m pytest $(PYTEST_ARGS)
+
+lint: setup
+	@.venv/bin/ruff check . && .venv/bin/ruff format --check .
+
+clean:
+	rm -rf .venv .vastobs

@@ -1,0 +1,31 @@
+"""The Pulumi program: read the stack config, declare one Observatory each."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pulumi
+
+from infra.config import NAMESPACE, TOP_LEVEL_KEYS, find_project_dir, from_mapping
+from infra.observatory import Observatory
+
+
+def _raw_config() -> dict[str, Any]:
+    config = pulumi.Config(NAMESPACE)
+    raw: dict[str, Any] = {}
+    for key in TOP_LEVEL_KEYS:
+        value = config.get(key)  # structured values arrive as JSON text
+        if value is not None:
+            raw[key] = json.loads(value) if value[:1] in ("{", "[") else value
+    return raw
+
+
+# Relative config paths resolve from the directory of Pulumi.yaml, wherever the
+# language host starts the program (older hosts start it in infra/).
+project_dir = find_project_dir(Path(__file__).parent)
+stack = from_mapping(_raw_config(), project_dir, source=f"Pulumi.{pulumi.get_stack()}.yaml")
+observatories = {cfg.name: Observatory(cfg, stack) for cfg in stack.observatories}
+pulumi.export("backend", stack.backend)
+pulumi.export("observatories", {name: obs.view.directory for name, obs in observatories.items()})

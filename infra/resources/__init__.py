@@ -1,0 +1,1 @@
+"""One Pulumi dynamic resource per VAST object; the providers are thin."""

@@ -1,0 +1,126 @@
+"""``Engine``: compile a query file for a dialect, bind values, return Arrow."""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+import time
+from abc import ABC, abstractmethod
+from typing import Any, ClassVar
+
+import pyarrow as pa
+import sqlglot
+from sqlglot import exp
+from sqlglot.dialects.dialect import Dialect
+from sqlglot.errors import ErrorLevel, SqlglotError
+from sqlglot.tokens import TokenType
+
+from runner.errors import EngineError, QueryFileError
+from runner.query import Query
+from runner.result import Provenance, Result
+
+SOURCE_DIALECT = "trino"
+SQL_TYPES = {
+    "boolean": "boolean",
+    "integer": "bigint",
+    "double": "double",
+    "varchar": "varchar",
+    "timestamp": "timestamp(6)",
+    "date": "date",
+}
+
+
+_MARKER = "vastobs_param_"
+
+
+def _positional(sql: str, dialect: str, names: list[str]) -> tuple[str, list[str]]:
+    """Replace our markers (``:m0``/``$m0``) by ``?``, in text order, using the tokenizer."""
+    tokens = Dialect.get_or_raise(dialect).tokenize(sql)
+    pieces, order, last = [], [], 0
+    for prefix, token in itertools.pairwise(tokens):
+        if (
+            prefix.token_type in (TokenType.COLON, TokenType.PARAMETER)
+            and token.text.startswith(_MARKER)
+            and token.start == prefix.end + 1
+        ):
+            pieces.append(sql[last : prefix.start])
+            pieces.append("?")
+            order.append(names[int(token.text.removeprefix(_MARKER))])
+            last = token.end + 1
+    pieces.append(sql[last:])
+    return "".join(pieces), order
+
+
+class Engine(ABC):
+    """Subclasses set ``name`` and ``dialect`` and implement ``_execute``."""
+
+    name: ClassVar[str]
+    dialect: ClassVar[str]
+
+    def compile(self, query: Query) -> tuple[str, list[str]]:
+        """The query in this engine's dialect with ``?`` markers, and the names they bind.
+
+        Named parameters (``:window_hours``) become typed positional markers so
+        that values are always bound by the driver, never formatted into SQL.
+        The order of the markers is read from the generated SQL's tokens: the
+        tree's traversal order differs from the text's (CTEs come last).
+        """
+        try:
+            tree = sqlglot.parse_one(query.sql, read=SOURCE_DIALECT)
+        except sqlglot.ParseError as exc:
+            err = exc.errors[0] if exc.errors else {}
+            line = query.body_line + int(err.get("line", 1)) - 1
+            raise QueryFileError(
+                str(query.path), line, int(err.get("col", 1)), err.get("description", str(exc))
+            ) from exc
+        names: list[str] = []
+        for placeholder in list(tree.find_all(exp.Placeholder)):
+            param = query.params.get(placeholder.name)
+            if param is None:
+                what = f":{placeholder.name}" if placeholder.name else "'?'"
+                raise QueryFileError(
+                    str(query.path),
+                    query.body_line,
+                    1,
+                    f"parameter {what} is not declared in the header (use named :params)",
+                )
+            marker = exp.Placeholder(this=f"{_MARKER}{len(names)}")
+            names.append(placeholder.name)
+            # Typed markers: both engines then resolve functions on the declared type.
+            placeholder.replace(exp.cast(marker, SQL_TYPES[param.type]))
+        tree = self.adapt(tree, query)
+        try:
+            sql = tree.sql(dialect=self.dialect, unsupported_level=ErrorLevel.RAISE)
+        except SqlglotError as exc:
+            raise QueryFileError(
+                str(query.path), query.body_line, 1, f"cannot run on {self.name}: {exc}"
+            ) from exc
+        return _positional(sql, self.dialect, names)
+
+    def adapt(self, tree: exp.Expression, query: Query) -> exp.Expression:
+        """Rewrite the Trino tree where this engine's semantics differ (default: none)."""
+        return tree
+
+    def run(self, query: Query, params: dict[str, Any] | None = None) -> Result:
+        values = query.bind(params or {})
+        sql, order = self.compile(query)
+        started = dt.datetime.now(dt.UTC)
+        clock = time.perf_counter()
+        table = self._execute(sql, [values[name] for name in order])
+        provenance = Provenance(
+            query=query.name,
+            version=query.version,
+            sha256=query.sha256,
+            engine=self.name,
+            params=values,
+            started_at=started,
+            elapsed_seconds=time.perf_counter() - clock,
+        )
+        return Result(table, provenance)
+
+    @abstractmethod
+    def _execute(self, sql: str, values: list[Any]) -> pa.Table:
+        """Run one statement with positional values; raise EngineError on failure."""
+
+    def _fail(self, message: str, query_id: str | None = None) -> EngineError:
+        return EngineError(self.name, message, query_id)

@@ -1,0 +1,65 @@
+"""Embedded DuckDB: the laptop and CI engine, reading the local VAST DB file."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+from sqlglot import exp
+from sqlglot.errors import SqlglotError
+from sqlglot.optimizer.annotate_types import annotate_types
+from sqlglot.optimizer.qualify import qualify
+
+from runner.engines.base import SOURCE_DIALECT, Engine
+from runner.errors import QueryFileError
+from runner.query import Query
+
+Connect = Callable[[], duckdb.DuckDBPyConnection]
+
+
+class DuckDBEngine(Engine):
+    name = "duckdb"
+    dialect = "duckdb"
+
+    def __init__(self, connect: Connect) -> None:
+        self._connect = connect
+
+    @classmethod
+    def for_file(cls, database: Path | None) -> DuckDBEngine:
+        """Read-only on a database file (one connection per operation), or in memory."""
+        if database is None:
+            return cls(lambda: duckdb.connect(":memory:"))
+        return cls(lambda: duckdb.connect(str(database), read_only=True))
+
+    def adapt(self, tree: exp.Expression, query: Query) -> exp.Expression:
+        """Make Trino's integer division explicit: DuckDB's ``/`` always returns a double.
+
+        sqlglot's own answer, ``CAST(a / b AS BIGINT)``, rounds (7/2 gives 4),
+        so integer operands get DuckDB's ``//``, which truncates as Trino does.
+        """
+        try:
+            tree = annotate_types(qualify(tree, dialect=SOURCE_DIALECT), dialect=SOURCE_DIALECT)
+        except SqlglotError as exc:
+            raise QueryFileError(str(query.path), query.body_line, 1, str(exc)) from exc
+        for div in list(tree.find_all(exp.Div)):
+            if (
+                div.left.type
+                and div.right.type
+                and all(
+                    side.type.is_type(*exp.DataType.INTEGER_TYPES) for side in (div.left, div.right)
+                )
+            ):
+                div.replace(exp.IntDiv(this=div.left, expression=div.right))
+        return tree
+
+    def _execute(self, sql: str, values: list[Any]) -> pa.Table:
+        try:
+            with self._connect() as con:
+                # Trino compares and returns timestamps in UTC; so must we.
+                con.execute("SET TimeZone = 'UTC'")
+                return con.sql(sql, params=values).to_arrow_table()
+        except duckdb.Error as exc:
+            raise self._fail(str(exc).splitlines()[0]) from exc

@@ -1,0 +1,169 @@
+"""``Query``: one SQL file with its metadata header, parsed and typed.
+
+The header is the leading block of ``-- key: value`` comment lines (YAML),
+ending at the first line that is not a comment (docs/queries.md).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from runner.errors import ParameterError, QueryFileError
+
+PARAM_TYPES = ("boolean", "integer", "double", "varchar", "timestamp", "date")
+
+
+@dataclass(frozen=True)
+class Param:
+    name: str
+    type: str
+    default: Any = None
+    description: str = ""
+
+    def coerce(self, value: Any) -> Any:
+        """Turn a CLI string (or a Python value) into this parameter's type."""
+        try:
+            return _COERCE[self.type](value)
+        except (TypeError, ValueError):
+            raise ParameterError(
+                f"parameter {self.name}: {value!r} is not a valid {self.type}"
+                f" ({_EXAMPLES[self.type]})"
+            ) from None
+
+
+def _boolean(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    if str(value).lower() in ("true", "false"):
+        return str(value).lower() == "true"
+    raise ValueError(value)
+
+
+def _integer(value: Any) -> int:
+    if isinstance(value, bool) or (isinstance(value, float) and not value.is_integer()):
+        raise ValueError(value)
+    return int(value)
+
+
+def _double(value: Any) -> float:
+    if isinstance(value, bool):
+        raise ValueError(value)
+    return float(value)
+
+
+def _timestamp(value: Any) -> dt.datetime:
+    if isinstance(value, dt.datetime):
+        return value
+    return dt.datetime.fromisoformat(str(value).replace("Z", "+00:00")).replace(tzinfo=None)
+
+
+def _date(value: Any) -> dt.date:
+    if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+        return value
+    return dt.date.fromisoformat(str(value))
+
+
+_COERCE = {
+    "boolean": _boolean,
+    "integer": _integer,
+    "double": _double,
+    "varchar": str,
+    "timestamp": _timestamp,
+    "date": _date,
+}
+_EXAMPLES = {
+    "boolean": "true or false",
+    "integer": "e.g. 42",
+    "double": "e.g. 0.9",
+    "varchar": "any text",
+    "timestamp": "ISO 8601 in UTC, e.g. 2024-05-01T12:00:00",
+    "date": "e.g. 2024-05-01",
+}
+
+
+@dataclass(frozen=True)
+class Query:
+    path: Path
+    name: str
+    version: int
+    sql: str
+    sha256: str
+    description: str = ""
+    owner: str = ""
+    params: dict[str, Param] = field(default_factory=dict)
+    body_line: int = 1  # line of the first SQL line, for lint positions
+
+    @classmethod
+    def load(cls, path: Path) -> Query:
+        text = path.read_text(encoding="utf-8")
+        header_lines: list[str] = []
+        lines = text.splitlines()
+        for line in lines:
+            if not line.startswith("--"):
+                break
+            header_lines.append(line[2:].removeprefix(" "))
+        where = str(path)
+        try:
+            meta = yaml.safe_load("\n".join(header_lines)) or {}
+        except yaml.YAMLError as exc:
+            mark = getattr(exc, "problem_mark", None)
+            line, col = (mark.line + 1, mark.column + 3) if mark else (1, 1)
+            raise QueryFileError(where, line, col, f"header is not valid YAML: {exc}") from exc
+        if not isinstance(meta, dict):
+            raise QueryFileError(where, 1, 1, "header must be '-- key: value' lines")
+        for key in ("name", "version"):
+            if key not in meta:
+                raise QueryFileError(where, 1, 1, f"header lacks '{key}'")
+        if not isinstance(meta["version"], int) or isinstance(meta["version"], bool):
+            raise QueryFileError(where, 1, 1, f"version {meta['version']!r} must be an integer")
+        params = {}
+        for pname, spec in (meta.get("params") or {}).items():
+            spec = spec or {}
+            ptype = spec.get("type")
+            if ptype not in PARAM_TYPES:
+                raise QueryFileError(
+                    where,
+                    1,
+                    1,
+                    f"param {pname}: type {ptype!r} is not one of {', '.join(PARAM_TYPES)}",
+                )
+            param = Param(pname, ptype, None, str(spec.get("description", "")))
+            default = spec.get("default")
+            params[pname] = Param(
+                pname, ptype, None if default is None else param.coerce(default), param.description
+            )
+        return cls(
+            path=path,
+            name=str(meta["name"]),
+            version=meta["version"],
+            sql="\n".join(lines[len(header_lines) :]).strip().rstrip(";"),
+            sha256=hashlib.sha256(text.encode("utf-8")).hexdigest(),
+            description=str(meta.get("description", "")),
+            owner=str(meta.get("owner", "")),
+            params=params,
+            body_line=len(header_lines) + 1,
+        )
+
+    def bind(self, given: dict[str, Any]) -> dict[str, Any]:
+        """Defaults filled in, every value typed; unknown or missing names fail."""
+        unknown = sorted(set(given) - set(self.params))
+        if unknown:
+            known = ", ".join(self.params) or "none"
+            raise ParameterError(
+                f"{self.name}: unknown parameter {unknown[0]} (parameters: {known})"
+            )
+        values = {}
+        for name, param in self.params.items():
+            value = param.coerce(given[name]) if name in given else param.default
+            if value is None:
+                raise ParameterError(
+                    f"{self.name}: parameter {name} ({param.type}) is required and has no default"
+                )
+            values[name] = value
+        return values

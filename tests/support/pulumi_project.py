@@ -1,0 +1,104 @@
+"""A throwaway copy of the Pulumi project with a file backend in a temp dir.
+
+The copy links ``queries/`` and ``.venv`` from the checkout (the program's
+modules are imported from the editable install, as in the checkout) and
+has its own stack file, state and local root, so tests never touch the
+user's ``.vastobs/``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from tests.support.toolchain import PROJECT_DIR
+
+
+@dataclass
+class PulumiProject:
+    root: Path
+    binary: Path
+    env: dict[str, str]
+    stack: str = "test"
+
+    @classmethod
+    def create(cls, tmp: Path, binary: Path) -> PulumiProject:
+        root = tmp / "project"
+        root.mkdir()
+        shutil.copy(PROJECT_DIR / "Pulumi.yaml", root / "Pulumi.yaml")
+        # The program directory is copied, not linked: the language host resolves
+        # symlinks, and the program finds its project from its own location.
+        shutil.copytree(
+            PROJECT_DIR / "infra",
+            root / "infra",
+            ignore=shutil.ignore_patterns("__pycache__", ".venv"),
+        )
+        for name in ("queries", ".venv"):
+            (root / name).symlink_to(PROJECT_DIR / name)
+        (root / "infra" / ".venv").symlink_to("../.venv")
+        state, home = tmp / "state", tmp / "pulumi-home"
+        state.mkdir()
+        env = {
+            **os.environ,
+            "PATH": f"{binary.parent}{os.pathsep}{os.environ.get('PATH', '')}",
+            "PULUMI_BACKEND_URL": f"file://{state}",
+            "PULUMI_CONFIG_PASSPHRASE": "",
+            "PULUMI_HOME": str(home),
+            "PULUMI_SKIP_UPDATE_CHECK": "true",
+            "PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "true",
+        }
+        env.pop("PULUMI_STACK", None)
+        project = cls(root, binary, env)
+        return project
+
+    def write_stack(self, config: dict[str, Any]) -> None:
+        """Write ``Pulumi.<stack>.yaml`` from ``vastobs:`` keys (namespace added)."""
+        document = {"config": {f"vastobs:{k}": v for k, v in config.items()}}
+        path = self.root / f"Pulumi.{self.stack}.yaml"
+        existing = yaml.safe_load(path.read_text()) if path.exists() else {}
+        if existing and "encryptionsalt" in existing:
+            document["encryptionsalt"] = existing["encryptionsalt"]
+        path.write_text(yaml.safe_dump(document, sort_keys=False))
+
+    def run(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+        proc = subprocess.run(
+            [str(self.binary), *args, "--stack", self.stack, "--non-interactive"],
+            cwd=self.root,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
+        if check and proc.returncode != 0:
+            raise AssertionError(
+                f"pulumi {' '.join(args)} exited {proc.returncode}\n{proc.stdout}\n{proc.stderr}"
+            )
+        return proc
+
+    def init(self) -> None:
+        subprocess.run(
+            [str(self.binary), "stack", "init", self.stack, "--non-interactive"],
+            cwd=self.root,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+
+    def preview_json(self) -> dict[str, Any]:
+        return json.loads(self.run("preview", "--json").stdout)
+
+    def outputs(self) -> dict[str, Any]:
+        return json.loads(self.run("stack", "output", "--json").stdout)
+
+    def cleanup(self) -> None:
+        """Destroy whatever a failed test left, so no directory outlives it."""
+        if (self.root / f"Pulumi.{self.stack}.yaml").exists():
+            self.run("destroy", "--yes", check=False)

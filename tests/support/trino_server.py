@@ -1,0 +1,156 @@
+"""A real single-node Trino 476 on a free loopback port, for tests and benchmarks.
+
+Catalogs: ``memory`` (small data; no DELETE/MERGE; 128 MB per node) and
+``iceberg`` (Parquet on local disk, for larger data). The server runs in its
+own process group and is always stopped, leaving no process behind.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import requests
+import trino
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class TrinoServer:
+    def __init__(self, home: Path, java_home: Path, workdir: Path) -> None:
+        self.home, self.java_home, self.workdir = home, java_home, workdir
+        self.port = free_port()
+        self.process: subprocess.Popen[bytes] | None = None
+        self.log = workdir / "server.log"
+
+    def _write_config(self) -> Path:
+        etc = self.workdir / "etc"
+        (etc / "catalog").mkdir(parents=True, exist_ok=True)
+        data = self.workdir / "data"
+        warehouse = self.workdir / "iceberg"
+        warehouse.mkdir(parents=True, exist_ok=True)
+        (etc / "node.properties").write_text(
+            f"node.environment=test\nnode.id={uuid.uuid4()}\nnode.data-dir={data}\n"
+            "node.internal-address=127.0.0.1\n"
+        )
+        (etc / "jvm.config").write_text(
+            "\n".join(
+                [
+                    "-server",
+                    "-Xmx2G",
+                    "-XX:+UseG1GC",
+                    "-XX:+ExitOnOutOfMemoryError",
+                    "-XX:TieredStopAtLevel=1",  # faster start-up; tests run short queries
+                    "-Djdk.attach.allowAttachSelf=true",
+                    "-Dfile.encoding=UTF-8",
+                ]
+            )
+            + "\n"
+        )
+        (etc / "config.properties").write_text(
+            "\n".join(
+                [
+                    "coordinator=true",
+                    "node-scheduler.include-coordinator=true",
+                    f"http-server.http.port={self.port}",
+                    f"discovery.uri=http://127.0.0.1:{self.port}",
+                    "query.max-memory=1GB",
+                    "query.max-memory-per-node=1GB",
+                ]
+            )
+            + "\n"
+        )
+        (etc / "log.properties").write_text("io.trino=WARN\n")
+        (etc / "catalog" / "memory.properties").write_text("connector.name=memory\n")
+        (etc / "catalog" / "iceberg.properties").write_text(
+            "connector.name=iceberg\n"
+            "iceberg.catalog.type=TESTING_FILE_METASTORE\n"
+            "hive.metastore.catalog.dir=local:///metastore\n"
+            "fs.native-local.enabled=true\n"
+            f"local.location={warehouse}\n"
+        )
+        return etc
+
+    def start(self, timeout: float = 240.0) -> None:
+        etc = self._write_config()
+        env = {
+            **os.environ,
+            "JAVA_HOME": str(self.java_home),
+            "PATH": f"{self.java_home / 'bin'}{os.pathsep}{os.environ.get('PATH', '')}",
+        }
+        with self.log.open("wb") as log:
+            self.process = subprocess.Popen(
+                [
+                    str(self.home / "bin" / "launcher"),
+                    "run",
+                    f"--etc-dir={etc}",
+                    f"--data-dir={self.workdir / 'data'}",
+                ],
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,
+                env=env,
+            )
+        try:
+            self._wait_ready(timeout)
+        except BaseException:
+            self.stop()
+            raise
+
+    def _wait_ready(self, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        last_error = "no answer yet"
+        while time.monotonic() < deadline:
+            if self.process is not None and self.process.poll() is not None:
+                tail = self.log.read_text(errors="replace")[-3000:]
+                raise RuntimeError(f"Trino exited with {self.process.returncode}:\n{tail}")
+            try:
+                info = requests.get(f"http://127.0.0.1:{self.port}/v1/info", timeout=2).json()
+                if not info.get("starting", True):
+                    cur = self.connect().cursor()
+                    cur.execute("SELECT 1")
+                    cur.fetchall()
+                    return
+            except Exception as exc:  # starting up: connection refused, SERVER_STARTING_UP, ...
+                last_error = str(exc)
+            time.sleep(1)
+        raise TimeoutError(f"Trino not ready after {timeout:.0f}s: {last_error}")
+
+    def connect(self, catalog: str = "memory", schema: str | None = None) -> trino.dbapi.Connection:
+        return trino.dbapi.connect(
+            host="127.0.0.1", port=self.port, user="vastobs-test", catalog=catalog, schema=schema
+        )
+
+    def stop(self) -> None:
+        if self.process is None or self.process.poll() is not None:
+            return
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.process.pid, signal.SIGTERM)
+        try:
+            self.process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait(timeout=10)
+
+
+@contextlib.contextmanager
+def running(home: Path, java_home: Path, workdir: Path) -> Iterator[TrinoServer]:
+    server = TrinoServer(home, java_home, workdir)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()

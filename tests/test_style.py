@@ -1,0 +1,24 @@
+"""ruff lint and format hold for the whole tree (the config is in pyproject.toml)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+from tests.support.toolchain import PROJECT_DIR
+
+
+def _ruff(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "ruff", *args], cwd=PROJECT_DIR, capture_output=True, text=True
+    )
+
+
+def test_ruff_check() -> None:
+    proc = _ruff("check", ".", "--output-format", "concise")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_ruff_format() -> None:
+    proc = _ruff("format", "--check", ".")
+    assert proc.returncode == 0, proc.stdout + proc.stderr

@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# One-time (and then near-instant) set-up: the .venv with pinned packages and
+# the pinned Pulumi CLI with its Python plugins linked into .venv/bin, so that
+# `source .venv/bin/activate` gives the right `pulumi`.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+
+PULUMI_VERSION=3.259.0
+python="${PYTHON:-python3.11}"
+command -v "$python" >/dev/null || { echo "setup: $python not found (Python 3.11 is required)" >&2; exit 1; }
+
+# 1. The virtualenv, reinstalled only when the pins change.
+stamp=.venv/.vastobs-deps
+want=$(cat pyproject.toml constraints.txt | sha256sum | cut -d' ' -f1)
+if [[ ! -x .venv/bin/python || "$(cat "$stamp" 2>/dev/null)" != "$want" ]]; then
+  echo "setup: installing Python packages into .venv" >&2
+  [[ -x .venv/bin/python ]] || "$python" -m venv .venv
+  .venv/bin/python -m pip install -q --disable-pip-version-check -c constraints.txt -e ".[dev]"
+  echo "$want" >"$stamp"
+fi
+
+# 2. The Pulumi CLI and plugins: the ones on PATH when they are this version
+#    and complete, else built once into the per-user cache.
+bindir=""
+if onpath=$(command -v pulumi 2>/dev/null) && [[ "$onpath" != "$root/.venv/bin/pulumi" ]]; then
+  dir=$(dirname "$(readlink -f "$onpath")")
+  if [[ "$("$onpath" version 2>/dev/null)" == "v$PULUMI_VERSION" && -x "$dir/pulumi-language-python" \
+        && -x "$dir/pulumi-language-python-exec" && -x "$dir/pulumi-resource-pulumi-python" ]]; then
+    bindir=$dir
+  fi
+fi
+[[ -n "$bindir" ]] || bindir=$(PULUMI_VERSION=$PULUMI_VERSION tools/build-pulumi.sh)
+for tool in pulumi pulumi-language-python pulumi-language-python-exec pulumi-resource-pulumi-python; do
+  ln -sfn "$bindir/$tool" ".venv/bin/$tool"
+done
+
+# Older language hosts (ours, see docs/toolchain.md) resolve Pulumi.yaml's
+# virtualenv from the program directory (infra/), newer ones from the project
+# root: a link makes both find the same .venv.
+ln -sfn ../.venv infra/.venv
+
+# 3. Defaults for the embedded stack when the venv is activated: a file
+#    backend inside the checkout and no update check. Both only when unset.
+if ! grep -q "vastobs defaults" .venv/bin/activate; then
+  cat >>.venv/bin/activate <<ACT
+
+# vastobs defaults (tools/setup.sh): local file backend, no update check
+export PULUMI_BACKEND_URL="\${PULUMI_BACKEND_URL:-file://$root/.vastobs/state}"
+export PULUMI_SKIP_UPDATE_CHECK="\${PULUMI_SKIP_UPDATE_CHECK:-true}"
+ACT
+fi
