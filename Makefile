@@ -10,6 +10,7 @@ demo: setup
 
 test: setup
 	@tools/fetch-trino.sh >/dev/null
+	@.venv/bin/python -m tests.support.toolchain >/dev/null
 	@VASTOBS_REQUIRE_ENGINES=1 .venv/bin/python -m pytest $(PYTEST_ARGS)
 
 lint: setup

@@ -9,6 +9,7 @@ from typing import Any
 import pulumi
 
 from infra.config import NAMESPACE, TOP_LEVEL_KEYS, find_project_dir, from_mapping
+from infra.errors import ConfigError
 from infra.observatory import Observatory
 
 
@@ -25,7 +26,10 @@ def _raw_config() -> dict[str, Any]:
 # Relative config paths resolve from the directory of Pulumi.yaml, wherever the
 # language host starts the program (older hosts start it in infra/).
 project_dir = find_project_dir(Path(__file__).parent)
-stack = from_mapping(_raw_config(), project_dir, source=f"Pulumi.{pulumi.get_stack()}.yaml")
+try:
+    stack = from_mapping(_raw_config(), project_dir, source=f"Pulumi.{pulumi.get_stack()}.yaml")
+except ConfigError as exc:
+    raise pulumi.RunError(str(exc)) from None  # one line, no traceback
 observatories = {cfg.name: Observatory(cfg, stack) for cfg in stack.observatories}
 pulumi.export("backend", stack.backend)
 pulumi.export("observatories", {name: obs.view.directory for name, obs in observatories.items()})

@@ -9,19 +9,10 @@ from __future__ import annotations
 
 import re
 
-SIZE_UNITS: dict[str, int] = {
-    "B": 1,
-    "KB": 10**3,
-    "MB": 10**6,
-    "GB": 10**9,
-    "TB": 10**12,
-    "PB": 10**15,
-    "KIB": 2**10,
-    "MIB": 2**20,
-    "GIB": 2**30,
-    "TIB": 2**40,
-    "PIB": 2**50,
-}
+_DECIMAL = {"B": 1, "KB": 10**3, "MB": 10**6, "GB": 10**9, "TB": 10**12, "PB": 10**15}
+_BINARY = {"KiB": 2**10, "MiB": 2**20, "GiB": 2**30, "TiB": 2**40, "PiB": 2**50}
+UNIT_NAMES = (*_DECIMAL, *_BINARY)
+SIZE_UNITS: dict[str, int] = {k.upper(): v for k, v in {**_DECIMAL, **_BINARY}.items()}
 DURATION_UNITS: dict[str, int] = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
 
 _NUMBER_UNIT = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([A-Za-z]*)\s*$")
@@ -42,7 +33,7 @@ def parse_size(value: object) -> int:
     match = _NUMBER_UNIT.match(str(value))
     unit = match.group(2).upper() if match else ""
     if not match or (unit or "B") not in SIZE_UNITS:
-        allowed = ", ".join(SIZE_UNITS)
+        allowed = ", ".join(UNIT_NAMES)
         raise ValueError(f"expected a size such as '100TB' or '80TiB' (units: {allowed})")
     return int(float(match.group(1)) * SIZE_UNITS[unit or "B"])
 

@@ -38,5 +38,6 @@ def _trino_connection(stack: StackConfig) -> trino.dbapi.Connection:
         http_scheme=cfg.http_scheme,
         auth=auth,
         verify=cfg.verify_tls,
+        legacy_prepared_statements=False,  # Trino >= 431: EXECUTE IMMEDIATE, no probing
         session_properties={"query_max_run_time": f"{stack.analytics.query_timeout_seconds}s"},
     )

@@ -7,7 +7,6 @@ which turns any such skip into a failed run, so green means the engines ran.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,7 +16,7 @@ from tests.support.pulumi_project import PulumiProject
 from tests.support.toolchain import find_java, pulumi_bin, trino_home
 from tests.support.trino_server import TrinoServer, running
 
-ENGINE_MARKERS = ("pulumi", "trino")
+pytest_plugins = ["tests.support.require_engines"]
 
 
 @pytest.fixture(scope="session")
@@ -41,23 +40,3 @@ def pulumi_project(tmp_path: Path) -> Iterator[PulumiProject]:
     project = PulumiProject.create(tmp_path, binary)
     yield project
     project.cleanup()
-
-
-def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
-    if os.environ.get("VASTOBS_REQUIRE_ENGINES") != "1":
-        return
-    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
-    skipped = [
-        r
-        for r in (reporter.stats.get("skipped", []) if reporter else [])
-        if any(m in r.keywords for m in ENGINE_MARKERS)
-    ]
-    if skipped:
-        reporter.write_line("")
-        reporter.write_line(
-            "FAILED: tests that need the real Pulumi engine or Trino were skipped:", red=True
-        )
-        for report in skipped:
-            reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else report.longrepr
-            reporter.write_line(f"  {report.nodeid}: {reason}")
-        session.exitstatus = pytest.ExitCode.TESTS_FAILED

@@ -16,7 +16,9 @@ want=$(cat pyproject.toml constraints.txt | sha256sum | cut -d' ' -f1)
 if [[ ! -x .venv/bin/python || "$(cat "$stamp" 2>/dev/null)" != "$want" ]]; then
   echo "setup: installing Python packages into .venv" >&2
   [[ -x .venv/bin/python ]] || "$python" -m venv .venv
-  .venv/bin/python -m pip install -q --disable-pip-version-check -c constraints.txt -e ".[dev]"
+  # compat mode: a .pth with the checkout, so new packages need no reinstall.
+  .venv/bin/python -m pip install -q --disable-pip-version-check -c constraints.txt \
+    --config-settings editable_mode=compat -e ".[dev]"
   echo "$want" >"$stamp"
 fi
 

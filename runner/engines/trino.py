@@ -6,9 +6,8 @@ from collections.abc import Callable
 from typing import Any
 
 import pyarrow as pa
-import requests
 import trino
-from trino.exceptions import TrinoQueryError
+from trino.exceptions import HttpError, TrinoConnectionError, TrinoQueryError
 
 from runner.engines.base import Engine
 
@@ -49,8 +48,9 @@ class TrinoEngine(Engine):
             description = cursor.description or []
         except TrinoQueryError as exc:
             raise self._fail(f"{exc.error_name}: {exc.message}", exc.query_id) from exc
-        except (requests.exceptions.ConnectionError, OSError) as exc:
-            raise self._fail(f"cannot reach Trino at {conn.host}:{conn.port} ({exc})") from exc
+        except (TrinoConnectionError, HttpError, OSError) as exc:
+            reason = str(exc).rsplit(": ", 1)[-1].rstrip(')"')
+            raise self._fail(f"cannot reach Trino at {conn.host}:{conn.port}: {reason}") from exc
         finally:
             conn.close()
         columns = {}

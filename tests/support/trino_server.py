@@ -130,7 +130,12 @@ class TrinoServer:
 
     def connect(self, catalog: str = "memory", schema: str | None = None) -> trino.dbapi.Connection:
         return trino.dbapi.connect(
-            host="127.0.0.1", port=self.port, user="vastobs-test", catalog=catalog, schema=schema
+            host="127.0.0.1",
+            port=self.port,
+            user="vastobs-test",
+            catalog=catalog,
+            schema=schema,
+            legacy_prepared_statements=False,
         )
 
     def stop(self) -> None:
