@@ -91,4 +91,8 @@ install -m 0755 "$sdkdir/python/dist/pulumi-resource-pulumi-python" "$bin/pulumi
 
 "$bin/pulumi" version >/dev/null
 touch "$dest/.complete"
+# The binaries are all we keep: the Go module and build caches (~4 GB) and
+# the wrapper modules go, so the cache holds ~130 MB per version.
+go clean -modcache
+rm -rf "$GOCACHE" "$work"
 echo "$bin"
