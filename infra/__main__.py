@@ -1,4 +1,5 @@
-"""The Pulumi program: read the stack config, declare one Observatory each."""
+"""The Pulumi program: read the stack config, declare the database and one
+Observatory per configured observatory. Thin on purpose."""
 
 from __future__ import annotations
 
@@ -9,8 +10,10 @@ from typing import Any
 import pulumi
 
 from infra.config import NAMESPACE, TOP_LEVEL_KEYS, find_project_dir, from_mapping
+from infra.database import Database
 from infra.errors import ConfigError
 from infra.observatory import Observatory
+from infra.resources.target import target_for
 
 
 def _raw_config() -> dict[str, Any]:
@@ -30,6 +33,21 @@ try:
     stack = from_mapping(_raw_config(), project_dir, source=f"Pulumi.{pulumi.get_stack()}.yaml")
 except ConfigError as exc:
     raise pulumi.RunError(str(exc)) from None  # one line, no traceback
-observatories = {cfg.name: Observatory(cfg, stack) for cfg in stack.observatories}
+if stack.backend == "vast" and not stack.vms.verify_tls:
+    pulumi.log.warn(
+        f"vastobs:vms.verify_tls is false: the certificate of {stack.vms.address} is NOT verified"
+    )
+
+target = target_for(stack)
+database = Database(stack, target)
+observatories = {cfg.name: Observatory(cfg, stack, database, target) for cfg in stack.observatories}
+
 pulumi.export("backend", stack.backend)
-pulumi.export("observatories", {name: obs.view.directory for name, obs in observatories.items()})
+pulumi.export("database", {"bucket": database.bucket, "path": stack.database.path})
+pulumi.export(
+    "observatories",
+    {
+        name: {"path": obs.view.path, "view_id": obs.view.vms_id}
+        for name, obs in observatories.items()
+    },
+)

@@ -1,24 +1,96 @@
-"""``Observatory``: the storage one observatory gets, grouped as one component."""
+"""``Observatory``: everything one block of stack config declares, as one component.
+
+Storage (view policy, QoS policy from the access pattern, view, quota) and
+the observatory's schema in the VAST database with a table per DDL file it
+lists. A new observatory is one more config block; no code.
+"""
 
 from __future__ import annotations
 
 import pulumi
 
 from infra.config import ObservatoryConfig, StackConfig
+from infra.database import Database
+from infra.ddl import load_table
+from infra.resources.qos_policy import QosPolicy
+from infra.resources.quota import Quota
+from infra.resources.schema import Schema
+from infra.resources.table import Table
+from infra.resources.target import Target
 from infra.resources.view import View
+from infra.resources.view_policy import ViewPolicy
+
+
+def policy_flavor(protocols: tuple[str, ...]) -> str:
+    if set(protocols) <= {"NFS", "NFS4"}:
+        return "NFS"
+    if set(protocols) == {"S3"}:
+        return "S3_NATIVE"
+    return "MIXED_LAST_WINS"
 
 
 class Observatory(pulumi.ComponentResource):
-    """One block of stack config becomes one of these; no code per observatory."""
-
-    def __init__(self, cfg: ObservatoryConfig, stack: StackConfig) -> None:
+    def __init__(
+        self, cfg: ObservatoryConfig, stack: StackConfig, database: Database, target: Target
+    ) -> None:
         super().__init__("vastobs:index:Observatory", cfg.name)
+        name, tenant = cfg.name, stack.vms.tenant
         child = pulumi.ResourceOptions(parent=self, protect=cfg.protect)
+        self.policy = ViewPolicy(
+            f"{name}-policy", name=f"vastobs-{name}", flavor=policy_flavor(cfg.protocols),
+            tenant=tenant, target=target, opts=child,
+        )  # fmt: skip
+        self.qos = QosPolicy(
+            f"{name}-qos", name=f"vastobs-{name}-{cfg.access_pattern}",
+            access_pattern=cfg.access_pattern, tenant=tenant, target=target, opts=child,
+        )  # fmt: skip
         self.view = View(
-            f"{cfg.name}-view",
+            f"{name}-view",
+            name=f"vastobs-{name}",
             path=cfg.path,
-            local_root=str(stack.local_root.resolve()),
+            protocols=list(cfg.protocols),
+            policy_id=self.policy.vms_id,
+            qos_policy_id=self.qos.vms_id,
+            tenant=tenant,
             allow_destroy_with_data=cfg.allow_destroy_with_data,
+            target=target,
             opts=child,
         )
-        self.register_outputs({"path": cfg.path, "directory": self.view.directory})
+        self.quota = Quota(
+            f"{name}-quota",
+            name=f"vastobs-{name}",
+            path=cfg.path,
+            hard_limit=cfg.quota.hard,
+            soft_limit=cfg.quota.soft,
+            grace_seconds=cfg.quota.grace_seconds,
+            tenant=tenant,
+            target=target,
+            opts=pulumi.ResourceOptions.merge(
+                child, pulumi.ResourceOptions(depends_on=[self.view])
+            ),
+        )
+        self.schema = Schema(
+            f"{name}-schema",
+            database=database.bucket,
+            name=name,
+            target=target,
+            opts=pulumi.ResourceOptions.merge(
+                child, pulumi.ResourceOptions(depends_on=[database.view])
+            ),
+        )
+        self.tables = [
+            Table(
+                f"{name}-{table}",
+                database=database.bucket,
+                schema=name,
+                name=table,
+                columns=load_table(stack.project_dir, name, table).vms_arrow_schema(),
+                allow_destroy_with_data=cfg.allow_destroy_with_data,
+                target=target,
+                opts=pulumi.ResourceOptions.merge(
+                    child, pulumi.ResourceOptions(depends_on=[self.schema])
+                ),
+            )
+            for table in cfg.tables
+        ]
+        self.register_outputs({"path": cfg.path, "view_id": self.view.vms_id})

@@ -3,14 +3,10 @@
 from __future__ import annotations
 
 from infra.errors import VastobsError
+from infra.sqlfile import SqlFileError
 
-
-class QueryFileError(VastobsError):
-    """A query file's header or body is malformed; carries ``path:line:col``."""
-
-    def __init__(self, path: str, line: int, col: int, message: str) -> None:
-        self.path, self.line, self.col = path, line, col
-        super().__init__(f"{path}:{line}:{col}: {message}")
+# A query file's header or body is malformed; carries ``path:line:col``.
+QueryFileError = SqlFileError
 
 
 class ParameterError(VastobsError):

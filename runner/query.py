@@ -12,8 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from infra.sqlfile import read_sql_file
 from runner.errors import ParameterError, QueryFileError
 
 PARAM_TYPES = ("boolean", "integer", "double", "varchar", "timestamp", "date")
@@ -101,22 +100,8 @@ class Query:
 
     @classmethod
     def load(cls, path: Path) -> Query:
-        text = path.read_text(encoding="utf-8")
-        header_lines: list[str] = []
-        lines = text.splitlines()
-        for line in lines:
-            if not line.startswith("--"):
-                break
-            header_lines.append(line[2:].removeprefix(" "))
-        where = str(path)
-        try:
-            meta = yaml.safe_load("\n".join(header_lines)) or {}
-        except yaml.YAMLError as exc:
-            mark = getattr(exc, "problem_mark", None)
-            line, col = (mark.line + 1, mark.column + 3) if mark else (1, 1)
-            raise QueryFileError(where, line, col, f"header is not valid YAML: {exc}") from exc
-        if not isinstance(meta, dict):
-            raise QueryFileError(where, 1, 1, "header must be '-- key: value' lines")
+        sql = read_sql_file(path)
+        meta, where = sql.meta, str(path)
         for key in ("name", "version"):
             if key not in meta:
                 raise QueryFileError(where, 1, 1, f"header lacks '{key}'")
@@ -142,12 +127,12 @@ class Query:
             path=path,
             name=str(meta["name"]),
             version=meta["version"],
-            sql="\n".join(lines[len(header_lines) :]).strip().rstrip(";"),
-            sha256=hashlib.sha256(text.encode("utf-8")).hexdigest(),
+            sql=sql.body,
+            sha256=hashlib.sha256(sql.text.encode("utf-8")).hexdigest(),
             description=str(meta.get("description", "")),
             owner=str(meta.get("owner", "")),
             params=params,
-            body_line=len(header_lines) + 1,
+            body_line=sql.body_line,
         )
 
     def bind(self, given: dict[str, Any]) -> dict[str, Any]:

@@ -51,7 +51,7 @@ def test_demo_provisions_the_local_stack_and_runs_a_query(tmp_path: Path) -> Non
         )
         assert proc.returncode == 0, proc.stdout + proc.stderr
         if attempt == 2:
-            assert "5 unchanged" in proc.stdout
+            assert "22 unchanged" in proc.stdout
     assert (copy / ".vastobs" / "local" / "views" / "swift" / "observations").is_dir()
     assert (copy / ".vastobs" / "local" / "views" / "chandra" / "observations").is_dir()
     assert "V404 Cyg" in proc.stdout and "engine_parity v1" in proc.stdout

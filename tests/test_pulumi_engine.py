@@ -1,22 +1,31 @@
-"""The local stack through the real Pulumi CLI and engine: preview, up, no-op preview, destroy."""
+"""The local stack through the real Pulumi CLI and engine."""
 
 from __future__ import annotations
 
-from pathlib import Path
+import json
 
+import duckdb
 import pytest
 
 from tests.support.pulumi_project import PulumiProject
 
 pytestmark = pytest.mark.pulumi
 
+STORAGE = ("policy", "qos", "view", "quota", "schema")
 
-def _stack(root: Path, **overrides: object) -> dict[str, object]:
+
+def _stack(**overrides: object) -> dict[str, object]:
     config: dict[str, object] = {
         "backend": "local",
         "local_root": "local-root",
+        "database": {"bucket": "obsdb", "path": "/db", "quota": "1GB"},
         "observatories": {
-            "swift": {"path": "/swift/observations", "quota": {"hard": "100TB"}},
+            "swift": {
+                "path": "/swift/observations",
+                "quota": {"hard": "100TB", "soft": "80TB", "grace": "7d"},
+                "access_pattern": "real_time",
+                "tables": ["bursts"],
+            },
             "chandra": {"path": "/chandra/observations", "storage_quota_tb": 200},
         },
     }
@@ -24,41 +33,119 @@ def _stack(root: Path, **overrides: object) -> dict[str, object]:
     return config
 
 
-def _view_creates(preview: dict) -> list[str]:
-    return sorted(
-        step["urn"].rsplit("::", 1)[-1]
-        for step in preview["steps"]
-        if step["op"] == "create" and "dynamic/vast:View" in step["urn"]
-    )
+def _tables(p: PulumiProject) -> set[str]:
+    db = p.root / "local-root" / "views" / "db" / "vastobs.duckdb"
+    with duckdb.connect(str(db), read_only=True) as con:
+        rows = con.execute(
+            "SELECT table_schema || '.' || table_name FROM information_schema.tables"
+        )
+        return {r[0] for r in rows.fetchall()}
 
 
-def test_preview_up_noop_destroy(pulumi_project: PulumiProject) -> None:
+def _registry(p: PulumiProject) -> dict:
+    return json.loads((p.root / "local-root" / "vms.json").read_text())
+
+
+@pytest.fixture
+def up(pulumi_project: PulumiProject) -> PulumiProject:
+    pulumi_project.write_stack(_stack())
+    pulumi_project.init()
+    pulumi_project.run("up", "--yes", "--skip-preview")
+    return pulumi_project
+
+
+def test_preview_up_noop_refresh_destroy(pulumi_project: PulumiProject) -> None:
     p = pulumi_project
-    p.write_stack(_stack(p.root))
+    p.write_stack(_stack())
     p.init()
     views = p.root / "local-root" / "views"
 
-    preview = p.preview_json()
-    assert _view_creates(preview) == ["chandra-view", "swift-view"]
-    assert not views.exists(), "preview must not create anything"
+    creates = p.steps()["create"]
+    expected = [f"{o}-{k}" for o in ("swift", "chandra") for k in STORAGE] + ["swift-bursts"]
+    expected += ["database-policy", "database-view", "database-quota"]
+    assert creates == sorted(expected)
+    assert not (p.root / "local-root").exists(), "preview must not touch the backend"
 
     p.run("up", "--yes", "--skip-preview")
     assert (views / "swift" / "observations").is_dir()
     assert (views / "chandra" / "observations").is_dir()
-    assert p.outputs()["observatories"]["swift"] == str(views / "swift" / "observations")
+    assert _tables(p) == {"swift.bursts"}
+    quotas = {q["name"]: q for q in _registry(p)["quotas"].values()}
+    assert quotas["vastobs-swift"]["hard_limit"] == 100 * 10**12
+    assert quotas["vastobs-swift"]["grace_period"] == "7 00:00:00"
+    assert p.outputs()["observatories"]["swift"]["path"] == "/swift/observations"
 
+    p.run("preview", "--expect-no-changes")
+    p.run("refresh", "--yes", "--skip-preview")
     p.run("preview", "--expect-no-changes")
 
     p.run("destroy", "--yes", "--skip-preview")
     assert not (views / "swift" / "observations").exists()
-    assert not (views / "chandra" / "observations").exists()
+    assert not (views / "db").exists()
+    assert _registry(p)["views"] == {}
 
 
-def test_destroy_refuses_a_view_holding_data(pulumi_project: PulumiProject) -> None:
-    p = pulumi_project
-    p.write_stack(_stack(p.root))
-    p.init()
+def test_out_of_band_change_is_found_by_refresh_and_undone_by_up(up: PulumiProject) -> None:
+    p = up
+    registry = _registry(p)
+    quota = next(q for q in registry["quotas"].values() if q["name"] == "vastobs-swift")
+    quota["hard_limit"] = 1  # someone edited the quota by hand
+    view = next(v for v in registry["views"].values() if v["path"] == "/chandra/observations")
+    del registry["views"][str(view["id"])]  # and deleted a view record
+    (p.root / "local-root" / "vms.json").write_text(json.dumps(registry))
+
+    p.run("refresh", "--yes", "--skip-preview")
+    steps = p.steps()
+    assert steps["update"] == ["swift-quota"]
+    assert steps["create"] == ["chandra-view"]
+
     p.run("up", "--yes", "--skip-preview")
+    quotas = {q["name"]: q for q in _registry(p)["quotas"].values()}
+    assert quotas["vastobs-swift"]["hard_limit"] == 100 * 10**12
+    p.run("preview", "--expect-no-changes")
+
+
+def test_quota_change_updates_in_place(up: PulumiProject) -> None:
+    p = up
+    p.write_stack(_stack(observatories={**_stack()["observatories"], "chandra": {  # type: ignore[dict-item]
+        "path": "/chandra/observations", "quota": {"hard": "250TB"}}}))  # fmt: skip
+    assert p.steps() == {"update": ["chandra-quota"]}  # in place: no replace, no delete
+
+
+def test_a_new_observatory_is_config_only(up: PulumiProject) -> None:
+    p = up
+    observatories = dict(_stack()["observatories"])  # type: ignore[call-overload]
+    observatories["nustar"] = {"path": "/nustar/observations", "quota": "20TB"}
+    p.write_stack(_stack(observatories=observatories))
+    assert p.steps() == {"create": sorted(f"nustar-{k}" for k in STORAGE)}
+
+
+def test_adding_a_column_updates_and_dropping_one_is_refused(up: PulumiProject) -> None:
+    p = up
+    ddl = p.root / "queries" / "tables" / "swift" / "bursts.sql"
+    original = ddl.read_text()
+    ddl.write_text(
+        original.replace("    redshift DOUBLE\n", "    redshift DOUBLE,\n    ep_id VARCHAR\n")
+    )
+    assert p.steps()["update"] == ["swift-bursts"]
+    p.run("up", "--yes", "--skip-preview")
+    db = p.root / "local-root" / "views" / "db" / "vastobs.duckdb"
+    with duckdb.connect(str(db), read_only=True) as con:
+        assert "ep_id" in [c[0] for c in con.execute("DESCRIBE swift.bursts").fetchall()]
+
+    ddl.write_text(
+        original.replace("    redshift DOUBLE\n", "").replace(
+            "xrt_detected BOOLEAN,", "xrt_detected BOOLEAN"
+        )
+    )
+    proc = p.run("preview", check=False)
+    assert proc.returncode != 0
+    out = proc.stdout + proc.stderr
+    assert "drops column redshift" in out and "allow_column_changes" in out
+
+
+def test_destroy_refuses_a_view_holding_data(up: PulumiProject) -> None:
+    p = up
     keep = p.root / "local-root" / "views" / "swift" / "observations" / "obs.parquet"
     keep.write_bytes(b"PAR1")
 
@@ -73,7 +160,7 @@ def test_destroy_refuses_a_view_holding_data(pulumi_project: PulumiProject) -> N
 
 def test_bad_config_fails_before_anything_is_created(pulumi_project: PulumiProject) -> None:
     p = pulumi_project
-    bad = _stack(p.root)
+    bad = _stack()
     bad["observatories"]["swift"]["quota"] = {"hard": "100 parsecs"}  # type: ignore[index]
     p.write_stack(bad)
     p.init()
@@ -81,6 +168,19 @@ def test_bad_config_fails_before_anything_is_created(pulumi_project: PulumiProje
     proc = p.run("up", "--yes", "--skip-preview", check=False)
     assert proc.returncode != 0
     out = proc.stdout + proc.stderr
-    assert "vastobs:observatories.swift.quota.hard" in out
-    assert "'100 parsecs'" in out
+    assert "vastobs:observatories.swift.quota.hard: '100 parsecs' is not allowed" in out
+    assert "Traceback" not in out
+    assert not (p.root / "local-root").exists()
+
+
+def test_nested_paths_are_rejected_before_anything_is_created(
+    pulumi_project: PulumiProject,
+) -> None:
+    p = pulumi_project
+    bad = _stack(database={"path": "/swift/observations/db", "quota": "1GB"})
+    p.write_stack(bad)
+    p.init()
+    proc = p.run("preview", check=False)
+    assert proc.returncode != 0
+    assert "neither equals nor nests" in proc.stdout + proc.stderr
     assert not (p.root / "local-root").exists()

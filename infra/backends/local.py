@@ -1,68 +1,263 @@
-"""The embedded backend: a view is a directory under a local root.
+"""The embedded backend: VMS objects recorded in a JSON file, views as directories,
+VAST DB schemas and tables in one DuckDB file inside the database view.
 
-Mirrors the VMS objects closely enough that the same providers drive both:
-``<root>/views/<view path>`` is the view's directory (docs/architecture.md).
+``<root>/views/<view path>`` is a view's directory; ``<root>/vms.json`` records
+the objects with VMS field names; the database whose bucket is ``b`` is the
+DuckDB file ``vastobs.duckdb`` in the directory of the view with ``bucket: b``
+(docs/architecture.md). Usage is measured: bytes under the directory.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
-from dataclasses import dataclass
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
+import duckdb
+import pyarrow as pa
+from sqlglot import exp
+
+from infra.backends.base import COLLECTIONS, Record
+from infra.backends.filelock import exclusive
+from infra.ddl import ARROW_BY_NAME
 from infra.errors import BackendError
 
-
-@dataclass(frozen=True)
-class LocalView:
-    path: str
-    directory: Path
-
-    @property
-    def exists(self) -> bool:
-        return self.directory.is_dir()
+DATABASE_FILE = "vastobs.duckdb"
 
 
-class LocalViews:
-    """Views as directories; the root is created on first use."""
+def view_directory(root: Path, path: str) -> Path:
+    return Path(root) / "views" / path.lstrip("/")
 
+
+def directory_bytes(directory: Path) -> int:
+    total = 0
+    for dirpath, _dirs, files in os.walk(directory):
+        for name in files:
+            try:
+                total += os.lstat(os.path.join(dirpath, name)).st_size
+            except FileNotFoundError:
+                continue
+    return total
+
+
+def quota_state(used: int, soft: int | None, hard: int | None) -> str:
+    if hard and used >= hard:
+        return "HARD_EXCEEDED"
+    if soft and used > soft:
+        return "SOFT_EXCEEDED"
+    return "OK"
+
+
+class LocalBackend:
     def __init__(self, root: Path) -> None:
         self.root = Path(root)
+        self.registry = self.root / "vms.json"
 
-    def directory(self, path: str) -> Path:
-        return self.root / "views" / path.lstrip("/")
+    @contextmanager
+    def _store(self, write: bool) -> Iterator[dict[str, Any]]:
+        with exclusive(self.registry):
+            data: dict[str, Any] = {"next_id": 1, **{k: {} for k in COLLECTIONS}}
+            if self.registry.exists():
+                data.update(json.loads(self.registry.read_text()))
+            yield data
+            if write:
+                tmp = self.registry.with_suffix(".tmp")
+                tmp.write_text(json.dumps(data, indent=1, sort_keys=True))
+                tmp.replace(self.registry)
 
-    def get(self, path: str) -> LocalView | None:
-        view = LocalView(path, self.directory(path))
-        return view if view.exists else None
+    def collection(self, kind: str) -> LocalCollection:
+        if kind not in COLLECTIONS:
+            raise BackendError(f"local backend: unknown collection {kind}")
+        return LocalCollection(self, kind)
 
-    def create(self, path: str) -> LocalView:
-        directory = self.directory(path)
-        try:
-            directory.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise BackendError(f"view {path}: cannot create {directory}: {exc.strerror}") from exc
-        return LocalView(path, directory)
+    def catalog(self) -> LocalCatalog:
+        return LocalCatalog(self)
 
-    def used_bytes(self, path: str) -> int:
-        total = 0
-        for dirpath, _dirs, files in os.walk(self.directory(path)):
-            for name in files:
-                try:
-                    total += os.lstat(os.path.join(dirpath, name)).st_size
-                except FileNotFoundError:
-                    continue
-        return total
+    def view_holds_data(self, view: Record) -> bool:
+        """Any file counts, but the database file only while a table in it has rows."""
+        directory = view_directory(self.root, view["path"])
+        if not directory.is_dir():
+            return False
+        for entry in directory.iterdir():
+            if not entry.name.startswith(DATABASE_FILE):
+                return True
+        database = directory / DATABASE_FILE
+        return database.exists() and _has_rows(database)
 
-    def delete(self, path: str, *, allow_data: bool) -> None:
-        """Remove the view; refuse when it holds data unless explicitly allowed."""
-        directory = self.directory(path)
-        if not directory.exists():
-            return
-        if not allow_data and any(directory.iterdir()):
+    def remove_view_data(self, view: Record) -> None:
+        shutil.rmtree(view_directory(self.root, view["path"]), ignore_errors=True)
+
+    def database_file(self, database: str) -> Path:
+        views = self.collection("views").list(bucket=database)
+        if not views:
             raise BackendError(
-                f"view {path}: {directory} holds data; set "
-                "allow_destroy_with_data: true on its observatory to delete it anyway"
+                f"database {database}: no view with that bucket (declare the database view first)"
             )
-        shutil.rmtree(directory)
+        return view_directory(self.root, views[0]["path"]) / DATABASE_FILE
+
+
+class LocalCollection:
+    def __init__(self, backend: LocalBackend, kind: str) -> None:
+        self.backend, self.kind = backend, kind
+
+    def _live(self, record: Record) -> Record:
+        """Fill the fields VMS computes: usage of views and quotas."""
+        record = dict(record)
+        if self.kind in ("views", "quotas"):
+            directory = view_directory(self.backend.root, record["path"])
+            used = directory_bytes(directory) if directory.is_dir() else 0
+            if self.kind == "views":
+                record["logical_capacity"] = used
+            else:
+                record["used_capacity"] = used
+                hard = record.get("hard_limit") or 0
+                record["percent_capacity"] = round(100.0 * used / hard, 2) if hard else 0
+                record["state"] = quota_state(used, record.get("soft_limit"), hard)
+        return record
+
+    def list(self, **filters: Any) -> list[Record]:
+        with self.backend._store(write=False) as data:
+            records = list(data[self.kind].values())
+        return [
+            self._live(r)
+            for r in records
+            if all(r.get(k) == v for k, v in filters.items() if v is not None)
+        ]
+
+    def get(self, id_: int) -> Record | None:
+        with self.backend._store(write=False) as data:
+            record = data[self.kind].get(str(id_))
+        return None if record is None else self._live(record)
+
+    def create(self, body: Record) -> Record:
+        with self.backend._store(write=True) as data:
+            if self.kind == "views" and any(
+                v["path"] == body["path"] for v in data["views"].values()
+            ):
+                raise BackendError(f"view {body['path']}: a view with this path exists")
+            if (
+                self.kind != "views"
+                and "name" in body
+                and any(r.get("name") == body["name"] for r in data[self.kind].values())
+            ):
+                raise BackendError(f"{self.kind} {body['name']}: the name is taken")
+            record = {**body, "id": data["next_id"]}
+            data["next_id"] += 1
+            data[self.kind][str(record["id"])] = record
+        if self.kind == "views":
+            view_directory(self.backend.root, body["path"]).mkdir(parents=True, exist_ok=True)
+        return self._live(record)
+
+    def update(self, id_: int, changes: Record) -> Record:
+        with self.backend._store(write=True) as data:
+            record = data[self.kind].get(str(id_))
+            if record is None:
+                raise BackendError(f"{self.kind} {id_}: not found")
+            record.update(changes)
+        if self.kind == "views":
+            view_directory(self.backend.root, record["path"]).mkdir(parents=True, exist_ok=True)
+        return self._live(record)
+
+    def delete(self, id_: int) -> None:
+        with self.backend._store(write=True) as data:
+            data[self.kind].pop(str(id_), None)
+
+
+class LocalCatalog:
+    """Schemas and tables of the local VAST DB, in DuckDB; writers hold the file lock."""
+
+    def __init__(self, backend: LocalBackend) -> None:
+        self.backend = backend
+
+    @contextmanager
+    def _connect(self, database: str) -> Iterator[duckdb.DuckDBPyConnection]:
+        path = self.backend.database_file(database)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with exclusive(path), duckdb.connect(str(path)) as con:
+            yield con
+
+    def schema_exists(self, database: str, schema: str) -> bool:
+        with self._connect(database) as con:
+            rows = con.execute(
+                "SELECT 1 FROM information_schema.schemata WHERE schema_name = ?", [schema]
+            ).fetchall()
+        return bool(rows)
+
+    def create_schema(self, database: str, schema: str) -> None:
+        with self._connect(database) as con:
+            con.execute(f"CREATE SCHEMA IF NOT EXISTS {_ident(schema)}")
+
+    def delete_schema(self, database: str, schema: str) -> None:
+        with self._connect(database) as con:
+            con.execute(f"DROP SCHEMA IF EXISTS {_ident(schema)}")
+
+    def columns(self, database: str, schema: str, table: str) -> list[Record] | None:
+        with self._connect(database) as con:
+            exists = con.execute(
+                "SELECT 1 FROM information_schema.tables WHERE table_schema = ? AND table_name = ?",
+                [schema, table],
+            ).fetchall()
+            if not exists:
+                return None
+            arrow = con.sql(f"SELECT * FROM {_qualified(schema, table)} LIMIT 0").to_arrow_table()
+        return [{"name": f.name, "field": {"column_type": str(f.type)}} for f in arrow.schema]
+
+    def table_rows(self, database: str, schema: str, table: str) -> int | None:
+        if self.columns(database, schema, table) is None:
+            return None
+        with self._connect(database) as con:
+            return int(con.sql(f"SELECT count(*) FROM {_qualified(schema, table)}").fetchone()[0])
+
+    def create_table(
+        self, database: str, schema: str, table: str, arrow_schema: list[Record]
+    ) -> None:
+        empty = pa.schema([_field(c) for c in arrow_schema]).empty_table()  # noqa: F841 (read by DuckDB)
+        with self._connect(database) as con:
+            con.execute(f"CREATE TABLE {_qualified(schema, table)} AS SELECT * FROM empty")
+
+    def add_columns(
+        self, database: str, schema: str, table: str, arrow_schema: list[Record]
+    ) -> None:
+        with self._connect(database) as con:
+            for column in arrow_schema:
+                added = pa.schema([_field(column)]).empty_table()  # noqa: F841 (read by DuckDB)
+                duck_type = con.sql("SELECT * FROM added").types[0]
+                con.execute(
+                    f"ALTER TABLE {_qualified(schema, table)} ADD COLUMN "
+                    f"{_ident(column['name'])} {duck_type}"
+                )
+
+    def delete_table(self, database: str, schema: str, table: str) -> None:
+        with self._connect(database) as con:
+            con.execute(f"DROP TABLE IF EXISTS {_qualified(schema, table)}")
+
+
+def _has_rows(database: Path) -> bool:
+    with exclusive(database), duckdb.connect(str(database), read_only=True) as con:
+        tables = con.execute(
+            "SELECT table_schema, table_name FROM information_schema.tables"
+        ).fetchall()
+        return any(
+            con.sql(f"SELECT 1 FROM {_qualified(s, t)} LIMIT 1").fetchone() for s, t in tables
+        )
+
+
+def _field(column: Record) -> pa.Field:
+    name = column["field"]["column_type"]
+    if name not in ARROW_BY_NAME:
+        raise BackendError(
+            f"column {column['name']}: type {name} is not one of {', '.join(ARROW_BY_NAME)}"
+        )
+    return pa.field(column["name"], ARROW_BY_NAME[name])
+
+
+def _ident(name: str) -> str:
+    return exp.to_identifier(name, quoted=True).sql("duckdb")
+
+
+def _qualified(schema: str, table: str) -> str:
+    return exp.table_(table, db=schema, quoted=True).sql("duckdb")

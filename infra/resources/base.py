@@ -1,46 +1,170 @@
-"""The base provider: a partial diff that ignores provider code.
+"""The providers' shared machinery: a partial diff and adopt-on-create CRUD.
 
 Pulumi pickles the provider into the hidden input ``__provider``; any edit of
 provider code changes it (pulumi/pulumi#12401). Diffing only the declared
 properties keeps ``pulumi preview --expect-no-changes`` quiet after a code
-change that alters nothing real.
+change that alters nothing real. Providers hold no client: each method builds
+its backend from the ``target`` input and the secrets ``configure()`` saw.
 """
 
 from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from pulumi.dynamic import DiffResult, ResourceProvider
+from pulumi.dynamic import (
+    ConfigureRequest,
+    CreateResult,
+    DiffResult,
+    ReadResult,
+    ResourceProvider,
+    UpdateResult,
+)
 
-HIDDEN = frozenset({"__provider"})
+from infra.backends.base import Backend, Record
+from infra.errors import BackendError
+from infra.resources.target import backend_for
+
+# Properties that are not desired state: pickled provider code, where to
+# connect, and what the provider reports back (the VMS id, whether it adopted).
+NOT_STATE = frozenset({"__provider", "target", "vms_id", "adopted"})
 
 
 class BaseProvider(ResourceProvider):
     """Subclasses name the properties that replace; everything else updates."""
 
     replace_properties: ClassVar[tuple[str, ...]] = ()
-    # Outputs the provider computes, never part of the desired state.
-    output_properties: ClassVar[tuple[str, ...]] = ()
+    # List-valued properties whose order means nothing (protocols, host lists).
+    set_properties: ClassVar[tuple[str, ...]] = ()
+
+    def configure(self, req: ConfigureRequest) -> None:
+        # Kept on the instance in the provider process only; never pickled into state.
+        self._secrets = {
+            "password": req.config.get("vms_password"),
+            "token": req.config.get("vms_token"),
+        }
+
+    def backend(self, props: dict[str, Any]) -> Backend:
+        return backend_for(props["target"], getattr(self, "_secrets", {}))
+
+    def changed(self, olds: dict[str, Any], news: dict[str, Any]) -> list[str]:
+        keys = set(news) - NOT_STATE
+        return sorted(k for k in keys if self._norm(k, olds.get(k)) != self._norm(k, news.get(k)))
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
-        ignored = HIDDEN | set(self.output_properties)
-        keys = (set(olds) | set(news)) - ignored
-        changes = sorted(k for k in keys if _normalise(olds.get(k)) != _normalise(news.get(k)))
+        changes = self.changed(olds, news)
         replaces = [k for k in changes if k in self.replace_properties]
         return DiffResult(
             changes=bool(changes),
             replaces=replaces,
-            stables=[k for k in keys if k not in changes],
+            stables=[k for k in news if k not in changes and k not in NOT_STATE],
             delete_before_replace=bool(replaces),
         )
 
+    def _norm(self, key: str, value: Any) -> Any:
+        value = normalise(value)
+        if key in self.set_properties and isinstance(value, list):
+            return sorted(value, key=repr)
+        return value
 
-def _normalise(value: Any) -> Any:
+
+def normalise(value: Any) -> Any:
     """Absent, null and empty compare equal (the VAST Terraform provider's issue #31)."""
     if value in (None, [], {}, ""):
         return None
     if isinstance(value, list | tuple):
-        return [_normalise(v) for v in value]
+        return [normalise(v) for v in value]
     if isinstance(value, dict):
-        return {k: _normalise(v) for k, v in value.items() if _normalise(v) is not None}
+        return {k: normalise(v) for k, v in value.items() if normalise(v) is not None}
     return value
+
+
+class CollectionProvider(BaseProvider):
+    """CRUD over one VMS collection, adopting a matching existing object on create.
+
+    Subclasses say how inputs become a VMS body (``body``), how a live record
+    reads back as inputs (``inputs_from``, so refresh shows drift), and how an
+    existing object is found (``find``).
+    """
+
+    kind: ClassVar[str]
+    label: ClassVar[str]  # for messages, e.g. 'view'
+
+    def body(self, props: dict[str, Any]) -> Record:
+        raise NotImplementedError
+
+    def inputs_from(self, record: Record, props: dict[str, Any]) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def find(self, backend: Backend, props: dict[str, Any]) -> Record | None:
+        matches = backend.collection(self.kind).list(name=props["name"])
+        return _one(matches, self.label, props["name"])
+
+    def outs(self, record: Record, props: dict[str, Any]) -> dict[str, Any]:
+        return {**props, "vms_id": record["id"]}
+
+    def create(self, props: dict[str, Any]) -> CreateResult:
+        backend = self.backend(props)
+        collection = backend.collection(self.kind)
+        existing = self.find(backend, props)
+        if existing is None:
+            record = collection.create(self.body(props))
+            return CreateResult(
+                id_=str(record["id"]), outs={**self.outs(record, props), "adopted": False}
+            )
+        # Adopt: take over the object and bring it to the declared state.
+        current = {**props, **self.inputs_from(existing, props)}
+        patch = self.patch(props, self.changed(current, props))
+        if patch:
+            existing = collection.update(existing["id"], patch)
+        return CreateResult(
+            id_=str(existing["id"]), outs={**self.outs(existing, props), "adopted": True}
+        )
+
+    def patch(self, props: dict[str, Any], changes: list[str]) -> Record:
+        body = self.body(props)
+        fields = {f for key in changes for f in self.fields_of(key)}
+        return {k: v for k, v in body.items() if k in fields}
+
+    def fields_of(self, key: str) -> tuple[str, ...]:
+        """The VMS body fields an input property maps to (default: the same name)."""
+        return (key,)
+
+    def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
+        record = self.backend(props).collection(self.kind).get(int(id_))
+        if record is None:
+            return ReadResult(id_="", outs={})  # deleted out of band: refresh drops it
+        inputs = {**props, **self.inputs_from(record, props)}
+        inputs.pop("vms_id", None)
+        inputs.pop("adopted", None)
+        return ReadResult(
+            id_=id_,
+            outs={**self.outs(record, inputs), "adopted": props.get("adopted", False)},
+            inputs=inputs,
+        )
+
+    def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
+        changes = self.changed(olds, news)
+        collection = self.backend(news).collection(self.kind)
+        record = collection.get(int(id_))
+        if record is None:
+            raise BackendError(
+                f"{self.label} {news.get('name') or news.get('path')}: gone (run pulumi refresh)"
+            )
+        patch = self.patch(news, changes)
+        if patch:  # e.g. allow_destroy_with_data changes state only
+            record = collection.update(int(id_), patch)
+        return UpdateResult(outs={**self.outs(record, news), "adopted": olds.get("adopted", False)})
+
+    def delete(self, id_: str, props: dict[str, Any]) -> None:
+        collection = self.backend(props).collection(self.kind)
+        if collection.get(int(id_)) is not None:
+            collection.delete(int(id_))
+
+
+def _one(matches: list[Record], label: str, key: str) -> Record | None:
+    if len(matches) > 1:
+        ids = ", ".join(str(m["id"]) for m in matches)
+        raise BackendError(
+            f"{label} {key}: {len(matches)} existing objects match (ids {ids}); cannot adopt"
+        )
+    return matches[0] if matches else None

@@ -1,63 +1,110 @@
-"""``View``: a VAST view (a path exposed over NFS/S3/...), one per observatory."""
+"""``View``: a path exposed over NFS/S3 (or as the VAST database).
+
+A path change re-points the view in place (VMS patches ``path``); the data
+stays in the old directory, which preview flags. A view whose directory holds
+data is not deleted unless its observatory sets ``allow_destroy_with_data``.
+"""
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import pulumi
-from pulumi.dynamic import CreateResult, ReadResult, Resource, UpdateResult
+from pulumi.dynamic import Resource
 
-from infra.backends.local import LocalViews
-from infra.resources.base import BaseProvider
-
-
-class ViewProvider(BaseProvider):
-    """Maps the lifecycle onto the backend; holds no client (it is pickled)."""
-
-    replace_properties = ("local_root",)
-    output_properties = ("directory",)
-
-    def create(self, props: dict[str, Any]) -> CreateResult:
-        view = _views(props).create(props["path"])
-        return CreateResult(id_=props["path"], outs={**props, "directory": str(view.directory)})
-
-    def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
-        view = _views(props).get(props["path"])
-        if view is None:
-            return ReadResult(id_="", outs={})  # gone out of band: refresh drops it
-        return ReadResult(id_=id_, outs={**props, "directory": str(view.directory)})
-
-    def update(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
-        view = _views(news).create(news["path"])
-        return UpdateResult(outs={**news, "directory": str(view.directory)})
-
-    def delete(self, _id: str, props: dict[str, Any]) -> None:
-        _views(props).delete(props["path"], allow_data=bool(props.get("allow_destroy_with_data")))
+from infra.backends.base import Backend, Record
+from infra.errors import BackendError
+from infra.resources.base import CollectionProvider, _one
+from infra.resources.target import Target
 
 
-def _views(props: dict[str, Any]) -> LocalViews:
-    return LocalViews(Path(props["local_root"]))
+class ViewProvider(CollectionProvider):
+    kind = "views"
+    label = "view"
+    set_properties = ("protocols",)
+    # VMS cannot patch a view's tenant; everything else, path included, updates.
+    replace_properties = ("tenant",)
+
+    def find(self, backend: Backend, props: dict[str, Any]) -> Record | None:
+        matches = [
+            v
+            for v in backend.collection(self.kind).list(path=props["path"])
+            if v.get("path") == props["path"]
+            and v.get("tenant_name", props.get("tenant")) == props.get("tenant")
+        ]
+        return _one(matches, self.label, props["path"])
+
+    def body(self, props: dict[str, Any]) -> Record:
+        body: Record = {
+            "path": props["path"],
+            "name": props["name"],
+            "protocols": list(props["protocols"]),
+            "policy_id": int(props["policy_id"]),
+            "create_dir": True,
+        }
+        if props.get("qos_policy_id"):
+            body["qos_policy_id"] = int(props["qos_policy_id"])
+        if props.get("bucket"):
+            body["bucket"] = props["bucket"]
+            body["bucket_owner"] = props.get("bucket_owner")
+        return {k: v for k, v in body.items() if v is not None}
+
+    def inputs_from(self, record: Record, props: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "path": record["path"],
+            "name": record.get("name"),
+            "protocols": record.get("protocols") or [],
+            "policy_id": record.get("policy_id"),
+            "qos_policy_id": record.get("qos_policy_id"),
+            "bucket": record.get("bucket") or None,
+        }
+
+    def delete(self, id_: str, props: dict[str, Any]) -> None:
+        backend = self.backend(props)
+        collection = backend.collection(self.kind)
+        record = collection.get(int(id_))
+        if record is None:
+            return
+        if backend.view_holds_data(record) and not props.get("allow_destroy_with_data"):
+            raise BackendError(
+                f"view {record['path']} holds data; refusing to delete it. Move the data away, "
+                "or set allow_destroy_with_data: true on its observatory"
+            )
+        collection.delete(int(id_))
+        backend.remove_view_data(record)
 
 
 class View(Resource, module="vast", name="View"):
-    """A view at ``path``; deleting one that holds data needs an explicit opt-in."""
-
-    directory: pulumi.Output[str]
+    vms_id: pulumi.Output[int]
 
     def __init__(
         self,
-        name: str,
+        resource_name: str,
         *,
-        path: pulumi.Input[str],
-        local_root: pulumi.Input[str],
-        allow_destroy_with_data: pulumi.Input[bool] = False,
+        name: str,
+        path: str,
+        protocols: list[str],
+        policy_id: pulumi.Input[int],
+        target: Target,
+        qos_policy_id: pulumi.Input[int] | None = None,
+        bucket: str | None = None,
+        bucket_owner: str | None = None,
+        tenant: str | None = None,
+        allow_destroy_with_data: bool = False,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         props = {
+            "name": name,
             "path": path,
-            "local_root": local_root,
+            "protocols": protocols,
+            "policy_id": policy_id,
+            "qos_policy_id": qos_policy_id,
+            "bucket": bucket,
+            "bucket_owner": bucket_owner,
+            "tenant": tenant,
             "allow_destroy_with_data": allow_destroy_with_data,
-            "directory": None,
+            "target": target,
+            "vms_id": None,
+            "adopted": None,
         }
-        super().__init__(ViewProvider(), name, props, opts)
+        super().__init__(ViewProvider(), resource_name, props, opts)

@@ -1,7 +1,8 @@
 """A throwaway copy of the Pulumi project with a file backend in a temp dir.
 
-The copy links ``queries/`` and ``.venv`` from the checkout (the program's
-modules are imported from the editable install, as in the checkout) and
+The copy links ``.venv`` from the checkout (the program's modules are
+imported from the editable install, as in the checkout), copies ``queries/``
+so tests can edit DDL, and
 has its own stack file, state and local root, so tests never touch the
 user's ``.vastobs/``.
 """
@@ -40,8 +41,8 @@ class PulumiProject:
             root / "infra",
             ignore=shutil.ignore_patterns("__pycache__", ".venv"),
         )
-        for name in ("queries", ".venv"):
-            (root / name).symlink_to(PROJECT_DIR / name)
+        shutil.copytree(PROJECT_DIR / "queries", root / "queries")  # tests edit DDL
+        (root / ".venv").symlink_to(PROJECT_DIR / ".venv")
         (root / "infra" / ".venv").symlink_to("../.venv")
         state, home = tmp / "state", tmp / "pulumi-home"
         state.mkdir()
@@ -92,8 +93,16 @@ class PulumiProject:
             check=True,
         )
 
-    def preview_json(self) -> dict[str, Any]:
-        return json.loads(self.run("preview", "--json").stdout)
+    def preview_json(self, *args: str) -> dict[str, Any]:
+        return json.loads(self.run("preview", "--json", *args).stdout)
+
+    def steps(self, *args: str) -> dict[str, list[str]]:
+        """Resource names (last URN part) by operation, for dynamic resources only."""
+        by_op: dict[str, list[str]] = {}
+        for step in self.preview_json(*args)["steps"]:
+            if "pulumi-python:dynamic" in step["urn"]:
+                by_op.setdefault(step["op"], []).append(step["urn"].rsplit("::", 1)[-1])
+        return {op: sorted(names) for op, names in by_op.items()}
 
     def outputs(self) -> dict[str, Any]:
         return json.loads(self.run("stack", "output", "--json").stdout)

@@ -1,0 +1,160 @@
+"""Table DDL (``queries/tables/<observatory>/<table>.sql``), the one source of columns.
+
+From one ``CREATE TABLE`` in Trino SQL come the Arrow schema (loader, vastdb),
+the VMS ``arrow_schema`` (Pulumi ``Table``), and DuckDB and Trino DDL.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import pyarrow as pa
+import sqlglot
+from sqlglot import exp
+
+from infra.sqlfile import SqlFileError, read_sql_file
+
+TABLES_DIR = Path("queries") / "tables"
+
+# Trino type (as sqlglot prints it) -> Arrow type. Only what VAST DB stores.
+_ARROW: dict[str, pa.DataType] = {
+    "BOOLEAN": pa.bool_(),
+    "TINYINT": pa.int8(),
+    "SMALLINT": pa.int16(),
+    "INTEGER": pa.int32(),
+    "BIGINT": pa.int64(),
+    "REAL": pa.float32(),
+    "DOUBLE": pa.float64(),
+    "VARCHAR": pa.string(),
+    "DATE": pa.date32(),
+    "TIMESTAMP(3)": pa.timestamp("ms"),
+    "TIMESTAMP(6)": pa.timestamp("us"),
+    "TIMESTAMP(9)": pa.timestamp("ns"),
+}
+
+ARROW_BY_NAME: dict[str, pa.DataType] = {str(t): t for t in _ARROW.values()}
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    type: str  # Trino spelling, e.g. 'TIMESTAMP(6)'
+    nullable: bool
+
+    @property
+    def arrow_type(self) -> pa.DataType:
+        return _ARROW[self.type]
+
+
+@dataclass(frozen=True)
+class TableDef:
+    observatory: str
+    name: str
+    columns: tuple[Column, ...]
+    key: tuple[str, ...]
+    sorted_by: tuple[str, ...]
+    description: str
+    path: Path
+
+    @property
+    def logical_name(self) -> str:
+        return f"{self.observatory}.{self.name}"
+
+    def column(self, name: str) -> Column:
+        for column in self.columns:
+            if column.name == name:
+                return column
+        raise KeyError(name)
+
+    def arrow_schema(self) -> pa.Schema:
+        return pa.schema([pa.field(c.name, c.arrow_type, c.nullable) for c in self.columns])
+
+    def vms_arrow_schema(self) -> list[dict[str, object]]:
+        """Columns as VMS ``/tables/`` takes them: ``{name, field: {column_type}}``.
+
+        The spec leaves the ``column_type`` vocabulary open; we send Arrow's
+        type names (``int64``, ``string``, ``timestamp[us]``), see docs/infrastructure.md.
+        """
+        return [{"name": c.name, "field": {"column_type": str(c.arrow_type)}} for c in self.columns]
+
+    def create_sql(self, dialect: str, table: exp.Table) -> str:
+        """``CREATE TABLE`` for ``table`` (a qualified name) in ``dialect``."""
+        defs = [
+            exp.ColumnDef(
+                this=exp.to_identifier(c.name, quoted=True),
+                kind=exp.DataType.build(c.type, dialect="trino"),
+                constraints=[]
+                if c.nullable
+                else [exp.ColumnConstraint(kind=exp.NotNullColumnConstraint())],
+            )
+            for c in self.columns
+        ]
+        create = exp.Create(this=exp.Schema(this=table, expressions=defs), kind="TABLE")
+        return create.sql(dialect=dialect)
+
+
+def table_path(project_dir: Path, observatory: str, table: str) -> Path:
+    return project_dir / TABLES_DIR / observatory / f"{table}.sql"
+
+
+def load_table(project_dir: Path, observatory: str, table: str) -> TableDef:
+    return parse_table(table_path(project_dir, observatory, table), observatory, table)
+
+
+def all_tables(project_dir: Path) -> list[TableDef]:
+    root = project_dir / TABLES_DIR
+    return [parse_table(p, p.parent.name, p.stem) for p in sorted(root.glob("*/*.sql"))]
+
+
+def parse_table(path: Path, observatory: str, table: str) -> TableDef:
+    sql = read_sql_file(path)
+    where = str(path)
+    try:
+        tree = sqlglot.parse_one(sql.body, read="trino")
+    except sqlglot.ParseError as exc:
+        err = exc.errors[0] if exc.errors else {}
+        line = sql.body_line + int(err.get("line", 1)) - 1
+        raise SqlFileError(
+            where, line, int(err.get("col", 1)), str(err.get("description"))
+        ) from exc
+    if not isinstance(tree, exp.Create) or not isinstance(tree.this, exp.Schema):
+        raise SqlFileError(where, sql.body_line, 1, "expected one CREATE TABLE statement")
+    named = tree.this.this
+    if (named.db, named.name) != (observatory, table):
+        raise SqlFileError(
+            where,
+            sql.body_line,
+            1,
+            f"declares {named.sql()}; this file must declare {observatory}.{table}",
+        )
+    columns = []
+    for definition in tree.this.expressions:
+        type_sql = definition.args["kind"].sql("trino").upper()
+        if type_sql not in _ARROW:
+            allowed = ", ".join(_ARROW)
+            raise SqlFileError(
+                where,
+                sql.body_line,
+                1,
+                f"column {definition.name}: type {type_sql} is not one of {allowed}",
+            )
+        not_null = any(
+            isinstance(c.args.get("kind"), exp.NotNullColumnConstraint)
+            for c in definition.args.get("constraints") or []
+        )
+        columns.append(Column(definition.name, type_sql, not not_null))
+    names = {c.name for c in columns}
+    for meta_key in ("key", "sorted_by"):
+        unknown = [n for n in sql.meta.get(meta_key) or [] if n not in names]
+        if unknown:
+            raise SqlFileError(where, 1, 1, f"{meta_key} names unknown column {unknown[0]}")
+    return TableDef(
+        observatory=observatory,
+        name=table,
+        columns=tuple(columns),
+        key=tuple(sql.meta.get("key") or ()),
+        sorted_by=tuple(sql.meta.get("sorted_by") or ()),
+        description=str(sql.meta.get("description", "")).strip(),
+        path=path,
+    )

@@ -1,0 +1,100 @@
+"""``QosPolicy``: the performance an access pattern gets (docs/infrastructure.md).
+
+| access pattern | why | policy |
+|---|---|---|
+| real_time | burst alerts land within seconds | gold, guaranteed minimum IOPS and bandwidth |
+| deep_analysis | long scans for follow-up science | high bandwidth ceiling, modest guarantee |
+| archive | rarely read, bulk written | capped bandwidth |
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pulumi
+from pulumi.dynamic import Resource
+
+from infra.backends.base import Record
+from infra.resources.base import CollectionProvider
+from infra.resources.target import Target
+
+ACCESS_PATTERN_QOS: dict[str, dict[str, Any]] = {
+    "real_time": {
+        "is_gold": True,
+        "limit_by": "BW_IOPS",
+        "static_limits": {
+            "min_reads_iops": 20000,
+            "min_writes_iops": 20000,
+            "min_reads_bw_mbps": 500,
+            "min_writes_bw_mbps": 500,
+        },
+    },
+    "deep_analysis": {
+        "is_gold": False,
+        "limit_by": "BW",
+        "static_limits": {
+            "max_reads_bw_mbps": 20000,
+            "max_writes_bw_mbps": 5000,
+            "min_reads_bw_mbps": 1000,
+        },
+    },
+    "archive": {
+        "is_gold": False,
+        "limit_by": "BW",
+        "static_limits": {"max_reads_bw_mbps": 1000, "max_writes_bw_mbps": 1000},
+    },
+}
+
+
+class QosPolicyProvider(CollectionProvider):
+    kind = "qospolicies"
+    label = "QoS policy"
+    replace_properties = ("tenant",)
+
+    def body(self, props: dict[str, Any]) -> Record:
+        return {
+            "name": props["name"],
+            "mode": "STATIC",
+            "policy_type": "VIEW",
+            "is_gold": bool(props["is_gold"]),
+            "limit_by": props["limit_by"],
+            "static_limits": dict(props["static_limits"]),
+        }
+
+    def fields_of(self, key: str) -> tuple[str, ...]:
+        return (key,) if key != "static_limits" else ("static_limits", "limit_by")
+
+    def inputs_from(self, record: Record, props: dict[str, Any]) -> dict[str, Any]:
+        live = record.get("static_limits") or {}
+        return {
+            "name": record["name"],
+            "is_gold": bool(record.get("is_gold")),
+            "limit_by": record.get("limit_by"),
+            # Only the limits we declare: VMS echoes every limit, unset ones as 0.
+            "static_limits": {k: live.get(k) for k in props.get("static_limits") or {}},
+        }
+
+
+class QosPolicy(Resource, module="vast", name="QosPolicy"):
+    vms_id: pulumi.Output[int]
+
+    def __init__(
+        self,
+        resource_name: str,
+        *,
+        name: str,
+        access_pattern: str,
+        target: Target,
+        tenant: str | None = None,
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        profile = ACCESS_PATTERN_QOS[access_pattern]
+        props = {
+            "name": name,
+            "tenant": tenant,
+            **profile,
+            "target": target,
+            "vms_id": None,
+            "adopted": None,
+        }
+        super().__init__(QosPolicyProvider(), resource_name, props, opts)

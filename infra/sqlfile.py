@@ -1,0 +1,52 @@
+"""The metadata header shared by every SQL file (queries and table DDL).
+
+A leading block of ``-- key: value`` comment lines, read as YAML, ending at
+the first line that is not a comment.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from infra.errors import VastobsError
+
+
+class SqlFileError(VastobsError):
+    """A SQL file's header or body is malformed; carries ``path:line:col``."""
+
+    def __init__(self, path: str, line: int, col: int, message: str) -> None:
+        self.path, self.line, self.col = path, line, col
+        super().__init__(f"{path}:{line}:{col}: {message}")
+
+
+@dataclass(frozen=True)
+class SqlFile:
+    path: Path
+    meta: dict[str, Any]
+    body: str
+    body_line: int  # 1-based line of the body's first line
+    text: str
+
+
+def read_sql_file(path: Path) -> SqlFile:
+    text = path.read_text(encoding="utf-8")
+    lines = text.splitlines()
+    header: list[str] = []
+    for line in lines:
+        if not line.startswith("--"):
+            break
+        header.append(line[2:].removeprefix(" "))
+    try:
+        meta = yaml.safe_load("\n".join(header)) or {}
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line, col = (mark.line + 1, mark.column + 3) if mark else (1, 1)
+        raise SqlFileError(str(path), line, col, f"header is not valid YAML: {exc}") from exc
+    if not isinstance(meta, dict):
+        raise SqlFileError(str(path), 1, 1, "header must be '-- key: value' lines")
+    body = "\n".join(lines[len(header) :]).strip().rstrip(";")
+    return SqlFile(path, meta, body, len(header) + 1, text)
