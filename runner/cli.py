@@ -10,12 +10,15 @@ from pathlib import Path
 
 import pyarrow.csv as pacsv
 from rich.console import Console
+from rich.progress import Progress
 from rich.table import Table
 
 from infra.config import find_project_dir, load_stack, resolve_stack
+from infra.ddl import load_table
 from infra.errors import VastobsError
-from runner.connect import engine_for
+from runner.connect import engine_for, load_target, view_directory
 from runner.errors import ParameterError
+from runner.loader import LoadSummary, load
 from runner.query import Query
 from runner.result import Result
 
@@ -47,6 +50,15 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--param", action="append", default=[], metavar="NAME=VALUE")
     run.add_argument("--format", default="table", choices=("table", "csv", "json"))
     run.set_defaults(command=_run)
+
+    load = sub.add_parser("load", help="load observation files into a table")
+    load.add_argument("table", help="<observatory>.<table>, e.g. swift.bursts")
+    load.add_argument("files", nargs="+", type=Path, metavar="FILE")
+    load.add_argument("--engine", default="duckdb", choices=("duckdb", "trino"))
+    load.add_argument(
+        "--quarantine", type=Path, help="where rejected rows go (default .vastobs/quarantine)"
+    )
+    load.set_defaults(command=_load)
     return parser
 
 
@@ -76,6 +88,46 @@ def _run(args: argparse.Namespace) -> int:
     result = engine_for(args.engine, stack).run(query, params)
     _print(result, args.format)
     return 0
+
+
+def _load(args: argparse.Namespace) -> int:
+    project_dir = find_project_dir()
+    stack = load_stack(resolve_stack(args.stack), project_dir)
+    observatory, _, name = args.table.partition(".")
+    obs = stack.observatory(observatory)
+    if name not in obs.tables:
+        listed = ", ".join(obs.tables) or "none"
+        raise ParameterError(
+            f"table {args.table}: not in observatories.{observatory}.tables ({listed})"
+        )
+    table = load_table(project_dir, observatory, name)
+    raw_dir = view_directory(stack, obs.path) / "raw" if stack.backend == "local" else None
+    total = sum(p.stat().st_size for p in args.files if p.is_file())
+    with Progress(transient=True, disable=total < 50_000_000) as bar:
+        task = bar.add_task(f"loading {args.table}", total=None)
+        summary = load(
+            table,
+            list(args.files),
+            load_target(args.engine, stack),
+            batch_rows=stack.analytics.batch_size,
+            quarantine_dir=args.quarantine or project_dir / ".vastobs" / "quarantine",
+            raw_dir=raw_dir,
+            progress=lambda n: bar.advance(task, n),
+        )
+    _print_load(summary)
+    return 0
+
+
+def _print_load(summary: LoadSummary) -> None:
+    table = Table(title=f"{summary.table} on {summary.target}")
+    for column in ("file", "read", "loaded", "already present", "rejected", "quarantine"):
+        table.add_column(column, no_wrap=True)
+    for f in summary.files:
+        table.add_row(
+            f.path.name, str(f.read), str(f.loaded), str(f.already_present), str(f.rejected),
+            str(f.quarantine or ""),
+        )  # fmt: skip
+    Console(width=None if sys.stdout.isatty() else 200).print(table)
 
 
 def _print(result: Result, fmt: str) -> None:

@@ -10,11 +10,33 @@ import trino
 from infra.config import StackConfig
 from runner.engines import DuckDBEngine, Engine, TrinoEngine
 from runner.errors import ParameterError
+from runner.loader.targets import DuckDBTarget, Target, TrinoTarget
 
 
 def database_file(stack: StackConfig) -> Path:
     """The local VAST DB: a DuckDB file inside the database view (docs/architecture.md)."""
-    return stack.local_root / "views" / stack.database.path.lstrip("/") / "vastobs.duckdb"
+    return view_directory(stack, stack.database.path) / "vastobs.duckdb"
+
+
+def view_directory(stack: StackConfig, path: str) -> Path:
+    return stack.local_root / "views" / path.lstrip("/")
+
+
+def trino_schema(stack: StackConfig, observatory: str) -> str:
+    """The VAST connector names a schema ``<bucket>/<schema>``."""
+    return f"{stack.database.bucket}/{observatory}"
+
+
+def load_target(name: str, stack: StackConfig) -> Target:
+    if name == "duckdb":
+        return DuckDBTarget(database_file(stack))
+    if name == "trino":
+        return TrinoTarget(
+            lambda: trino_connection(stack),
+            stack.trino.catalog,
+            lambda obs: trino_schema(stack, obs),
+        )
+    raise ParameterError(f"--engine {name!r} is not one of duckdb, trino")
 
 
 def engine_for(name: str, stack: StackConfig) -> Engine:
@@ -22,11 +44,11 @@ def engine_for(name: str, stack: StackConfig) -> Engine:
         db = database_file(stack)
         return DuckDBEngine.for_file(db if db.is_file() else None)
     if name == "trino":
-        return TrinoEngine(lambda: _trino_connection(stack))
+        return TrinoEngine(lambda: trino_connection(stack))
     raise ParameterError(f"--engine {name!r} is not one of duckdb, trino")
 
 
-def _trino_connection(stack: StackConfig) -> trino.dbapi.Connection:
+def trino_connection(stack: StackConfig) -> trino.dbapi.Connection:
     cfg = stack.trino
     password = os.environ.get("VASTOBS_TRINO_PASSWORD")
     auth = trino.auth.BasicAuthentication(cfg.user, password) if password else None

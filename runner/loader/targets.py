@@ -1,0 +1,189 @@
+"""Where rows go: the local DuckDB file, a Trino catalog, or VAST DB through vastdb.
+
+Each target appends only rows whose natural key (the DDL's ``key``) is new,
+so loading a file twice adds nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
+from pathlib import Path
+from typing import Any, Protocol
+
+import duckdb
+import pyarrow as pa
+from sqlglot import exp
+
+from infra.backends.filelock import exclusive
+from infra.ddl import TableDef
+from runner.errors import EngineError
+
+INSERT_CHUNK = 200  # rows per parameterised INSERT on Trino
+
+
+class Writer(Protocol):
+    def stage(self, batch: pa.Table) -> None: ...
+
+    def commit(self) -> int:
+        """Insert the staged rows whose key is not yet present; return how many."""
+
+
+class Target(Protocol):
+    name: str
+
+    def exists(self, table: TableDef) -> bool: ...
+
+    def writer(self, table: TableDef) -> AbstractContextManager[Writer]:
+        """One write operation (one file): staged batches, then one keyed insert."""
+
+
+def _ident(name: str, dialect: str) -> str:
+    return exp.to_identifier(name, quoted=True).sql(dialect)
+
+
+class DuckDBTarget:
+    """The local VAST DB file; every write holds the file lock (bounded wait)."""
+
+    name = "duckdb"
+
+    def __init__(self, database: Path, lock_timeout: float = 30.0) -> None:
+        self.database, self.lock_timeout = database, lock_timeout
+
+    @contextmanager
+    def _connect(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        if not self.database.exists():
+            raise EngineError(self.name, f"{self.database} does not exist: run pulumi up first")
+        with exclusive(self.database, self.lock_timeout), duckdb.connect(str(self.database)) as con:
+            yield con
+
+    def exists(self, table: TableDef) -> bool:
+        with self._connect() as con:
+            return bool(
+                con.execute(
+                    "SELECT 1 FROM information_schema.tables"
+                    " WHERE table_schema = ? AND table_name = ?",
+                    [table.observatory, table.name],
+                ).fetchall()
+            )
+
+    @contextmanager
+    def writer(self, table: TableDef) -> Iterator[Writer]:
+        with self._connect() as con:
+            yield _DuckDBWriter(con, table)
+
+
+class _DuckDBWriter:
+    """Batches go to a temporary table; one anti-join inserts the new keys (O(n + m))."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, table: TableDef) -> None:
+        self.con, self.table = con, table
+        self.target = exp.table_(table.name, db=table.observatory, quoted=True).sql("duckdb")
+        self.con.execute(
+            f"CREATE OR REPLACE TEMP TABLE staging AS SELECT * FROM {self.target} LIMIT 0"
+        )
+
+    def stage(self, batch: pa.Table) -> None:
+        if batch.num_rows:
+            self.con.register("incoming", batch)
+            self.con.execute("INSERT INTO staging SELECT * FROM incoming")
+            self.con.unregister("incoming")
+
+    def commit(self) -> int:
+        columns = ", ".join(_ident(c.name, "duckdb") for c in self.table.columns)
+        on = " AND ".join(
+            f"s.{_ident(k, 'duckdb')} = t.{_ident(k, 'duckdb')}" for k in self.table.key
+        )
+        inserted = self.con.execute(
+            f"INSERT INTO {self.target} ({columns}) SELECT {columns} FROM staging AS s "
+            f"ANTI JOIN {self.target} AS t ON {on} ORDER BY {_order(self.table)}"
+        ).fetchone()
+        self.con.execute("DROP TABLE staging")
+        return int(inserted[0]) if inserted else 0
+
+
+def _order(table: TableDef) -> str:
+    """Rows land sorted by the table's sorted_by, so zone maps prune (docs/data.md)."""
+    keys = table.sorted_by or table.key
+    return ", ".join(_ident(k, "duckdb") for k in keys)
+
+
+class TrinoTarget:
+    """A Trino catalog whose schema per observatory holds the tables."""
+
+    name = "trino"
+
+    def __init__(
+        self, connect: Callable[[], Any], catalog: str, schema_for: Callable[[str], str]
+    ) -> None:
+        self.connect, self.catalog, self.schema_for = connect, catalog, schema_for
+
+    def _run(self, sql: str, params: list[Any] | None = None) -> list[list[Any]]:
+        from trino.exceptions import TrinoQueryError
+
+        conn = self.connect()
+        try:
+            cursor = conn.cursor()
+            cursor.execute(sql, params or None)
+            return cursor.fetchall()
+        except TrinoQueryError as exc:
+            raise EngineError(self.name, f"{exc.error_name}: {exc.message}", exc.query_id) from exc
+        finally:
+            conn.close()
+
+    def _qualified(self, table: TableDef) -> str:
+        return exp.table_(
+            table.name, db=self.schema_for(table.observatory), catalog=self.catalog, quoted=True
+        ).sql("trino")
+
+    def exists(self, table: TableDef) -> bool:
+        schema_table = exp.table_("tables", db="information_schema", catalog=self.catalog)
+        rows = self._run(
+            f"SELECT 1 FROM {schema_table.sql('trino')} WHERE table_schema = ? AND table_name = ?",
+            [self.schema_for(table.observatory), table.name],
+        )
+        return bool(rows)
+
+    @contextmanager
+    def writer(self, table: TableDef) -> Iterator[Writer]:
+        yield _TrinoWriter(self, table)
+
+    def append_new(self, table: TableDef, rows: list[dict[str, Any]]) -> int:
+        if not rows:
+            return 0
+        present = self._present_keys(table, rows)
+        fresh = [r for r in rows if tuple(r[k] for k in table.key) not in present]
+        names = [c.name for c in table.columns]
+        columns = ", ".join(_ident(n, "trino") for n in names)
+        for start in range(0, len(fresh), INSERT_CHUNK):
+            chunk = fresh[start : start + INSERT_CHUNK]
+            marks = ", ".join("(" + ", ".join("?" for _ in names) + ")" for _ in chunk)
+            values = [r[n] for r in chunk for n in names]
+            self._run(f"INSERT INTO {self._qualified(table)} ({columns}) VALUES {marks}", values)
+        return len(fresh)
+
+    def _present_keys(self, table: TableDef, rows: list[dict[str, Any]]) -> set[tuple[Any, ...]]:
+        keys = ", ".join(_ident(k, "trino") for k in table.key)
+        present: set[tuple[Any, ...]] = set()
+        for start in range(0, len(rows), INSERT_CHUNK):
+            chunk = rows[start : start + INSERT_CHUNK]
+            tuples = ", ".join("(" + ", ".join("?" for _ in table.key) + ")" for _ in chunk)
+            values = [r[k] for r in chunk for k in table.key]
+            found = self._run(
+                f"SELECT {keys} FROM {self._qualified(table)} WHERE ({keys}) IN (VALUES {tuples})",
+                values,
+            )
+            present.update(tuple(r) for r in found)
+        return present
+
+
+class _TrinoWriter:
+    def __init__(self, target: TrinoTarget, table: TableDef) -> None:
+        self.target, self.table = target, table
+        self.rows: list[dict[str, Any]] = []
+
+    def stage(self, batch: pa.Table) -> None:
+        self.rows.extend(batch.to_pylist())
+
+    def commit(self) -> int:
+        return self.target.append_new(self.table, self.rows)

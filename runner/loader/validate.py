@@ -1,0 +1,272 @@
+"""Row checks against the DDL: types, ranges, NOT NULL, key uniqueness.
+
+Values are converted explicitly, column by column, and a row that fails any
+check is rejected whole with the first reason; nothing is dropped or coerced
+silently. ``hpx`` is computed from the position when the input lacks it and
+must agree with it when present.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+import pyarrow as pa
+
+from infra.ddl import TableDef
+from runner.sky import healpix14, healpix14_array
+
+EARLIEST = dt.datetime(1990, 1, 1)
+NULL_TOKENS = frozenset({"", "n/a", "N/A", "na", "NA", "null", "NULL", "None", "nan", "NaN"})
+
+
+@dataclass(frozen=True)
+class Rejected:
+    line: int  # 1-based position of the row in its file (data rows)
+    reason: str
+    row: dict[str, Any]
+
+
+def _to_bool(v: Any) -> bool:
+    if isinstance(v, bool):
+        return v
+    text = str(v).strip().lower()
+    if text in ("true", "t", "1", "yes", "y"):
+        return True
+    if text in ("false", "f", "0", "no", "n"):
+        return False
+    raise ValueError
+
+
+def _to_int(v: Any) -> int:
+    if isinstance(v, bool):
+        raise ValueError
+    if isinstance(v, float):
+        if not v.is_integer():
+            raise ValueError
+        return int(v)
+    return int(str(v).strip())
+
+
+def _to_float(v: Any) -> float:
+    if isinstance(v, bool):
+        raise ValueError
+    number = float(str(v).strip()) if not isinstance(v, int | float) else float(v)
+    if not math.isfinite(number):
+        raise ValueError
+    return number
+
+
+def _to_timestamp(v: Any) -> dt.datetime:
+    if isinstance(v, dt.datetime):
+        if v.tzinfo is not None:
+            v = v.astimezone(dt.UTC).replace(tzinfo=None)
+        return v
+    text = str(v).strip().replace("Z", "+00:00")
+    parsed = dt.datetime.fromisoformat(text)
+    if parsed.tzinfo is not None:
+        parsed = parsed.astimezone(dt.UTC).replace(tzinfo=None)
+    return parsed
+
+
+def _to_date(v: Any) -> dt.date:
+    if isinstance(v, dt.date) and not isinstance(v, dt.datetime):
+        return v
+    return dt.date.fromisoformat(str(v).strip())
+
+
+CONVERT = {
+    "BOOLEAN": _to_bool,
+    "TINYINT": _to_int,
+    "SMALLINT": _to_int,
+    "INTEGER": _to_int,
+    "BIGINT": _to_int,
+    "REAL": _to_float,
+    "DOUBLE": _to_float,
+    "VARCHAR": lambda v: str(v),
+    "DATE": _to_date,
+    "TIMESTAMP(3)": _to_timestamp,
+    "TIMESTAMP(6)": _to_timestamp,
+    "TIMESTAMP(9)": _to_timestamp,
+}
+
+
+def _range_problem(name: str, value: Any, now: dt.datetime) -> str | None:
+    """The domain rules of ARCHITECTURE §2a, by column naming convention."""
+    if name == "ra" and not 0 <= value < 360:
+        return f"ra {value} is outside [0, 360)"
+    if name == "dec" and not -90 <= value <= 90:
+        return f"dec {value} is outside [-90, 90]"
+    if (name.endswith("_s") or name.endswith("_seconds") or name.endswith("_arcsec")) and value < 0:
+        return f"{name} {value} is negative"
+    if name in ("significance", "pcode", "frac_exp") and not 0 <= value <= 1:
+        return f"{name} {value} is outside [0, 1]"
+    if isinstance(value, dt.datetime) and not EARLIEST <= value <= now:
+        return f"{name} {value.isoformat()} is outside [{EARLIEST.date()}, now + 1 year]"
+    return None
+
+
+class RowChecker:
+    """Checks rows of one table; remembers keys seen, to reject duplicates in the input."""
+
+    def __init__(self, table: TableDef) -> None:
+        self.table = table
+        self.now = dt.datetime.now(dt.UTC).replace(tzinfo=None) + dt.timedelta(days=366)
+        self.seen: set[tuple[Any, ...]] = set()
+        self.has_position = {"ra", "dec", "hpx"} <= {c.name for c in table.columns}
+
+    def check(self, raw: dict[str, Any]) -> tuple[dict[str, Any] | None, str | None]:
+        if "__reject__" in raw:  # the reader already knows why (e.g. a GRB table quirk)
+            return None, str(raw["__reject__"])
+        if "__ragged__" in raw:
+            return None, f"ragged row: {raw['__ragged__']}"
+        row: dict[str, Any] = {}
+        for column in self.table.columns:
+            value = raw.get(column.name)
+            if value is not None and isinstance(value, str) and value.strip() in NULL_TOKENS:
+                value = None
+            if value is None and column.name == "hpx" and self.has_position:
+                row["hpx"] = None  # filled from the position below
+                continue
+            if value is None:
+                if not column.nullable:
+                    return None, f"{column.name} is missing (the column is NOT NULL)"
+                row[column.name] = None
+                continue
+            try:
+                converted = CONVERT[column.type](value)
+            except (TypeError, ValueError, OverflowError):
+                return None, f"{column.name} {value!r} is not a valid {column.type.lower()}"
+            problem = _range_problem(column.name, converted, self.now)
+            if problem:
+                return None, problem
+            row[column.name] = converted
+        unknown = sorted(set(raw) - {c.name for c in self.table.columns})
+        if unknown:
+            return None, f"unknown column {unknown[0]} (not in {self.table.path.name})"
+        if self.has_position:
+            computed = healpix14(row["ra"], row["dec"])
+            if row["hpx"] is not None and row["hpx"] != computed:
+                return None, f"hpx {row['hpx']} does not match ra/dec (order 14 gives {computed})"
+            row["hpx"] = computed
+        key = tuple(row[k] for k in self.table.key)
+        if key in self.seen:
+            return None, f"duplicate key {dict(zip(self.table.key, key, strict=True))} in the input"
+        self.seen.add(key)
+        return row, None
+
+
+def check_rows(
+    checker: RowChecker, rows: Iterable[tuple[int, dict[str, Any]]]
+) -> tuple[pa.Table, list[Rejected]]:
+    good: list[dict[str, Any]] = []
+    rejected: list[Rejected] = []
+    for line, raw in rows:
+        row, reason = checker.check(raw)
+        if row is None:
+            rejected.append(Rejected(line, reason or "rejected", raw))
+        else:
+            good.append(row)
+    return pa.Table.from_pylist(good, schema=checker.table.arrow_schema()), rejected
+
+
+def check_table(
+    checker: RowChecker, batch: pa.Table, first_line: int
+) -> tuple[pa.Table, list[Rejected]]:
+    """Vectorised checks for typed input (Parquet); rows that fail go the per-row way.
+
+    Columns must cast safely to the DDL types, else the whole batch takes the
+    per-row path, which names the offending value.
+    """
+    import numpy as np
+    import pyarrow.compute as pc
+
+    table = checker.table
+    names = {c.name for c in table.columns}
+    if set(batch.column_names) - names:
+        return _per_row(checker, batch, first_line)
+    try:
+        columns = {}
+        for column in table.columns:
+            if column.name in batch.column_names:
+                columns[column.name] = batch[column.name].cast(column.arrow_type, safe=True)
+            else:
+                columns[column.name] = pa.nulls(batch.num_rows, column.arrow_type)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return _per_row(checker, batch, first_line)
+
+    bad = np.zeros(batch.num_rows, dtype=bool)
+    for column in table.columns:
+        data = columns[column.name]
+        if not column.nullable and column.name != "hpx":
+            bad |= np.asarray(pc.is_null(data).to_numpy(zero_copy_only=False), dtype=bool)
+        if column.type in ("DOUBLE", "REAL"):
+            not_finite = pc.fill_null(pc.or_(pc.is_nan(data), pc.is_inf(data)), False)
+            bad |= np.asarray(not_finite.to_numpy(zero_copy_only=False), dtype=bool)
+            bad |= _out_of_range(column.name, data.to_numpy(zero_copy_only=False).astype(float))
+        if column.type.startswith("TIMESTAMP"):
+            lo, hi = pa.scalar(EARLIEST, data.type), pa.scalar(checker.now, data.type)
+            outside = pc.or_(pc.less(data, lo), pc.greater(data, hi))
+            bad |= np.asarray(
+                pc.fill_null(outside, False).to_numpy(zero_copy_only=False), dtype=bool
+            )
+    if checker.has_position:
+        ra = columns["ra"].to_numpy(zero_copy_only=False).astype(float)
+        dec = columns["dec"].to_numpy(zero_copy_only=False).astype(float)
+        usable = ~bad & np.isfinite(ra) & np.isfinite(dec)
+        hpx = np.full(batch.num_rows, -1, dtype=np.int64)
+        hpx[usable] = healpix14_array(ra[usable], dec[usable])
+        given = columns["hpx"]
+        if given.null_count < batch.num_rows:
+            values = given.to_numpy(zero_copy_only=False)
+            mismatch = ~pc.is_null(given).to_numpy(zero_copy_only=False) & (values != hpx)
+            bad |= np.asarray(mismatch, dtype=bool)
+        columns["hpx"] = pa.array(hpx, pa.int64())
+    keys = list(zip(*(columns[k].to_pylist() for k in table.key), strict=True))
+    for i, key in enumerate(keys):
+        if bad[i]:
+            continue
+        if key in checker.seen:
+            bad[i] = True
+        else:
+            checker.seen.add(key)
+    good = (
+        pa.table(columns, schema=table.arrow_schema().remove_metadata()) if not bad.any() else None
+    )
+    if good is None:
+        keep = pa.array(~bad)
+        good = pa.table(columns).filter(keep).cast(table.arrow_schema())
+        rejected = []
+        for i in np.flatnonzero(bad):
+            raw = batch.slice(int(i), 1).to_pylist()[0]
+            _row, reason = RowChecker(table).check(raw)
+            if reason is None:  # failed only on uniqueness against earlier rows
+                reason = f"duplicate key {dict(zip(table.key, keys[i], strict=True))} in the input"
+            rejected.append(Rejected(first_line + int(i), reason, raw))
+        return good, rejected
+    return good.cast(table.arrow_schema()), []
+
+
+def _out_of_range(name: str, values: Any) -> Any:
+    import numpy as np
+
+    with np.errstate(invalid="ignore"):
+        if name == "ra":
+            return (values < 0) | (values >= 360)
+        if name == "dec":
+            return (values < -90) | (values > 90)
+        if name.endswith(("_s", "_seconds", "_arcsec")):
+            return values < 0
+        if name in ("significance", "pcode", "frac_exp"):
+            return (values < 0) | (values > 1)
+    return np.zeros(len(values), dtype=bool)
+
+
+def _per_row(
+    checker: RowChecker, batch: pa.Table, first_line: int
+) -> tuple[pa.Table, list[Rejected]]:
+    rows = ((first_line + i, row) for i, row in enumerate(batch.to_pylist()))
+    return check_rows(checker, rows)
