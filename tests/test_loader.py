@@ -175,3 +175,38 @@ def test_a_missing_table_is_refused(tmp_path: Path, database: Path) -> None:
     csv.write_text("obsid\n1\n")
     with pytest.raises(TableMissing, match="run pulumi up"):
         _load(database, tmp_path, csv, table=detections)
+
+
+@pytest.mark.trino
+def test_loading_into_the_real_trino(tmp_path: Path, trino_server) -> None:  # noqa: ANN001
+    from sqlglot import exp
+
+    from runner.loader.targets import TrinoTarget
+
+    conn = trino_server.connect()
+    cursor = conn.cursor()
+    cursor.execute('CREATE SCHEMA IF NOT EXISTS memory."loader_swift"')
+    cursor.fetchall()
+    cursor.execute(
+        BURSTS.create_sql("trino", exp.table_("bursts", db="loader_swift", catalog="memory"))
+    )
+    cursor.fetchall()
+    target = TrinoTarget(trino_server.connect, "memory", lambda obs: f"loader_{obs}")
+    csv = tmp_path / "bursts.csv"
+    csv.write_text(
+        HEADER + "\n"
+        "1,GRB 150615A,2015-06-15T18:31:00,306.0159,33.8672,102,0.97,10.5\n"
+        "2,GRB 150616A,2015-06-16T01:00:00,10,95,100,0.95,3\n"
+        "3,GRB 150617A,2015-06-17T01:00:00.123456,10,10,100,0.95,n/a\n"
+    )
+    args = {"batch_rows": 2, "quarantine_dir": tmp_path / "q"}
+    first = load(BURSTS, [csv], target, **args).files[0]
+    second = load(BURSTS, [csv], target, **args).files[0]
+    assert (first.loaded, first.rejected, second.loaded, second.already_present) == (2, 1, 0, 2)
+    cursor.execute(
+        "SELECT trigger_id, hpx, trigger_time FROM memory.loader_swift.bursts ORDER BY 1"
+    )
+    assert cursor.fetchall() == [
+        [1, healpix14(306.0159, 33.8672), dt.datetime(2015, 6, 15, 18, 31)],
+        [3, healpix14(10, 10), dt.datetime(2015, 6, 17, 1, 0, 0, 123456)],
+    ]
