@@ -45,7 +45,8 @@ def read_sql_file(path: Path) -> SqlFile:
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line, col = (mark.line + 1, mark.column + 3) if mark else (1, 1)
-        raise SqlFileError(str(path), line, col, f"header is not valid YAML: {exc}") from exc
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise SqlFileError(str(path), line, col, f"header is not valid YAML: {problem}") from exc
     if not isinstance(meta, dict):
         raise SqlFileError(str(path), 1, 1, "header must be '-- key: value' lines")
     body = "\n".join(lines[len(header) :]).strip().rstrip(";")

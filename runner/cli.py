@@ -3,24 +3,23 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import traceback
 from pathlib import Path
+from typing import Any
 
-import pyarrow.csv as pacsv
-from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
 
-from infra.config import find_project_dir, load_stack, resolve_stack
+from infra.config import StackConfig, find_project_dir, load_stack, resolve_stack
 from infra.ddl import load_table
 from infra.errors import VastobsError
 from runner.connect import engine_for, load_target, view_directory
 from runner.errors import ParameterError
+from runner.lint import ANALYTICS_DIR, lint, write_lock
 from runner.loader import LoadSummary, load
+from runner.output import FORMATS, console, write_result
 from runner.query import Query
-from runner.result import Result
 
 QUERY_DIRS = ("queries/analytics", "queries/checks")
 
@@ -42,24 +41,47 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--debug", action="store_true", help="show tracebacks")
     sub = parser.add_subparsers(required=True, metavar="COMMAND")
 
-    run = sub.add_parser("run", help="run one query file")
-    run.add_argument(
-        "query", help="a query name (queries/analytics, queries/checks) or a .sql path"
-    )
-    run.add_argument("--engine", default="duckdb", choices=("duckdb", "trino"))
-    run.add_argument("--param", action="append", default=[], metavar="NAME=VALUE")
-    run.add_argument("--format", default="table", choices=("table", "csv", "json"))
+    sub.add_parser("list", help="the analytics and what they answer").set_defaults(command=_list)
+
+    show = sub.add_parser("show", help="one query: header, parameters, SQL, lock status")
+    show.add_argument("query")
+    show.set_defaults(command=_show)
+
+    lint_cmd = sub.add_parser("lint", help="check query files (path:line:col CODE message)")
+    lint_cmd.add_argument("paths", nargs="*", type=Path)
+    lint_cmd.set_defaults(command=_lint)
+
+    sub.add_parser("lock", help="rewrite queries/analytics.lock").set_defaults(command=_lock)
+
+    run = sub.add_parser("run", help="run a query file, or --all analytics with their defaults")
+    run.add_argument("query", nargs="?", help="a query name or a .sql path")
+    run.add_argument("--all", action="store_true", help="every analytic with its defaults")
+    _engine_options(run)
+    run.add_argument("--format", default="table", choices=FORMATS)
+    run.add_argument("--output", type=Path, help="write here instead of stdout")
     run.set_defaults(command=_run)
 
-    load = sub.add_parser("load", help="load observation files into a table")
-    load.add_argument("table", help="<observatory>.<table>, e.g. swift.bursts")
-    load.add_argument("files", nargs="+", type=Path, metavar="FILE")
-    load.add_argument("--engine", default="duckdb", choices=("duckdb", "trino"))
-    load.add_argument(
-        "--quarantine", type=Path, help="where rejected rows go (default .vastobs/quarantine)"
-    )
-    load.set_defaults(command=_load)
+    explain = sub.add_parser("explain", help="the engine's plan for a query")
+    explain.add_argument("query")
+    _engine_options(explain)
+    explain.set_defaults(command=_explain)
+
+    load_cmd = sub.add_parser("load", help="load observation files into a table")
+    load_cmd.add_argument("table", help="<observatory>.<table>, e.g. swift.bursts")
+    load_cmd.add_argument("files", nargs="+", type=Path, metavar="FILE")
+    load_cmd.add_argument("--engine", default="duckdb", choices=("duckdb", "trino"))
+    load_cmd.add_argument("--quarantine", type=Path, help="default .vastobs/quarantine")
+    load_cmd.set_defaults(command=_load)
     return parser
+
+
+def _engine_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--engine", default="duckdb", choices=("duckdb", "trino"))
+    p.add_argument("--param", action="append", default=[], metavar="NAME=VALUE")
+
+
+def _stack(args: argparse.Namespace) -> StackConfig:
+    return load_stack(resolve_stack(args.stack), find_project_dir())
 
 
 def resolve_query(ref: str, project_dir: Path) -> Query:
@@ -75,24 +97,106 @@ def resolve_query(ref: str, project_dir: Path) -> Query:
     raise ParameterError(f"no query named {ref!r} under {', '.join(QUERY_DIRS)}")
 
 
-def _run(args: argparse.Namespace) -> int:
-    project_dir = find_project_dir()
-    stack = load_stack(resolve_stack(args.stack), project_dir)
-    query = resolve_query(args.query, project_dir)
+def given_params(items: list[str]) -> dict[str, str]:
     params = {}
-    for item in args.param:
+    for item in items:
         name, sep, value = item.partition("=")
         if not sep:
             raise ParameterError(f"--param {item!r}: expected NAME=VALUE")
         params[name] = value
-    result = engine_for(args.engine, stack).run(query, params)
-    _print(result, args.format)
+    return params
+
+
+def with_stack_defaults(query: Query, stack: StackConfig, params: dict[str, Any]) -> dict[str, Any]:
+    """Parameters whose header says ``default_from: analytics.<key>`` take the stack's value."""
+    out = dict(params)
+    for name, source in query.stack_defaults.items():
+        section, _, key = source.partition(".")
+        if name not in out:
+            out[name] = getattr(getattr(stack, section), key)
+    return out
+
+
+def _list(args: argparse.Namespace) -> int:
+    table = Table("name", "version", "description", title="analytics")
+    for path in sorted((find_project_dir() / ANALYTICS_DIR).glob("*.sql")):
+        q = Query.load(path)
+        table.add_row(q.name, str(q.version), " ".join(q.description.split()))
+    console().print(table)
+    return 0
+
+
+def _show(args: argparse.Namespace) -> int:
+    project_dir = find_project_dir()
+    q = resolve_query(args.query, project_dir)
+    out = console()
+    out.print(f"[bold]{q.name}[/bold] v{q.version} ({q.path}) owner {q.owner or '-'}")
+    out.print(" ".join(q.description.split()))
+    params = Table("parameter", "type", "default", "description")
+    for p in q.params.values():
+        default = q.stack_defaults.get(p.name, p.default)
+        params.add_row(p.name, p.type, str(default), p.description)
+    for name, (function, fargs) in q.derived.items():
+        params.add_row(
+            name, "derived", f"{function}({', '.join(fargs)})", "computed before binding"
+        )
+    out.print(params)
+    out.print(q.sql, markup=False, highlight=False)
+    return 0
+
+
+def _lint(args: argparse.Namespace) -> int:
+    project_dir = find_project_dir()
+    findings = lint(args.paths or [project_dir / "queries"], project_dir)
+    for finding in findings:
+        print(finding)
+    print(f"{len(findings)} finding(s)", file=sys.stderr)
+    return 1 if findings else 0
+
+
+def _lock(args: argparse.Namespace) -> int:
+    entries = write_lock(find_project_dir())
+    for name, entry in entries.items():
+        print(f"{name} v{entry['version']} {str(entry['sha256'])[:12]}")
+    return 0
+
+
+def _run(args: argparse.Namespace) -> int:
+    stack = _stack(args)
+    if args.all == bool(args.query):
+        raise ParameterError("run takes a query name or --all, not both or neither")
+    engine = engine_for(args.engine, stack)
+    if args.all:
+        for path in sorted((stack.project_dir / ANALYTICS_DIR).glob("*.sql")):
+            query = Query.load(path)
+            result = engine.run(query, with_stack_defaults(query, stack, {}))
+            write_result(result, args.format, _numbered(args.output, query.name))
+        return 0
+    query = resolve_query(args.query, stack.project_dir)
+    params = with_stack_defaults(query, stack, given_params(args.param))
+    result = engine.run(query, params)
+    write_result(result, args.format, args.output)
+    return 0
+
+
+def _numbered(output: Path | None, name: str) -> Path | None:
+    """With --all, --output names a directory: one file per analytic."""
+    if output is None:
+        return None
+    output.mkdir(parents=True, exist_ok=True)
+    return output / name
+
+
+def _explain(args: argparse.Namespace) -> int:
+    stack = _stack(args)
+    query = resolve_query(args.query, stack.project_dir)
+    params = with_stack_defaults(query, stack, given_params(args.param))
+    print(engine_for(args.engine, stack).explain(query, params))
     return 0
 
 
 def _load(args: argparse.Namespace) -> int:
-    project_dir = find_project_dir()
-    stack = load_stack(resolve_stack(args.stack), project_dir)
+    stack = _stack(args)
     observatory, _, name = args.table.partition(".")
     obs = stack.observatory(observatory)
     if name not in obs.tables:
@@ -100,7 +204,7 @@ def _load(args: argparse.Namespace) -> int:
         raise ParameterError(
             f"table {args.table}: not in observatories.{observatory}.tables ({listed})"
         )
-    table = load_table(project_dir, observatory, name)
+    table = load_table(stack.project_dir, observatory, name)
     raw_dir = view_directory(stack, obs.path) / "raw" if stack.backend == "local" else None
     total = sum(p.stat().st_size for p in args.files if p.is_file())
     with Progress(transient=True, disable=total < 50_000_000) as bar:
@@ -110,15 +214,15 @@ def _load(args: argparse.Namespace) -> int:
             list(args.files),
             load_target(args.engine, stack),
             batch_rows=stack.analytics.batch_size,
-            quarantine_dir=args.quarantine or project_dir / ".vastobs" / "quarantine",
+            quarantine_dir=args.quarantine or stack.project_dir / ".vastobs" / "quarantine",
             raw_dir=raw_dir,
             progress=lambda n: bar.advance(task, n),
         )
-    _print_load(summary)
+    print_load(summary)
     return 0
 
 
-def _print_load(summary: LoadSummary) -> None:
+def print_load(summary: LoadSummary) -> None:
     table = Table(title=f"{summary.table} on {summary.target}")
     for column in ("file", "read", "loaded", "already present", "rejected", "quarantine"):
         table.add_column(column, no_wrap=True)
@@ -127,36 +231,4 @@ def _print_load(summary: LoadSummary) -> None:
             f.path.name, str(f.read), str(f.loaded), str(f.already_present), str(f.rejected),
             str(f.quarantine or ""),
         )  # fmt: skip
-    Console(width=None if sys.stdout.isatty() else 200).print(table)
-
-
-def _print(result: Result, fmt: str) -> None:
-    provenance = result.provenance.as_dict()
-    if fmt == "json":
-        rows = result.table.to_pylist()
-        print(json.dumps({"provenance": provenance, "rows": rows}, default=str, indent=2))
-    elif fmt == "csv":
-        pacsv.write_csv(result.table, sys.stdout.buffer)
-        sys.stdout.flush()
-        print(f"# provenance: {json.dumps(provenance)}", file=sys.stderr)
-    else:
-        # Piped output (logs, CI) is not wrapped at 80 columns.
-        console = Console(width=None if sys.stdout.isatty() else 200)
-        table = Table(title=result.provenance.query)
-        for name in result.table.column_names:
-            table.add_column(name, no_wrap=True)
-        for row in result.table.to_pylist():
-            table.add_row(*(_cell(v) for v in row.values()))
-        console.print(table)
-        p = result.provenance
-        console.print(
-            f"[dim]{p.query} v{p.version} sha256:{p.sha256[:12]} on {p.engine}, "
-            f"{result.table.num_rows} rows in {p.elapsed_seconds * 1000:.1f} ms, "
-            f"params {provenance['params']}[/dim]"
-        )
-
-
-def _cell(value: object) -> str:
-    if isinstance(value, float):
-        return f"{value:.6g}"
-    return "" if value is None else str(value)
+    console().print(table)

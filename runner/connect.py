@@ -8,6 +8,7 @@ from pathlib import Path
 import trino
 
 from infra.config import StackConfig
+from runner.catalog import Catalog, in_catalog
 from runner.engines import DuckDBEngine, Engine, TrinoEngine
 from runner.errors import ParameterError
 from runner.loader.targets import DuckDBTarget, Target, TrinoTarget
@@ -40,11 +41,13 @@ def load_target(name: str, stack: StackConfig) -> Target:
 
 
 def engine_for(name: str, stack: StackConfig) -> Engine:
+    catalog = Catalog.load(stack.project_dir)
     if name == "duckdb":
         db = database_file(stack)
-        return DuckDBEngine.for_file(db if db.is_file() else None)
+        return DuckDBEngine.for_file(db if db.is_file() else None, catalog)
     if name == "trino":
-        return TrinoEngine(lambda: trino_connection(stack))
+        table_map = in_catalog(stack.trino.catalog, lambda obs: trino_schema(stack, obs))
+        return TrinoEngine(lambda: trino_connection(stack), catalog, table_map)
     raise ParameterError(f"--engine {name!r} is not one of duckdb, trino")
 
 

@@ -13,8 +13,15 @@ from pathlib import Path
 from typing import Any
 
 from infra.sqlfile import read_sql_file
+from runner.derived import FUNCTIONS
 from runner.errors import ParameterError, QueryFileError
 
+# Stack config values a parameter may take its default from (``default_from:``).
+STACK_DEFAULTS = (
+    "analytics.correlation_window_hours",
+    "analytics.followup_window_hours",
+    "analytics.burst_detection_threshold",
+)
 PARAM_TYPES = ("boolean", "integer", "double", "varchar", "timestamp", "date")
 
 
@@ -96,6 +103,9 @@ class Query:
     description: str = ""
     owner: str = ""
     params: dict[str, Param] = field(default_factory=dict)
+    derived: dict[str, tuple[str, tuple[str, ...]]] = field(default_factory=dict)
+    stack_defaults: dict[str, str] = field(default_factory=dict)  # param -> 'analytics.<key>'
+
     body_line: int = 1  # line of the first SQL line, for lint positions
 
     @classmethod
@@ -108,6 +118,7 @@ class Query:
         if not isinstance(meta["version"], int) or isinstance(meta["version"], bool):
             raise QueryFileError(where, 1, 1, f"version {meta['version']!r} must be an integer")
         params = {}
+        stack_defaults: dict[str, str] = {}
         for pname, spec in (meta.get("params") or {}).items():
             spec = spec or {}
             ptype = spec.get("type")
@@ -119,10 +130,33 @@ class Query:
                     f"param {pname}: type {ptype!r} is not one of {', '.join(PARAM_TYPES)}",
                 )
             param = Param(pname, ptype, None, str(spec.get("description", "")))
+            if spec.get("default_from"):
+                source = str(spec["default_from"])
+                if source not in STACK_DEFAULTS:
+                    raise QueryFileError(
+                        where, 1, 1, f"param {pname}: default_from {source!r} is not one of "
+                        f"{', '.join(STACK_DEFAULTS)}",
+                    )  # fmt: skip
+                stack_defaults[pname] = source
             default = spec.get("default")
             params[pname] = Param(
                 pname, ptype, None if default is None else param.coerce(default), param.description
             )
+        derived = {}
+        for dname, spec in (meta.get("derived") or {}).items():
+            function = (spec or {}).get("function")
+            args = tuple((spec or {}).get("args") or ())
+            if function not in FUNCTIONS:
+                known = ", ".join(FUNCTIONS)
+                raise QueryFileError(
+                    where, 1, 1, f"derived {dname}: function {function!r} is not one of {known}"
+                )
+            missing = [a for a in args if a not in params]
+            if missing:
+                raise QueryFileError(
+                    where, 1, 1, f"derived {dname}: argument {missing[0]} is not a declared param"
+                )
+            derived[dname] = (function, args)
         return cls(
             path=path,
             name=str(meta["name"]),
@@ -132,8 +166,24 @@ class Query:
             description=str(meta.get("description", "")),
             owner=str(meta.get("owner", "")),
             params=params,
+            derived=derived,
+            stack_defaults=stack_defaults,
             body_line=sql.body_line,
         )
+
+    def param_type(self, name: str) -> str | None:
+        if name in self.params:
+            return self.params[name].type
+        if name in self.derived:
+            return FUNCTIONS[self.derived[name][0]].type
+        return None
+
+    def derive(self, values: dict[str, Any]) -> dict[str, Any]:
+        """Bound values plus the derived ones, computed from them."""
+        out = dict(values)
+        for name, (function, args) in self.derived.items():
+            out[name] = FUNCTIONS[function].compute(*(values[a] for a in args))
+        return out
 
     def bind(self, given: dict[str, Any]) -> dict[str, Any]:
         """Defaults filled in, every value typed; unknown or missing names fail."""
@@ -146,6 +196,11 @@ class Query:
         values = {}
         for name, param in self.params.items():
             value = param.coerce(given[name]) if name in given else param.default
+            if value is None and name in self.stack_defaults:
+                raise ParameterError(
+                    f"{self.name}: parameter {name} defaults to the stack's "
+                    f"{self.stack_defaults[name]}; pass it with --param {name}=..."
+                )
             if value is None:
                 raise ParameterError(
                     f"{self.name}: parameter {name} ({param.type}) is required and has no default"

@@ -34,7 +34,7 @@ def database(tmp_path: Path) -> Path:
     return backend.database_file("db")
 
 
-def _load(database: Path, tmp_path: Path, *files: Path, table=BURSTS):  # noqa: ANN202
+def _load(database: Path, tmp_path: Path, *files: Path, table=BURSTS):
     return load(
         table,
         list(files),
@@ -178,7 +178,7 @@ def test_a_missing_table_is_refused(tmp_path: Path, database: Path) -> None:
 
 
 @pytest.mark.trino
-def test_loading_into_the_real_trino(tmp_path: Path, trino_server) -> None:  # noqa: ANN001
+def test_loading_into_the_real_trino(tmp_path: Path, trino_server) -> None:
     from sqlglot import exp
 
     from runner.loader.targets import TrinoTarget

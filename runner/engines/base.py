@@ -15,6 +15,7 @@ from sqlglot.dialects.dialect import Dialect
 from sqlglot.errors import ErrorLevel, SqlglotError
 from sqlglot.tokens import TokenType
 
+from runner.catalog import Catalog, TableMap
 from runner.errors import EngineError, QueryFileError
 from runner.query import Query
 from runner.result import Provenance, Result
@@ -52,10 +53,16 @@ def _positional(sql: str, dialect: str, names: list[str]) -> tuple[str, list[str
 
 
 class Engine(ABC):
-    """Subclasses set ``name`` and ``dialect`` and implement ``_execute``."""
+    """Subclasses set ``name`` and ``dialect`` and implement ``_execute``.
+
+    ``catalog`` lists the logical tables (unknown ones are refused);
+    ``table_map`` turns a logical table into this engine's physical one.
+    """
 
     name: ClassVar[str]
     dialect: ClassVar[str]
+    catalog: Catalog | None = None
+    table_map: TableMap | None = None
 
     def compile(self, query: Query) -> tuple[str, list[str]]:
         """The query in this engine's dialect with ``?`` markers, and the names they bind.
@@ -75,8 +82,8 @@ class Engine(ABC):
             ) from exc
         names: list[str] = []
         for placeholder in list(tree.find_all(exp.Placeholder)):
-            param = query.params.get(placeholder.name)
-            if param is None:
+            param_type = query.param_type(placeholder.name)
+            if param_type is None:
                 what = f":{placeholder.name}" if placeholder.name else "'?'"
                 raise QueryFileError(
                     str(query.path),
@@ -87,8 +94,9 @@ class Engine(ABC):
             marker = exp.Placeholder(this=f"{_MARKER}{len(names)}")
             names.append(placeholder.name)
             # Typed markers: both engines then resolve functions on the declared type.
-            placeholder.replace(exp.cast(marker, SQL_TYPES[param.type]))
+            placeholder.replace(exp.cast(marker, SQL_TYPES[param_type]))
         tree = self.adapt(tree, query)
+        tree = self._map_tables(tree, query)
         try:
             sql = tree.sql(dialect=self.dialect, unsupported_level=ErrorLevel.RAISE)
         except SqlglotError as exc:
@@ -101,12 +109,35 @@ class Engine(ABC):
         """Rewrite the Trino tree where this engine's semantics differ (default: none)."""
         return tree
 
+    def _map_tables(self, tree: exp.Expression, query: Query) -> exp.Expression:
+        """Logical ``swift.bursts`` to this engine's physical table, on the tree (never text)."""
+        ctes = {cte.alias_or_name for cte in tree.find_all(exp.CTE)}
+        for table in list(tree.find_all(exp.Table)):
+            if not table.db and table.name in ctes:
+                continue
+            key = (table.db, table.name)
+            if self.catalog is not None and key not in self.catalog.tables:
+                known = ", ".join(self.catalog.names())
+                raise QueryFileError(
+                    str(query.path), query.body_line, 1,
+                    f"unknown table {table.sql(SOURCE_DIALECT)} (tables: {known})",
+                )  # fmt: skip
+            if self.table_map is not None and table.db:
+                mapped = self.table_map(table.db, table.name)
+                mapped.set(
+                    "alias",
+                    table.args.get("alias") or exp.TableAlias(this=exp.to_identifier(table.name)),
+                )
+                table.replace(mapped)
+        return tree
+
     def run(self, query: Query, params: dict[str, Any] | None = None) -> Result:
         values = query.bind(params or {})
+        bound = query.derive(values)
         sql, order = self.compile(query)
         started = dt.datetime.now(dt.UTC)
         clock = time.perf_counter()
-        table = self._execute(sql, [values[name] for name in order])
+        table = self._execute(sql, [bound[name] for name in order])
         provenance = Provenance(
             query=query.name,
             version=query.version,
@@ -117,6 +148,12 @@ class Engine(ABC):
             elapsed_seconds=time.perf_counter() - clock,
         )
         return Result(table, provenance)
+
+    def explain(self, query: Query, params: dict[str, Any] | None = None) -> str:
+        bound = query.derive(query.bind(params or {}))
+        sql, order = self.compile(query)
+        plan = self._execute(f"EXPLAIN {sql}", [bound[name] for name in order])
+        return "\n".join(str(v) for row in plan.to_pylist() for v in row.values())
 
     @abstractmethod
     def _execute(self, sql: str, values: list[Any]) -> pa.Table:

@@ -13,6 +13,7 @@ from sqlglot.errors import SqlglotError
 from sqlglot.optimizer.annotate_types import annotate_types
 from sqlglot.optimizer.qualify import qualify
 
+from runner.catalog import Catalog, TableMap
 from runner.engines.base import SOURCE_DIALECT, Engine
 from runner.errors import QueryFileError
 from runner.query import Query
@@ -24,15 +25,18 @@ class DuckDBEngine(Engine):
     name = "duckdb"
     dialect = "duckdb"
 
-    def __init__(self, connect: Connect) -> None:
+    def __init__(
+        self, connect: Connect, catalog: Catalog | None = None, table_map: TableMap | None = None
+    ) -> None:
         self._connect = connect
+        self.catalog, self.table_map = catalog, table_map
 
     @classmethod
-    def for_file(cls, database: Path | None) -> DuckDBEngine:
+    def for_file(cls, database: Path | None, catalog: Catalog | None = None) -> DuckDBEngine:
         """Read-only on a database file (one connection per operation), or in memory."""
         if database is None:
-            return cls(lambda: duckdb.connect(":memory:"))
-        return cls(lambda: duckdb.connect(str(database), read_only=True))
+            return cls(lambda: duckdb.connect(":memory:"), catalog)
+        return cls(lambda: duckdb.connect(str(database), read_only=True), catalog)
 
     def adapt(self, tree: exp.Expression, query: Query) -> exp.Expression:
         """Make Trino's integer division explicit: DuckDB's ``/`` always returns a double.
@@ -41,7 +45,14 @@ class DuckDBEngine(Engine):
         so integer operands get DuckDB's ``//``, which truncates as Trino does.
         """
         try:
-            tree = annotate_types(qualify(tree, dialect=SOURCE_DIALECT), dialect=SOURCE_DIALECT)
+            schema = self.catalog.sqlglot_schema() if self.catalog else None
+            tree = annotate_types(
+                qualify(
+                    tree, dialect=SOURCE_DIALECT, schema=schema, validate_qualify_columns=False
+                ),
+                schema=schema,
+                dialect=SOURCE_DIALECT,
+            )
         except SqlglotError as exc:
             raise QueryFileError(str(query.path), query.body_line, 1, str(exc)) from exc
         for div in list(tree.find_all(exp.Div)):

@@ -9,6 +9,7 @@ import pyarrow as pa
 import trino
 from trino.exceptions import HttpError, TrinoConnectionError, TrinoQueryError
 
+from runner.catalog import Catalog, TableMap
 from runner.engines.base import Engine
 
 Connect = Callable[[], trino.dbapi.Connection]
@@ -36,8 +37,11 @@ class TrinoEngine(Engine):
     name = "trino"
     dialect = "trino"
 
-    def __init__(self, connect: Connect) -> None:
+    def __init__(
+        self, connect: Connect, catalog: Catalog | None = None, table_map: TableMap | None = None
+    ) -> None:
         self._connect = connect
+        self.catalog, self.table_map = catalog, table_map
 
     def _execute(self, sql: str, values: list[Any]) -> pa.Table:
         conn = self._connect()

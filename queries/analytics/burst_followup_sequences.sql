@@ -1,0 +1,90 @@
+-- name: burst_followup_sequences
+-- version: 1
+-- description: >
+--   Each significant Swift burst with the Chandra observations that followed
+--   it within the window and inside its error circle (combined with
+--   Chandra's ~1 arcsec pointing), with delay and separation; bursts with no
+--   follow-up appear once with empty Chandra columns. Matching joins 0.2
+--   degree sky cells (each Chandra pointing copied to the cells a 0.2 degree
+--   radius reaches), then the exact haversine: no Cartesian product.
+-- owner: analytics
+-- params:
+--   window_hours: {type: double, default_from: analytics.followup_window_hours, description: follow-up window after the trigger (hours)}
+--   min_significance: {type: double, default_from: analytics.burst_detection_threshold, description: "minimum burst significance, 0 to 1"}
+WITH bursts AS (
+    SELECT
+        b.trigger_id,
+        b.grb_name,
+        b.trigger_time,
+        b.ra,
+        b.dec,
+        b.err_radius_arcsec,
+        b.significance,
+        CAST(floor((b.dec + 90) / 0.2e0) AS bigint) AS zone,
+        CAST(floor(b.ra / 0.2e0) AS bigint) AS ra_cell
+    FROM swift.bursts AS b
+    WHERE b.significance >= :min_significance
+),
+pointings AS (
+    SELECT
+        c.obsid,
+        c.target_name,
+        c.instrument,
+        c.grating,
+        c.obs_type,
+        c.start_time,
+        c.exposure_s,
+        c.ra,
+        c.dec,
+        CAST(floor((c.dec + 90) / 0.2e0) AS bigint) + z.dz AS zone,
+        mod(CAST(floor(c.ra / 0.2e0) AS bigint) + r.dra + 1800, 1800) AS ra_cell
+    FROM chandra.observations AS c
+    CROSS JOIN UNNEST(sequence(-1, 1)) AS z(dz)
+    CROSS JOIN UNNEST(sequence(
+        -CAST(least(899e0, ceiling(1 / greatest(cos(radians(least(abs(c.dec) + 0.4e0, 90e0))), 1e-3))) AS bigint),
+        CAST(least(899e0, ceiling(1 / greatest(cos(radians(least(abs(c.dec) + 0.4e0, 90e0))), 1e-3))) AS bigint)
+    )) AS r(dra)
+    WHERE c.start_time IS NOT NULL
+),
+pairs AS (
+    SELECT
+        b.trigger_id,
+        p.obsid,
+        p.target_name,
+        p.instrument,
+        p.grating,
+        p.obs_type,
+        p.start_time,
+        p.exposure_s,
+        3600 * degrees(2 * asin(sqrt(least(1e0,
+            power(sin(radians(p.dec - b.dec) / 2), 2)
+            + cos(radians(b.dec)) * cos(radians(p.dec)) * power(sin(radians(p.ra - b.ra) / 2), 2)
+        )))) AS separation_arcsec,
+        sqrt(power(b.err_radius_arcsec, 2) + 1) AS match_radius_arcsec
+    FROM bursts AS b
+    JOIN pointings AS p
+      ON p.zone = b.zone
+     AND p.ra_cell = b.ra_cell
+     AND p.start_time >= b.trigger_time
+     AND p.start_time <= b.trigger_time + :window_hours * INTERVAL '1' HOUR
+)
+SELECT
+    b.trigger_id,
+    b.grb_name,
+    b.trigger_time,
+    b.significance,
+    b.err_radius_arcsec,
+    f.obsid,
+    f.target_name AS chandra_target,
+    f.instrument,
+    f.grating,
+    f.obs_type,
+    f.start_time AS followup_start,
+    f.exposure_s,
+    round((to_unixtime(f.start_time) - to_unixtime(b.trigger_time)) / 3600e0, 3) AS delay_hours,
+    round(f.separation_arcsec, 3) AS separation_arcsec
+FROM bursts AS b
+LEFT JOIN pairs AS f
+  ON f.trigger_id = b.trigger_id
+ AND f.separation_arcsec <= f.match_radius_arcsec
+ORDER BY b.trigger_time, b.trigger_id, f.start_time, f.obsid

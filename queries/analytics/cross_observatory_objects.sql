@@ -1,0 +1,87 @@
+-- name: cross_observatory_objects
+-- version: 1
+-- description: >
+--   Objects observed by both observatories: Swift targets (positions from
+--   XRT and UVOT, the arcsecond instruments) matched to Chandra sources within
+--   the combined error radius, with every name each observatory uses for the
+--   object (V404 Cygni is V404CYG, V404_CYG, V404 CYG and SWIFT J2025.5+3340
+--   at Swift). Matching joins 0.2 degree sky cells, then the exact haversine.
+-- owner: analytics
+-- params:
+--   match_factor: {type: double, default: 1.0, description: multiple of the combined 90% error radius}
+--   min_radius_arcsec: {type: double, default: 2.0, description: floor of the match radius (arcsec)}
+WITH swift_targets AS (
+    SELECT
+        m.target_name,
+        avg(m.ra) AS ra,
+        avg(m.dec) AS dec,
+        min(m.err_radius_arcsec) AS err_arcsec,
+        count(*) AS points
+    FROM swift.measurements AS m
+    WHERE m.instrument IN ('XRT', 'UVOT')
+    GROUP BY m.target_name
+),
+swift_cells AS (
+    SELECT
+        s.*,
+        CAST(floor((s.dec + 90) / 0.2e0) AS bigint) AS zone,
+        CAST(floor(s.ra / 0.2e0) AS bigint) AS ra_cell
+    FROM swift_targets AS s
+),
+chandra_sources AS (
+    SELECT
+        d.source_name,
+        avg(d.ra) AS ra,
+        avg(d.dec) AS dec,
+        min(d.err_radius_arcsec) AS err_arcsec,
+        count(*) AS detections,
+        min(d.target_name) AS chandra_target
+    FROM chandra.detections AS d
+    GROUP BY d.source_name
+),
+chandra_cells AS (
+    SELECT
+        c.*,
+        CAST(floor((c.dec + 90) / 0.2e0) AS bigint) + z.dz AS zone,
+        mod(CAST(floor(c.ra / 0.2e0) AS bigint) + r.dra + 1800, 1800) AS ra_cell
+    FROM chandra_sources AS c
+    CROSS JOIN UNNEST(sequence(-1, 1)) AS z(dz)
+    CROSS JOIN UNNEST(sequence(
+        -CAST(least(899e0, ceiling(1 / greatest(cos(radians(least(abs(c.dec) + 0.4e0, 90e0))), 1e-3))) AS bigint),
+        CAST(least(899e0, ceiling(1 / greatest(cos(radians(least(abs(c.dec) + 0.4e0, 90e0))), 1e-3))) AS bigint)
+    )) AS r(dra)
+),
+pairs AS (
+    SELECT
+        c.source_name,
+        c.chandra_target,
+        c.ra,
+        c.dec,
+        c.detections,
+        s.target_name AS swift_target,
+        s.points AS swift_points,
+        3600 * degrees(2 * asin(sqrt(least(1e0,
+            power(sin(radians(s.dec - c.dec) / 2), 2)
+            + cos(radians(c.dec)) * cos(radians(s.dec)) * power(sin(radians(s.ra - c.ra) / 2), 2)
+        )))) AS separation_arcsec,
+        greatest(:min_radius_arcsec, :match_factor * sqrt(power(c.err_arcsec, 2) + power(s.err_arcsec, 2)))
+            AS match_radius_arcsec
+    FROM swift_cells AS s
+    JOIN chandra_cells AS c
+      ON c.zone = s.zone
+     AND c.ra_cell = s.ra_cell
+)
+SELECT
+    source_name AS chandra_source,
+    min(chandra_target) AS chandra_target,
+    round(min(ra), 6) AS ra,
+    round(min(dec), 6) AS dec,
+    array_join(array_sort(array_agg(swift_target)), ' | ') AS swift_names,
+    count(*) AS swift_targets,
+    sum(swift_points) AS swift_points,
+    min(detections) AS chandra_detections,
+    round(max(separation_arcsec), 3) AS max_separation_arcsec
+FROM pairs
+WHERE separation_arcsec <= match_radius_arcsec
+GROUP BY source_name
+ORDER BY source_name

@@ -1,0 +1,69 @@
+-- name: multi_wavelength_light_curve
+-- version: 1
+-- description: >
+--   Time-ordered rates and fluxes, with errors, per instrument and band, from
+--   both observatories for one object given by position and radius (resolve a
+--   name first with target_position, or use `plot light-curve --target NAME`).
+--   Goes through the object's position, so the hpx-sorted tables prune.
+-- owner: analytics
+-- params:
+--   ra: {type: double, default: 306.0159, description: object RA (ICRS degrees); default V404 Cygni}
+--   dec: {type: double, default: 33.8672, description: object Dec (ICRS degrees)}
+--   radius_arcsec: {type: double, default: 10, description: match radius (arcsec)}
+--   start_time: {type: timestamp, default: '2000-01-01T00:00:00', description: from (UTC)}
+--   end_time: {type: timestamp, default: '2100-01-01T00:00:00', description: until (UTC)}
+-- derived:
+--   hpx_lo: {function: cone_hpx_lo, args: [ra, dec, radius_arcsec]}
+--   hpx_hi: {function: cone_hpx_hi, args: [ra, dec, radius_arcsec]}
+WITH points AS (
+    SELECT
+        'swift' AS observatory,
+        m.instrument,
+        m.band,
+        m.mid_time AS time_utc,
+        m.exposure_s,
+        m.rate,
+        m.rate_error,
+        m.flux_erg_cm2_s,
+        m.flux_error,
+        m.quality,
+        m.ra,
+        m.dec
+    FROM swift.measurements AS m
+    WHERE m.hpx BETWEEN :hpx_lo AND :hpx_hi
+      AND m.mid_time BETWEEN :start_time AND :end_time
+    UNION ALL
+    SELECT
+        'chandra' AS observatory,
+        'CXO' AS instrument,
+        d.band,
+        d.mid_time AS time_utc,
+        CAST(NULL AS double) AS exposure_s,
+        d.rate,
+        d.rate_error,
+        d.flux_erg_cm2_s,
+        d.flux_error,
+        CASE WHEN d.pileup_flag OR d.streak_src_flag THEN 'flagged' ELSE 'good' END AS quality,
+        d.ra,
+        d.dec
+    FROM chandra.detections AS d
+    WHERE d.hpx BETWEEN :hpx_lo AND :hpx_hi
+      AND d.mid_time BETWEEN :start_time AND :end_time
+)
+SELECT
+    observatory,
+    instrument,
+    band,
+    time_utc,
+    exposure_s,
+    rate,
+    rate_error,
+    flux_erg_cm2_s,
+    flux_error,
+    quality
+FROM points AS p
+WHERE 3600 * degrees(2 * asin(sqrt(least(1e0,
+        power(sin(radians(p.dec - :dec) / 2), 2)
+        + cos(radians(:dec)) * cos(radians(p.dec)) * power(sin(radians(p.ra - :ra) / 2), 2)
+    )))) <= :radius_arcsec
+ORDER BY time_utc, observatory, instrument, band

@@ -1,0 +1,238 @@
+"""Lint for query files: small rules, each a function whose docstring is its summary.
+
+Findings print like other linters: ``path:line:col CODE message``. Every rule
+runs on every file and all findings are collected before the exit code is set.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import sqlglot
+from sqlglot import exp
+from sqlglot.errors import ErrorLevel, OptimizeError, SqlglotError
+from sqlglot.optimizer.qualify import qualify
+
+from infra.sqlfile import SqlFileError
+from runner.catalog import Catalog
+from runner.engines.base import SOURCE_DIALECT
+from runner.engines.duckdb import DuckDBEngine
+from runner.query import Query
+
+LOCK_FILE = Path("queries") / "analytics.lock"
+ANALYTICS_DIR = Path("queries") / "analytics"
+
+
+@dataclass(frozen=True, order=True)
+class Finding:
+    path: str
+    line: int
+    col: int
+    code: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}:{self.col} {self.code} {self.message}"
+
+
+@dataclass(frozen=True)
+class Context:
+    query: Query
+    tree: exp.Expression
+    catalog: Catalog
+    lock: dict[str, dict[str, object]]
+
+
+Rule = Callable[[Context], Iterator[tuple[int, int, str]]]
+RULES: dict[str, Rule] = {}
+
+
+def rule(code: str) -> Callable[[Rule], Rule]:
+    def register(fn: Rule) -> Rule:
+        RULES[code] = fn
+        return fn
+
+    return register
+
+
+def _where(ctx: Context, node: exp.Expression | None) -> tuple[int, int]:
+    """Best-effort position of a node in the file (sqlglot keeps token positions on identifiers)."""
+    meta = getattr(node, "meta", None) or {}
+    ident = node.find(exp.Identifier) if node is not None else None
+    meta = meta or (getattr(ident, "meta", None) or {})
+    line = int(meta.get("line", 1))
+    return ctx.query.body_line + line - 1, int(meta.get("col", 1))
+
+
+@rule("Q001")
+def read_only(ctx: Context) -> Iterator[tuple[int, int, str]]:
+    """Analytics are read-only: one SELECT (or WITH ... SELECT), nothing else."""
+    if not isinstance(ctx.tree, exp.Query):
+        yield (
+            ctx.query.body_line,
+            1,
+            f"statement is {ctx.tree.key.upper()}, analytics must be SELECT",
+        )
+    for node in ctx.tree.find_all(
+        exp.Insert, exp.Delete, exp.Update, exp.Create, exp.Drop, exp.Merge
+    ):
+        yield (*_where(ctx, node), f"{node.key.upper()} in an analytics query")
+
+
+@rule("Q002")
+def known_tables(ctx: Context) -> Iterator[tuple[int, int, str]]:
+    """Every table is a logical <observatory>.<table> with a DDL file, or a CTE."""
+    ctes = {cte.alias_or_name for cte in ctx.tree.find_all(exp.CTE)}
+    for table in ctx.tree.find_all(exp.Table):
+        if not table.name or (not table.db and table.name in ctes):
+            continue
+        if isinstance(table.this, exp.Anonymous | exp.Unnest):
+            continue
+        if (table.db, table.name) not in ctx.catalog.tables:
+            yield (*_where(ctx, table), f"unknown table {table.sql(SOURCE_DIALECT)}")
+
+
+@rule("Q003")
+def known_columns(ctx: Context) -> Iterator[tuple[int, int, str]]:
+    """Every column exists in the table it is read from (qualified against the DDL)."""
+    try:
+        qualify(
+            ctx.tree.copy(),
+            dialect=SOURCE_DIALECT,
+            schema=ctx.catalog.sqlglot_schema(),
+            validate_qualify_columns=True,
+        )
+    except OptimizeError as exc:
+        yield ctx.query.body_line, 1, f"column check failed: {exc}"
+
+
+@rule("Q004")
+def declared_params(ctx: Context) -> Iterator[tuple[int, int, str]]:
+    """Declared and used parameters match: none used undeclared, none declared unused."""
+    used = {p.name for p in ctx.tree.find_all(exp.Placeholder)}
+    derived_args = {a for _f, args in ctx.query.derived.values() for a in args}
+    for p in ctx.tree.find_all(exp.Placeholder):
+        if ctx.query.param_type(p.name) is None:
+            what = f":{p.name}" if p.name else "'?' (use named :params)"
+            yield (*_where(ctx, p), f"parameter {what} is used but not declared")
+    for name in sorted(set(ctx.query.params) - used - derived_args):
+        yield 1, 1, f"parameter {name} is declared but never used"
+    for name in sorted(set(ctx.query.derived) - used):
+        yield 1, 1, f"derived parameter {name} is declared but never used"
+
+
+@rule("Q005")
+def named_outputs(ctx: Context) -> Iterator[tuple[int, int, str]]:
+    """Every output column has a name: engines name unnamed expressions differently."""
+    select = ctx.tree if isinstance(ctx.tree, exp.Select) else ctx.tree.find(exp.Select)
+    outer = ctx.tree.selects if isinstance(ctx.tree, exp.Query) else []
+    for expression in outer:
+        if not isinstance(expression, exp.Alias | exp.Column | exp.Star):
+            yield (
+                *_where(ctx, expression),
+                f"output {expression.sql(SOURCE_DIALECT)[:40]!r} has no alias",
+            )
+    del select
+
+
+@rule("Q006")
+def runs_on_duckdb(ctx: Context) -> Iterator[tuple[int, int, str]]:
+    """The query transpiles to DuckDB (unsupported constructs raised) and DuckDB can plan it."""
+    engine = DuckDBEngine(lambda: None, ctx.catalog)  # type: ignore[arg-type,return-value]
+    try:
+        sql, order = engine.compile(ctx.query)
+    except SqlFileError as exc:
+        yield exc.line, exc.col, f"does not run on duckdb: {exc.args[0].split(': ', 1)[-1]}"
+        return
+    samples = {"boolean": True, "integer": 1, "double": 1.0, "varchar": "x",
+               "timestamp": dt.datetime(2020, 1, 1), "date": dt.date(2020, 1, 1)}  # fmt: skip
+    values = [samples[ctx.query.param_type(name) or "varchar"] for name in order]
+    with duckdb.connect(":memory:") as con:
+        for (obs, name), table in ctx.catalog.tables.items():
+            con.execute(f'CREATE SCHEMA IF NOT EXISTS "{obs}"')
+            con.execute(table.create_sql("duckdb", exp.table_(name, db=obs, quoted=True)))
+        try:
+            con.execute(f"EXPLAIN {sql}", values)
+        except duckdb.Error as exc:
+            yield ctx.query.body_line, 1, f"does not run on duckdb: {str(exc).splitlines()[0]}"
+
+
+@rule("Q007")
+def versioned(ctx: Context) -> Iterator[tuple[int, int, str]]:
+    """A file whose text changed must change its version; the lock records each hash."""
+    if not str(ctx.query.path).replace("\\", "/").count(str(ANALYTICS_DIR)):
+        return
+    entry = ctx.lock.get(ctx.query.name)
+    if entry is None:
+        yield 1, 1, f"{ctx.query.name} is not in {LOCK_FILE}: run `python -m runner lock`"
+    elif entry["sha256"] != ctx.query.sha256 and entry["version"] == ctx.query.version:
+        yield (
+            2,
+            1,
+            (
+                f"the file changed but its version did not (still {ctx.query.version}): "
+                "raise the version, then run `python -m runner lock`"
+            ),
+        )
+    elif entry["sha256"] != ctx.query.sha256:
+        yield 2, 1, f"version {ctx.query.version} is not locked: run `python -m runner lock`"
+
+
+@rule("Q008")
+def name_matches_file(ctx: Context) -> Iterator[tuple[int, int, str]]:
+    """The header's name is the file's name, so `run NAME` finds it."""
+    if ctx.query.name != ctx.query.path.stem:
+        yield 1, 1, f"name {ctx.query.name!r} differs from the file name {ctx.query.path.stem!r}"
+
+
+def read_lock(project_dir: Path) -> dict[str, dict[str, object]]:
+    path = project_dir / LOCK_FILE
+    return json.loads(path.read_text()) if path.exists() else {}
+
+
+def write_lock(project_dir: Path) -> dict[str, dict[str, object]]:
+    entries = {}
+    for path in sorted((project_dir / ANALYTICS_DIR).glob("*.sql")):
+        query = Query.load(path)
+        entries[query.name] = {"version": query.version, "sha256": query.sha256}
+    (project_dir / LOCK_FILE).write_text(json.dumps(entries, indent=2, sort_keys=True) + "\n")
+    return entries
+
+
+def lint_file(path: Path, catalog: Catalog, lock: dict[str, dict[str, object]]) -> list[Finding]:
+    shown = str(path)
+    try:
+        query = Query.load(path)
+        tree = sqlglot.parse_one(query.sql, read=SOURCE_DIALECT, error_level=ErrorLevel.RAISE)
+    except SqlFileError as exc:
+        return [Finding(shown, exc.line, exc.col, "Q000", exc.args[0].split(": ", 1)[-1])]
+    except sqlglot.ParseError as exc:
+        err = exc.errors[0] if exc.errors else {}
+        line = query.body_line + int(err.get("line", 1)) - 1
+        return [Finding(shown, line, int(err.get("col", 1)), "Q000", str(err.get("description")))]
+    except SqlglotError as exc:
+        return [Finding(shown, 1, 1, "Q000", str(exc))]
+    ctx = Context(query, tree, catalog, lock)
+    return [
+        Finding(shown, line, col, code, message)
+        for code, check in RULES.items()
+        for line, col, message in check(ctx)
+    ]
+
+
+def lint(paths: list[Path], project_dir: Path) -> list[Finding]:
+    catalog, lock = Catalog.load(project_dir), read_lock(project_dir)
+    files: list[Path] = []
+    for path in paths:
+        files.extend(sorted(path.rglob("*.sql")) if path.is_dir() else [path])
+    findings: list[Finding] = []
+    for file in files:
+        if "tables" in file.parts:
+            continue  # DDL, checked by infra.ddl when Pulumi or the loader reads it
+        findings.extend(lint_file(file, catalog, lock))
+    return sorted(findings)

@@ -1,0 +1,105 @@
+"""Lint findings as a user sees them: path:line:col CODE message, collected, non-zero exit."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from runner.lint import lint, write_lock
+from tests.support.toolchain import PROJECT_DIR
+
+HEADER = "-- name: {name}\n-- version: 1\n-- params:\n--   since: {{type: timestamp, default: '2020-01-01T00:00:00'}}\n"
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    shutil.copy(PROJECT_DIR / "Pulumi.yaml", tmp_path / "Pulumi.yaml")
+    shutil.copytree(PROJECT_DIR / "queries", tmp_path / "queries")
+    return tmp_path
+
+
+def _findings(project: Path, name: str, body: str) -> list[str]:
+    path = project / "queries" / "analytics" / f"{name}.sql"
+    path.write_text(HEADER.format(name=name) + body)
+    write_lock(project)
+    return [f"{f.line}:{f.col} {f.code} {f.message}" for f in lint([path], project)]
+
+
+def test_the_committed_queries_are_clean() -> None:
+    assert [str(f) for f in lint([PROJECT_DIR / "queries"], PROJECT_DIR)] == []
+
+
+def test_unknown_table_and_column(project: Path) -> None:
+    found = _findings(
+        project,
+        "q",
+        "SELECT b.grb_name, b.flux AS f FROM swift.bursts AS b\nJOIN swift.nope AS n ON n.x = b.trigger_id\nWHERE b.trigger_time > :since",
+    )
+    assert any("Q002 unknown table swift.nope" in f for f in found)
+    found = _findings(
+        project, "q", "SELECT b.flux AS f FROM swift.bursts AS b WHERE b.trigger_time > :since"
+    )
+    assert any("Q003" in f and "flux" in f for f in found)
+
+
+def test_parameters_must_match_the_header(project: Path) -> None:
+    found = _findings(project, "q", "SELECT b.grb_name FROM swift.bursts AS b WHERE b.ra > :min_ra")
+    assert "1:1 Q004 parameter since is declared but never used" in found
+    assert any("Q004 parameter :min_ra is used but not declared" in f for f in found)
+
+
+def test_writes_and_unnamed_outputs(project: Path) -> None:
+    found = _findings(project, "q", "DELETE FROM swift.bursts WHERE trigger_time < :since")
+    assert any("Q001 statement is DELETE" in f for f in found)
+    found = _findings(project, "q", "SELECT count(*) FROM swift.bursts WHERE trigger_time > :since")
+    assert any("Q005 output 'COUNT(*)' has no alias" in f for f in found)
+
+
+def test_not_runnable_on_duckdb(project: Path) -> None:
+    found = _findings(
+        project,
+        "q",
+        "SELECT trigger_time + parse_duration('1h') AS y FROM swift.bursts WHERE trigger_time > :since",
+    )
+    assert any("Q006 does not run on duckdb" in f for f in found), found
+
+
+def test_syntax_error_points_at_its_line(project: Path) -> None:
+    found = _findings(
+        project, "q", "SELECT grb_name\nFROM swift.bursts\nWHERE (trigger_time > :since"
+    )
+    assert len(found) == 1 and found[0].startswith("7:") and " Q000 " in found[0]
+
+
+def test_changed_file_needs_a_new_version(project: Path) -> None:
+    path = project / "queries" / "analytics" / "cone_search.sql"
+    path.write_text(
+        path.read_text().replace(
+            "radius_arcsec: {type: double, default: 300",
+            "radius_arcsec: {type: double, default: 600",
+        )
+    )
+    found = [str(f) for f in lint([path], project)]
+    assert found == [
+        f"{path}:2:1 Q007 the file changed but its version did not (still 1): raise the version, then run `python -m runner lock`"
+    ]
+    path.write_text(path.read_text().replace("-- version: 1", "-- version: 2"))
+    assert "is not locked" in str(lint([path], project)[0])
+    write_lock(project)
+    assert lint([path], project) == []
+
+
+def test_cli_prints_findings_and_exits_1(project: Path) -> None:
+    bad = project / "queries" / "analytics" / "bad.sql"
+    bad.write_text(HEADER.format(name="bad") + "SELECT x AS y FROM swift.bursts")
+    proc = subprocess.run(
+        [sys.executable, "-m", "runner", "lint"], cwd=project, capture_output=True, text=True
+    )
+    assert proc.returncode == 1
+    lines = proc.stdout.splitlines()
+    assert lines and all(line.startswith(f"{bad}:") for line in lines)
+    assert any(" Q007 bad is not in queries/analytics.lock" in line for line in lines)
