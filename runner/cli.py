@@ -14,12 +14,14 @@ from rich.table import Table
 from infra.config import StackConfig, find_project_dir, load_stack, resolve_stack
 from infra.ddl import load_table
 from infra.errors import VastobsError
-from runner.connect import engine_for, load_target, view_directory
+from runner.connect import database_file, engine_for, load_target, view_directory
 from runner.errors import ParameterError
 from runner.lint import ANALYTICS_DIR, lint, write_lock
 from runner.loader import LoadSummary, load
+from runner.monitor import Level
 from runner.output import FORMATS, console, write_result
 from runner.query import Query
+from runner.watch import monitor_continuous, monitor_once
 
 QUERY_DIRS = ("queries/analytics", "queries/checks")
 
@@ -65,6 +67,14 @@ def _parser() -> argparse.ArgumentParser:
     explain.add_argument("query")
     _engine_options(explain)
     explain.set_defaults(command=_explain)
+
+    mon = sub.add_parser("monitor", help="storage status and quota alerts (exit 0/1/2/3)")
+    mon.add_argument("--json", action="store_true", help="machine-readable status")
+    mon.add_argument("--continuous", action="store_true", help="check again every --interval")
+    mon.add_argument("--interval", type=float, default=300.0, help="seconds between checks")
+    mon.add_argument("--count", type=int, help="stop after this many checks")
+    mon.add_argument("--no-bursts", action="store_true", help="skip the bursts awaiting follow-up")
+    mon.set_defaults(command=_monitor)
 
     load_cmd = sub.add_parser("load", help="load observation files into a table")
     load_cmd.add_argument("table", help="<observatory>.<table>, e.g. swift.bursts")
@@ -193,6 +203,31 @@ def _explain(args: argparse.Namespace) -> int:
     params = with_stack_defaults(query, stack, given_params(args.param))
     print(engine_for(args.engine, stack).explain(query, params))
     return 0
+
+
+def _monitor(args: argparse.Namespace) -> int:
+    try:
+        stack = _stack(args)
+    except VastobsError as exc:
+        print(f"UNKNOWN: {exc}", file=sys.stderr)
+        return int(Level.UNKNOWN)
+    if args.continuous:
+        return int(monitor_continuous(stack, args.interval, args.count, args.json))
+    extra = None if args.no_bursts else (lambda: _awaiting_followup(stack))
+    return int(monitor_once(stack, args.json, extra).level)
+
+
+def _awaiting_followup(stack: StackConfig) -> None:
+    """The real-time insight beside storage, when the local VAST DB holds data."""
+    if stack.backend != "local" or not database_file(stack).is_file():
+        return
+    query = Query.load(stack.project_dir / ANALYTICS_DIR / "bursts_awaiting_followup.sql")
+    try:
+        result = engine_for("duckdb", stack).run(query, with_stack_defaults(query, stack, {}))
+    except VastobsError as exc:
+        print(f"bursts awaiting follow-up: not available ({exc})", file=sys.stderr)
+        return
+    write_result(result, "table", None)
 
 
 def _load(args: argparse.Namespace) -> int:

@@ -62,7 +62,10 @@ class LocalBackend:
         with exclusive(self.registry):
             data: dict[str, Any] = {"next_id": 1, **{k: {} for k in COLLECTIONS}}
             if self.registry.exists():
-                data.update(json.loads(self.registry.read_text()))
+                try:
+                    data.update(json.loads(self.registry.read_text()))
+                except json.JSONDecodeError as exc:
+                    raise BackendError(f"{self.registry}: not valid JSON ({exc})") from exc
             yield data
             if write:
                 tmp = self.registry.with_suffix(".tmp")
