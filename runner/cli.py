@@ -20,6 +20,7 @@ from runner.lint import ANALYTICS_DIR, lint, write_lock
 from runner.loader import LoadSummary, load
 from runner.monitor import Level
 from runner.output import FORMATS, console, write_result
+from runner.plot import light_curve_figure, resolve_target, save, series_of
 from runner.query import Query
 from runner.watch import monitor_continuous, monitor_once
 
@@ -67,6 +68,20 @@ def _parser() -> argparse.ArgumentParser:
     explain.add_argument("query")
     _engine_options(explain)
     explain.set_defaults(command=_explain)
+
+    plot = sub.add_parser("plot", help="plots; `plot light-curve` for now")
+    plot.add_argument("kind", choices=("light-curve",))
+    where = plot.add_mutually_exclusive_group(required=True)
+    where.add_argument("--target", help="a target name, any spelling (resolved to a position)")
+    where.add_argument("--ra", type=float, help="RA (ICRS degrees); with --dec")
+    plot.add_argument("--dec", type=float)
+    plot.add_argument("--radius-arcsec", type=float, default=10.0)
+    plot.add_argument("--start", help="from (UTC, ISO 8601)")
+    plot.add_argument("--end", help="until (UTC, ISO 8601)")
+    plot.add_argument("--flux", action="store_true", help="plot energy flux instead of rate")
+    plot.add_argument("--engine", default="duckdb", choices=("duckdb", "trino"))
+    plot.add_argument("--output", type=Path, default=Path("light_curve.png"))
+    plot.set_defaults(command=_plot)
 
     mon = sub.add_parser("monitor", help="storage status and quota alerts (exit 0/1/2/3)")
     mon.add_argument("--json", action="store_true", help="machine-readable status")
@@ -202,6 +217,28 @@ def _explain(args: argparse.Namespace) -> int:
     query = resolve_query(args.query, stack.project_dir)
     params = with_stack_defaults(query, stack, given_params(args.param))
     print(engine_for(args.engine, stack).explain(query, params))
+    return 0
+
+
+def _plot(args: argparse.Namespace) -> int:
+    stack = _stack(args)
+    engine = engine_for(args.engine, stack)
+    analytics = stack.project_dir / ANALYTICS_DIR
+    if args.target:
+        ra, dec = resolve_target(engine, analytics, args.target)
+        title = f"{args.target} (RA {ra:.4f}, Dec {dec:.4f})"
+    elif args.dec is None:
+        raise ParameterError("--ra needs --dec")
+    else:
+        ra, dec, title = args.ra, args.dec, f"RA {args.ra:.4f}, Dec {args.dec:.4f}"
+    params: dict[str, Any] = {"ra": ra, "dec": dec, "radius_arcsec": args.radius_arcsec}
+    params.update({k: v for k, v in (("start_time", args.start), ("end_time", args.end)) if v})
+    result = engine.run(Query.load(analytics / "multi_wavelength_light_curve.sql"), params)
+    series = series_of(result, args.flux)
+    save(light_curve_figure(series, title, args.flux), args.output)
+    points = sum(len(s.values) for s in series)
+    labels = ", ".join(s.label for s in series)
+    print(f"{args.output}: {points} points in {len(series)} series ({labels})")
     return 0
 
 

@@ -94,7 +94,13 @@ CONVERT = {
 }
 
 
-def _range_problem(name: str, value: Any, now: dt.datetime) -> str | None:
+# Columns that are fractions in [0, 1]; chandra.detections.significance is an SNR.
+FRACTIONS = frozenset(
+    {"swift.bursts.significance", "swift.bursts.pcode", "swift.measurements.frac_exp"}
+)
+
+
+def _range_problem(table: str, name: str, value: Any, now: dt.datetime) -> str | None:
     """The domain rules of ARCHITECTURE §2a, by column naming convention."""
     if name == "ra" and not 0 <= value < 360:
         return f"ra {value} is outside [0, 360)"
@@ -102,7 +108,7 @@ def _range_problem(name: str, value: Any, now: dt.datetime) -> str | None:
         return f"dec {value} is outside [-90, 90]"
     if (name.endswith("_s") or name.endswith("_seconds") or name.endswith("_arcsec")) and value < 0:
         return f"{name} {value} is negative"
-    if name in ("significance", "pcode", "frac_exp") and not 0 <= value <= 1:
+    if f"{table}.{name}" in FRACTIONS and not 0 <= value <= 1:
         return f"{name} {value} is outside [0, 1]"
     if isinstance(value, dt.datetime) and not EARLIEST <= value <= now:
         return f"{name} {value.isoformat()} is outside [{EARLIEST.date()}, now + 1 year]"
@@ -140,7 +146,7 @@ class RowChecker:
                 converted = CONVERT[column.type](value)
             except (TypeError, ValueError, OverflowError):
                 return None, f"{column.name} {value!r} is not a valid {column.type.lower()}"
-            problem = _range_problem(column.name, converted, self.now)
+            problem = _range_problem(self.table.logical_name, column.name, converted, self.now)
             if problem:
                 return None, problem
             row[column.name] = converted
@@ -206,7 +212,8 @@ def check_table(
         if column.type in ("DOUBLE", "REAL"):
             not_finite = pc.fill_null(pc.or_(pc.is_nan(data), pc.is_inf(data)), False)
             bad |= np.asarray(not_finite.to_numpy(zero_copy_only=False), dtype=bool)
-            bad |= _out_of_range(column.name, data.to_numpy(zero_copy_only=False).astype(float))
+            values = data.to_numpy(zero_copy_only=False).astype(float)
+            bad |= _out_of_range(table.logical_name, column.name, values)
         if column.type.startswith("TIMESTAMP"):
             lo, hi = pa.scalar(EARLIEST, data.type), pa.scalar(checker.now, data.type)
             outside = pc.or_(pc.less(data, lo), pc.greater(data, hi))
@@ -250,7 +257,7 @@ def check_table(
     return good.cast(table.arrow_schema()), []
 
 
-def _out_of_range(name: str, values: Any) -> Any:
+def _out_of_range(table: str, name: str, values: Any) -> Any:
     import numpy as np
 
     with np.errstate(invalid="ignore"):
@@ -260,7 +267,7 @@ def _out_of_range(name: str, values: Any) -> Any:
             return (values < -90) | (values > 90)
         if name.endswith(("_s", "_seconds", "_arcsec")):
             return values < 0
-        if name in ("significance", "pcode", "frac_exp"):
+        if f"{table}.{name}" in FRACTIONS:
             return (values < 0) | (values > 1)
     return np.zeros(len(values), dtype=bool)
 

@@ -1,0 +1,73 @@
+"""Small hand-made datasets for analytics tests: rows per logical table, defaults filled.
+
+``local_database()`` creates the tables from the DDL the way the local backend
+does and loads the rows through the real loader, so hpx and checks apply.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from infra.backends.local import LocalBackend
+from infra.ddl import TableDef, all_tables
+from runner.loader import load
+from runner.loader.targets import DuckDBTarget
+from runner.sky import healpix14
+from tests.support.toolchain import PROJECT_DIR
+
+T0 = dt.datetime(2015, 6, 15, 18, 31)
+
+DEFAULTS: dict[str, dict[str, Any]] = {
+    "swift.bursts": {"grb_name": "GRB 150615A", "trigger_time": T0, "err_radius_arcsec": 102.0,
+                     "significance": 0.95},
+    "swift.observations": {"target_id": "00000001", "segment": 1, "target_name": "TARGET",
+                           "start_time": T0, "end_time": T0 + dt.timedelta(hours=1),
+                           "xrt_exposure_s": 1000.0, "uvot_exposure_s": 1000.0,
+                           "bat_exposure_s": 1000.0},
+    "swift.measurements": {"target_name": "TARGET", "instrument": "XRT", "band": "0.3-10keV",
+                           "mid_time": T0, "exposure_s": 100.0, "err_radius_arcsec": 1.6,
+                           "rate": 1.0, "rate_error": 0.1, "quality": "good", "snr": 10.0,
+                           "frac_exp": 1.0},
+    "chandra.observations": {"target_name": "TARGET", "instrument": "ACIS-S", "grating": "NONE",
+                             "obs_type": "TOO", "status": "archived", "start_time": T0,
+                             "exposure_s": 20000.0},
+    "chandra.detections": {"source_number": 1, "source_name": "2CXO J000000.0+000000",
+                           "mid_time": T0, "err_radius_arcsec": 1.0, "band": "broad",
+                           "rate": 0.1, "rate_error": 0.01, "flux_erg_cm2_s": 1e-12,
+                           "flux_error": 1e-13, "significance": 20.0, "pileup_flag": False,
+                           "extent_flag": False, "var_flag": False, "streak_src_flag": False},
+}  # fmt: skip
+
+
+def _table(table: TableDef, rows: list[dict[str, Any]]) -> pa.Table:
+    full = []
+    for row in rows:
+        merged = {**DEFAULTS[table.logical_name], **row}
+        merged["hpx"] = healpix14(merged["ra"], merged["dec"])
+        full.append({c.name: merged.get(c.name) for c in table.columns})
+    return pa.Table.from_pylist(full, schema=table.arrow_schema())
+
+
+def local_database(root: Path, data: dict[str, list[dict[str, Any]]]) -> Path:
+    """A local VAST DB (DuckDB file) holding every table, with ``data`` loaded."""
+    backend = LocalBackend(root)
+    backend.collection("views").create({"path": "/db", "bucket": "testdb", "policy_id": 1})
+    catalog = backend.catalog()
+    tables = {t.logical_name: t for t in all_tables(PROJECT_DIR)}
+    for table in tables.values():
+        if not catalog.schema_exists("testdb", table.observatory):
+            catalog.create_schema("testdb", table.observatory)
+        catalog.create_table("testdb", table.observatory, table.name, table.vms_arrow_schema())
+    database = backend.database_file("testdb")
+    for name, rows in data.items():
+        path = root / f"{name}.parquet"
+        pq.write_table(_table(tables[name], rows), path)
+        summary = load(tables[name], [path], DuckDBTarget(database), batch_rows=1000,
+                       quarantine_dir=root / "quarantine")  # fmt: skip
+        assert summary.rejected == 0, f"test data for {name} rejected"
+    return database
