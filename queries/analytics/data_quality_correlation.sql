@@ -1,5 +1,5 @@
 -- name: data_quality_correlation
--- version: 1
+-- version: 2
 -- description: >
 --   For objects both observatories measured within the correlation window of
 --   each other (same object, near-simultaneous), how their quality indicators
@@ -71,7 +71,9 @@ SELECT
     round(avg(frac_exp), 4) AS swift_mean_frac_exp,
     round(avg(snr), 3) AS swift_mean_snr,
     round(avg(significance), 3) AS chandra_mean_significance,
-    round(corr(snr, significance), 4) AS snr_significance_correlation
+    -- Trino gives NaN and DuckDB NULL for a constant series: make both NULL.
+    CASE WHEN stddev_samp(snr) > 0 AND stddev_samp(significance) > 0
+         THEN round(corr(snr, significance), 4) END AS snr_significance_correlation
 FROM pairs
 GROUP BY source_name
 ORDER BY source_name

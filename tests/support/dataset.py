@@ -53,8 +53,18 @@ def _table(table: TableDef, rows: list[dict[str, Any]]) -> pa.Table:
     return pa.Table.from_pylist(full, schema=table.arrow_schema())
 
 
-def local_database(root: Path, data: dict[str, list[dict[str, Any]]]) -> Path:
-    """A local VAST DB (DuckDB file) holding every table, with ``data`` loaded."""
+def write_parquet(root: Path, data: dict[str, list[dict[str, Any]]]) -> dict[str, Path]:
+    tables = {t.logical_name: t for t in all_tables(PROJECT_DIR)}
+    root.mkdir(parents=True, exist_ok=True)
+    paths = {}
+    for name, rows in data.items():
+        paths[name] = root / f"{name}.parquet"
+        pq.write_table(_table(tables[name], rows), paths[name])
+    return paths
+
+
+def local_database(root: Path, data: dict[str, list[dict[str, Any]]] | dict[str, Path]) -> Path:
+    """A local VAST DB (DuckDB file) holding every table, with ``data`` (rows or files) loaded."""
     backend = LocalBackend(root)
     backend.collection("views").create({"path": "/db", "bucket": "testdb", "policy_id": 1})
     catalog = backend.catalog()
@@ -64,9 +74,9 @@ def local_database(root: Path, data: dict[str, list[dict[str, Any]]]) -> Path:
             catalog.create_schema("testdb", table.observatory)
         catalog.create_table("testdb", table.observatory, table.name, table.vms_arrow_schema())
     database = backend.database_file("testdb")
-    for name, rows in data.items():
-        path = root / f"{name}.parquet"
-        pq.write_table(_table(tables[name], rows), path)
+    files = {k: v for k, v in data.items() if isinstance(v, Path)}
+    files.update(write_parquet(root, {k: v for k, v in data.items() if not isinstance(v, Path)}))
+    for name, path in files.items():
         summary = load(tables[name], [path], DuckDBTarget(database), batch_rows=1000,
                        quarantine_dir=root / "quarantine")  # fmt: skip
         assert summary.rejected == 0, f"test data for {name} rejected"

@@ -83,6 +83,17 @@ class PulumiProject:
             )
         return proc
 
+    def run_input(self, stdin: str, *args: str) -> subprocess.CompletedProcess[str]:
+        """A command that reads a value on stdin (``config set --secret``), never argv."""
+        return subprocess.run(
+            [str(self.binary), *args, "--stack", self.stack, "--non-interactive"],
+            cwd=self.root, env=self.env, input=stdin, capture_output=True, text=True, check=True,
+        )  # fmt: skip
+
+    def state_files(self) -> list[Path]:
+        state = Path(self.env["PULUMI_BACKEND_URL"].removeprefix("file://"))
+        return [f for f in state.rglob("*") if f.is_file()]
+
     def init(self) -> None:
         subprocess.run(
             [str(self.binary), "stack", "init", self.stack, "--non-interactive"],

@@ -1,0 +1,38 @@
+"""The same hand-made or generated rows in the real Trino (memory catalog), for parity tests."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlglot import exp
+
+from infra.ddl import all_tables
+from runner.catalog import Catalog, in_catalog
+from runner.engines import TrinoEngine
+from runner.loader import load
+from runner.loader.targets import TrinoTarget
+from tests.support.toolchain import PROJECT_DIR
+from tests.support.trino_server import TrinoServer
+
+
+def trino_with(
+    server: TrinoServer, prefix: str, parquet: dict[str, Path], tmp: Path
+) -> TrinoEngine:
+    """Create every DDL table under schemas ``<prefix>_<obs>`` and load the files given."""
+    conn = server.connect()
+    cursor = conn.cursor()
+    tables = {t.logical_name: t for t in all_tables(PROJECT_DIR)}
+    schema_for = lambda obs: f"{prefix}_{obs}"  # noqa: E731
+    for table in tables.values():
+        cursor.execute(f'CREATE SCHEMA IF NOT EXISTS memory."{schema_for(table.observatory)}"')
+        cursor.fetchall()
+        target = exp.table_(
+            table.name, db=schema_for(table.observatory), catalog="memory", quoted=True
+        )
+        cursor.execute(table.create_sql("trino", target))
+        cursor.fetchall()
+    target = TrinoTarget(server.connect, "memory", schema_for)
+    for name, path in parquet.items():
+        summary = load(tables[name], [path], target, batch_rows=5000, quarantine_dir=tmp / "q")
+        assert summary.rejected == 0
+    return TrinoEngine(server.connect, Catalog.load(PROJECT_DIR), in_catalog("memory", schema_for))
