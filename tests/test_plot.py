@@ -71,7 +71,9 @@ def test_series_and_points_for_a_target_by_name(engine: DuckDBEngine) -> None:
     assert plotted == [[2.0], [30.0], [5.0, 4.0]]
     bars = [c.lines[2][0].get_segments() for c in axes.containers]  # the error bars themselves
     assert [[(seg[0][1], seg[1][1]) for seg in b] for b in bars] == [
-        [(1.8, 2.2)], [(29.0, 31.0)], [(4.5, 5.5), (3.6, 4.4)]
+        [(1.8, 2.2)],
+        [(29.0, 31.0)],
+        [(4.5, 5.5), (3.6, 4.4)],
     ]
     assert axes.get_yscale() == "log"
 
