@@ -66,6 +66,8 @@ class DatabaseConfig:
     path: str = "/vastobs/db"
     quota: QuotaConfig = field(default_factory=lambda: QuotaConfig(hard=10 * 10**12))
     endpoint: str | None = None
+    verify_tls: bool = True
+    timeout_seconds: int = 30
 
 
 @dataclass(frozen=True)
@@ -254,7 +256,9 @@ def from_mapping(raw: Mapping[str, Any], project_dir: Path, source: str = "") ->
     backend = r.choice(raw, "backend", "local", BACKENDS)
     local_root = project_dir / (r.text(raw, "local_root", ".vastobs/local") or "")
 
-    db_raw = r.mapping(raw, "database", ("bucket", "path", "quota", "endpoint"))
+    db_raw = r.mapping(
+        raw, "database", ("bucket", "path", "quota", "endpoint", "verify_tls", "timeout_seconds")
+    )
     bucket = r.text(db_raw, "database.bucket", DatabaseConfig.bucket)
     if not bucket or not _BUCKET.match(bucket):
         raise r.fail("database.bucket", bucket, "an S3 bucket name (3-63 of a-z, 0-9, '.', '-')")
@@ -263,6 +267,10 @@ def from_mapping(raw: Mapping[str, Any], project_dir: Path, source: str = "") ->
         path=r.view_path(db_raw, "database.path", DatabaseConfig.path),
         quota=r.quota(db_raw, "database.quota", DatabaseConfig().quota),
         endpoint=r.text(db_raw, "database.endpoint", None),
+        verify_tls=r.boolean(db_raw, "database.verify_tls", True),
+        timeout_seconds=r.number(
+            db_raw, "database.timeout_seconds", 30, lo=1, hi=3600, integer=True
+        ),
     )
 
     vms_raw = r.mapping(raw, "vms", ("address", "user", "tenant", "ca_cert", "verify_tls"))

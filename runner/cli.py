@@ -94,7 +94,7 @@ def _parser() -> argparse.ArgumentParser:
     load_cmd = sub.add_parser("load", help="load observation files into a table")
     load_cmd.add_argument("table", help="<observatory>.<table>, e.g. swift.bursts")
     load_cmd.add_argument("files", nargs="+", type=Path, metavar="FILE")
-    load_cmd.add_argument("--engine", default="duckdb", choices=("duckdb", "trino"))
+    load_cmd.add_argument("--engine", default="duckdb", choices=("duckdb", "trino", "vastdb"))
     load_cmd.add_argument("--quarantine", type=Path, help="default .vastobs/quarantine")
     load_cmd.set_defaults(command=_load)
     return parser

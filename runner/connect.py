@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 import trino
 
@@ -11,7 +12,7 @@ from infra.config import StackConfig
 from runner.catalog import Catalog, in_catalog
 from runner.engines import DuckDBEngine, Engine, TrinoEngine
 from runner.errors import ParameterError
-from runner.loader.targets import DuckDBTarget, Target, TrinoTarget
+from runner.loader.targets import DuckDBTarget, Target, TrinoTarget, VastDBTarget
 
 
 def database_file(stack: StackConfig) -> Path:
@@ -37,7 +38,28 @@ def load_target(name: str, stack: StackConfig) -> Target:
             stack.trino.catalog,
             lambda obs: trino_schema(stack, obs),
         )
-    raise ParameterError(f"--engine {name!r} is not one of duckdb, trino")
+    if name == "vastdb":
+        return VastDBTarget(lambda: vastdb_session(stack), stack.database.bucket)
+    raise ParameterError(f"--engine {name!r} is not one of duckdb, trino, vastdb")
+
+
+def vastdb_session(stack: StackConfig) -> Any:
+    """The VAST DB data path; credentials only from the environment."""
+    import vastdb
+
+    access = os.environ.get("VASTOBS_S3_ACCESS_KEY")
+    secret = os.environ.get("VASTOBS_S3_SECRET_KEY")
+    if not (access and secret and stack.database.endpoint):
+        raise ParameterError(
+            "vastdb needs vastobs:database.endpoint in the stack and "
+            "VASTOBS_S3_ACCESS_KEY / VASTOBS_S3_SECRET_KEY in the environment"
+        )
+    return vastdb.connect(
+        access=access,
+        secret=secret,
+        endpoint=stack.database.endpoint,
+        ssl_verify=stack.vms.verify_tls,
+    )
 
 
 def engine_for(name: str, stack: StackConfig) -> Engine:

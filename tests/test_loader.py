@@ -210,3 +210,57 @@ def test_loading_into_the_real_trino(tmp_path: Path, trino_server) -> None:
         [1, healpix14(306.0159, 33.8672), dt.datetime(2015, 6, 15, 18, 31)],
         [3, healpix14(10, 10), dt.datetime(2015, 6, 17, 1, 0, 0, 123456)],
     ]
+
+
+def _fake(table_def=BURSTS, **table_options):
+    from tests.support.fake_vastdb import FakeBucket, FakeSchema, FakeSession, FakeTable
+
+    table = FakeTable(table_def.name, table_def.arrow_schema(), **table_options)
+    schema = FakeSchema(table_def.observatory, {table_def.name: table})
+    return FakeSession({"obsdb": FakeBucket("obsdb", {table_def.observatory: schema})}), table
+
+
+def test_vastdb_target_inserts_arrow_batches_once(tmp_path: Path) -> None:
+    from runner.loader.targets import VastDBTarget
+
+    session, table = _fake()
+    path = _bursts_parquet(tmp_path / "b.parquet")
+    target = VastDBTarget(lambda: session, "obsdb", insert_rows=2)
+    first = load(BURSTS, [path], target, batch_rows=2, quarantine_dir=tmp_path / "q").files[0]
+    second = load(BURSTS, [path], target, batch_rows=2, quarantine_dir=tmp_path / "q").files[0]
+    assert (first.loaded, second.loaded, second.already_present) == (3, 0, 3)
+    assert table.rows.column("trigger_id").to_pylist() == [1, 2, 3]
+    assert table.rows.schema.equals(BURSTS.arrow_schema())  # the fake refuses anything else
+    assert table.inserts == 2  # 3 rows in slices of 2
+
+
+def test_vastdb_failed_insert_rolls_the_file_back(tmp_path: Path) -> None:
+    from vastdb import errors
+
+    from runner.loader.targets import VastDBTarget
+
+    session, table = _fake(fail_after_inserts=1)
+    path = _bursts_parquet(tmp_path / "b.parquet")
+    target = VastDBTarget(lambda: session, "obsdb", insert_rows=2)
+    with pytest.raises(errors.ServiceUnavailable):
+        load(BURSTS, [path], target, batch_rows=2, quarantine_dir=tmp_path / "q")
+    assert table.rows.num_rows == 0  # the first slice went in, then the whole file rolled back
+    assert (session.committed, session.rolled_back) == (
+        1,
+        1,
+    )  # exists() committed, the load did not
+
+
+def test_vastdb_missing_table_is_refused(tmp_path: Path) -> None:
+    from runner.loader.targets import VastDBTarget
+
+    session, _table = _fake(load_table(PROJECT_DIR, "chandra", "detections"))
+    target = VastDBTarget(lambda: session, "obsdb")
+    with pytest.raises(TableMissing):
+        load(
+            BURSTS,
+            [_bursts_parquet(tmp_path / "b.parquet")],
+            target,
+            batch_rows=2,
+            quarantine_dir=tmp_path,
+        )

@@ -1,0 +1,111 @@
+"""A fake of the few vastdb SDK calls the loader uses, with the server's strictness.
+
+The real SDK needs a live VAST endpoint (it checks the server's version on
+connect), so the loader's vastdb target is tested against this: it raises the
+SDK's own errors for missing buckets, schemas and tables, refuses an insert
+whose Arrow schema differs from the table's, and rolls a transaction back when
+its block raises, as the SDK does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+import pyarrow as pa
+from vastdb import errors
+
+
+@dataclass
+class FakeTable:
+    name: str
+    schema: pa.Schema
+    rows: pa.Table = field(init=False)
+    fail_after_inserts: int | None = None  # fault injection: raise on the Nth insert
+    inserts: int = 0
+
+    def __post_init__(self) -> None:
+        self.rows = self.schema.empty_table()
+
+    def select(self, columns: list[str] | None = None) -> pa.RecordBatchReader:
+        data = self.rows.select(columns) if columns else self.rows
+        return pa.RecordBatchReader.from_batches(data.schema, data.to_batches())
+
+    def insert(self, rows: pa.Table | pa.RecordBatch) -> pa.ChunkedArray:
+        table = pa.Table.from_batches([rows]) if isinstance(rows, pa.RecordBatch) else rows
+        if not table.schema.equals(self.schema):
+            raise errors.BadRequest(
+                code="InvalidArgument", message=f"schema mismatch for {self.name}",
+                method="POST", url=self.name, status=400, headers={},
+            )  # fmt: skip
+        self.inserts += 1
+        if self.fail_after_inserts is not None and self.inserts > self.fail_after_inserts:
+            raise errors.ServiceUnavailable(
+                code="SlowDown",
+                message="injected",
+                method="POST",
+                url=self.name,
+                status=503,
+                headers={},
+            )
+        start = self.rows.num_rows
+        self.rows = pa.concat_tables([self.rows, table])
+        return pa.chunked_array([pa.array(range(start, self.rows.num_rows), pa.int64())])
+
+
+@dataclass
+class FakeSchema:
+    name: str
+    tables: dict[str, FakeTable] = field(default_factory=dict)
+
+    def table(self, name: str, fail_if_missing: bool = True) -> FakeTable | None:
+        if name not in self.tables:
+            if fail_if_missing:
+                raise errors.MissingTable("bucket", self.name, name)
+            return None
+        return self.tables[name]
+
+
+@dataclass
+class FakeBucket:
+    name: str
+    schemas: dict[str, FakeSchema] = field(default_factory=dict)
+
+    def schema(self, name: str, fail_if_missing: bool = True) -> FakeSchema | None:
+        if name not in self.schemas:
+            if fail_if_missing:
+                raise errors.MissingSchema(self.name, name)
+            return None
+        return self.schemas[name]
+
+
+class FakeSession:
+    def __init__(self, buckets: dict[str, FakeBucket]) -> None:
+        self.buckets = buckets
+        self.committed = 0
+        self.rolled_back = 0
+
+    @contextmanager
+    def transaction(self) -> Iterator[FakeSession]:
+        snapshot = {
+            id(t): t.rows
+            for b in self.buckets.values()
+            for s in b.schemas.values()
+            for t in s.tables.values()
+        }
+        try:
+            yield self
+        except BaseException:
+            for bucket in self.buckets.values():
+                for schema in bucket.schemas.values():
+                    for table in schema.tables.values():
+                        table.rows = snapshot.get(id(table), table.rows)
+            self.rolled_back += 1
+            raise
+        self.committed += 1
+
+    def bucket(self, name: str) -> FakeBucket:
+        if name not in self.buckets:
+            raise errors.MissingBucket(name)
+        return self.buckets[name]
