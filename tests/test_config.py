@@ -141,3 +141,22 @@ def test_a_new_observatory_is_one_more_block(tmp_path: Path) -> None:
     stack = from_mapping(raw, tmp_path)
     assert stack.observatory("nustar").access_pattern == "deep_analysis"
     assert stack.local_root == tmp_path / ".vastobs" / "local"
+
+
+def test_example_stack_is_valid_once_filled_in(tmp_path: Path) -> None:
+    text = (PROJECT_DIR / "Pulumi.example.yaml").read_text()
+    filled = text.replace("<astro-db>", "astro-db")
+    for placeholder in ("<vms.example.org>", "<vms-user>", "<path/to/cluster-ca.pem>",
+                        "<https://vip-pool.example.org>", "<trino.example.org>", "<analyst>"):  # fmt: skip
+        filled = filled.replace(placeholder, "x")
+    (tmp_path / "Pulumi.yaml").write_text("name: vastobs\n")
+    (tmp_path / "Pulumi.prod.yaml").write_text(filled)
+    for table in ("bursts", "observations", "measurements"):
+        (tmp_path / "queries" / "tables" / "swift").mkdir(parents=True, exist_ok=True)
+        (tmp_path / "queries" / "tables" / "swift" / f"{table}.sql").write_text("")
+    for table in ("observations", "detections"):
+        (tmp_path / "queries" / "tables" / "chandra").mkdir(parents=True, exist_ok=True)
+        (tmp_path / "queries" / "tables" / "chandra" / f"{table}.sql").write_text("")
+    stack = load_stack("prod", tmp_path)
+    assert stack.backend == "vast" and stack.vms.verify_tls
+    assert all(o.protect for o in stack.observatories)

@@ -184,3 +184,21 @@ def test_nested_paths_are_rejected_before_anything_is_created(
     assert proc.returncode != 0
     assert "neither equals nor nests" in proc.stdout + proc.stderr
     assert not (p.root / "local-root").exists()
+
+
+def test_preview_warns_of_adoption_and_up_adopts(pulumi_project: PulumiProject) -> None:
+    from infra.backends.local import LocalBackend
+
+    p = pulumi_project
+    p.write_stack(_stack())
+    p.init()
+    existing = LocalBackend(p.root / "local-root").collection("quotas")
+    existing.create({"name": "made-by-hand", "path": "/swift/observations", "hard_limit": 5})
+
+    proc = p.run("preview")
+    assert "quota /swift/observations already exists (VMS id 1): up will adopt it" in proc.stdout
+    p.run("up", "--yes", "--skip-preview")
+    quotas = [q for q in _registry(p)["quotas"].values() if q["path"] == "/swift/observations"]
+    assert len(quotas) == 1 and quotas[0]["hard_limit"] == 100 * 10**12
+    assert quotas[0]["name"] == "vastobs-swift"
+    p.run("preview", "--expect-no-changes")

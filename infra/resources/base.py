@@ -9,9 +9,11 @@ its backend from the ``target`` input and the secrets ``configure()`` saw.
 
 from __future__ import annotations
 
+import sys
 from typing import Any, ClassVar
 
 from pulumi.dynamic import (
+    CheckResult,
     ConfigureRequest,
     CreateResult,
     DiffResult,
@@ -21,7 +23,7 @@ from pulumi.dynamic import (
 )
 
 from infra.backends.base import Backend, Record
-from infra.errors import BackendError
+from infra.errors import BackendError, VastobsError
 from infra.resources.target import backend_for
 
 # Properties that are not desired state: pickled provider code, where to
@@ -102,6 +104,22 @@ class CollectionProvider(BaseProvider):
     def outs(self, record: Record, props: dict[str, Any]) -> dict[str, Any]:
         return {**props, "vms_id": record["id"]}
 
+    def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
+        """For a resource new to the stack, say ahead when create will adopt an existing object.
+
+        A read-only lookup; when it cannot be made (no credentials yet), preview says nothing.
+        """
+        if not olds:
+            try:
+                existing = self.find(self.backend(news), news)
+            except VastobsError:
+                existing = None
+            if existing is not None:
+                key = news.get("path") or news.get("name")
+                warn(f"{self.label} {key} already exists (VMS id {existing['id']}): "
+                     "up will adopt it and patch what differs")  # fmt: skip
+        return CheckResult(news, [])
+
     def create(self, props: dict[str, Any]) -> CreateResult:
         backend = self.backend(props)
         collection = backend.collection(self.kind)
@@ -159,6 +177,11 @@ class CollectionProvider(BaseProvider):
         collection = self.backend(props).collection(self.kind)
         if collection.get(int(id_)) is not None:
             collection.delete(int(id_))
+
+
+def warn(message: str) -> None:
+    """The engine shows a provider's stderr under Diagnostics."""
+    print(f"warning: {message}", file=sys.stderr, flush=True)
 
 
 def _one(matches: list[Record], label: str, key: str) -> Record | None:
