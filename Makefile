@@ -1,6 +1,6 @@
 # The two commands of the README. Each does all of its own set-up; a second
 # run reuses the per-user cache (~/.cache/vastobs) and the .venv.
-.PHONY: setup demo test lint clean
+.PHONY: setup demo test lint bench clean
 
 setup:
 	@tools/setup.sh
@@ -18,3 +18,6 @@ lint: setup
 
 clean:
 	rm -rf .venv .vastobs
+
+bench: setup
+	@.venv/bin/python -m bench.run $(BENCH_ARGS)

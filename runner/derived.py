@@ -11,6 +11,7 @@ Each function has a declared SQL type, so the value binds like any parameter.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -30,6 +31,7 @@ class Derived:
     compute: Callable[..., Any]
 
 
+@functools.lru_cache(maxsize=256)
 def _cone_cells(ra: float, dec: float, radius_arcsec: float) -> tuple[np.ndarray, int]:
     """Cells at the coarsest order still finer than the cone, and that order's depth."""
     radius_deg = max(radius_arcsec, 1.0) / 3600

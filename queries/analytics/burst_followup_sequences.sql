@@ -1,12 +1,12 @@
 -- name: burst_followup_sequences
--- version: 1
+-- version: 2
 -- description: >
 --   Each significant Swift burst with the Chandra observations that followed
 --   it within the window and inside its error circle (combined with
 --   Chandra's ~1 arcsec pointing), with delay and separation; bursts with no
 --   follow-up appear once with empty Chandra columns. Matching joins 0.2
---   degree sky cells (each Chandra pointing copied to the cells a 0.2 degree
---   radius reaches), then the exact haversine: no Cartesian product.
+--   degree sky cells (each burst, the smaller side, copied to the cells a 0.2
+--   degree radius reaches), then the exact haversine: no Cartesian product.
 -- owner: analytics
 -- params:
 --   window_hours: {type: double, default_from: analytics.followup_window_hours, description: follow-up window after the trigger (hours)}
@@ -19,11 +19,21 @@ WITH bursts AS (
         b.ra,
         b.dec,
         b.err_radius_arcsec,
-        b.significance,
-        CAST(floor((b.dec + 90) / 0.2e0) AS bigint) AS zone,
-        CAST(floor(b.ra / 0.2e0) AS bigint) AS ra_cell
+        b.significance
     FROM swift.bursts AS b
     WHERE b.significance >= :min_significance
+),
+burst_cells AS (
+    SELECT
+        b.*,
+        CAST(floor((b.dec + 90) / 0.2e0) AS bigint) + z.dz AS zone,
+        mod(CAST(floor(b.ra / 0.2e0) AS bigint) + r.dra + 1800, 1800) AS ra_cell
+    FROM bursts AS b
+    CROSS JOIN UNNEST(sequence(-1, 1)) AS z(dz)
+    CROSS JOIN UNNEST(sequence(
+        -CAST(least(899e0, ceiling(1 / greatest(cos(radians(least(abs(b.dec) + 0.4e0, 90e0))), 1e-3))) AS bigint),
+        CAST(least(899e0, ceiling(1 / greatest(cos(radians(least(abs(b.dec) + 0.4e0, 90e0))), 1e-3))) AS bigint)
+    )) AS r(dra)
 ),
 pointings AS (
     SELECT
@@ -36,14 +46,9 @@ pointings AS (
         c.exposure_s,
         c.ra,
         c.dec,
-        CAST(floor((c.dec + 90) / 0.2e0) AS bigint) + z.dz AS zone,
-        mod(CAST(floor(c.ra / 0.2e0) AS bigint) + r.dra + 1800, 1800) AS ra_cell
+        CAST(floor((c.dec + 90) / 0.2e0) AS bigint) AS zone,
+        CAST(floor(c.ra / 0.2e0) AS bigint) AS ra_cell
     FROM chandra.observations AS c
-    CROSS JOIN UNNEST(sequence(-1, 1)) AS z(dz)
-    CROSS JOIN UNNEST(sequence(
-        -CAST(least(899e0, ceiling(1 / greatest(cos(radians(least(abs(c.dec) + 0.4e0, 90e0))), 1e-3))) AS bigint),
-        CAST(least(899e0, ceiling(1 / greatest(cos(radians(least(abs(c.dec) + 0.4e0, 90e0))), 1e-3))) AS bigint)
-    )) AS r(dra)
     WHERE c.start_time IS NOT NULL
 ),
 pairs AS (
@@ -61,7 +66,7 @@ pairs AS (
             + cos(radians(b.dec)) * cos(radians(p.dec)) * power(sin(radians(p.ra - b.ra) / 2), 2)
         )))) AS separation_arcsec,
         sqrt(power(b.err_radius_arcsec, 2) + 1) AS match_radius_arcsec
-    FROM bursts AS b
+    FROM burst_cells AS b
     JOIN pointings AS p
       ON p.zone = b.zone
      AND p.ra_cell = b.ra_cell

@@ -1,5 +1,5 @@
 -- name: bursts_awaiting_followup
--- version: 1
+-- version: 2
 -- description: >
 --   What a duty scientist watches: significant Swift bursts from the last
 --   hours that no Chandra observation (in any status, scheduled included) has
@@ -22,33 +22,38 @@ recent AS (
         b.dec,
         b.err_radius_arcsec,
         b.significance,
-        k.now_utc,
-        CAST(floor((b.dec + 90) / 0.2e0) AS bigint) AS zone,
-        CAST(floor(b.ra / 0.2e0) AS bigint) AS ra_cell
+        k.now_utc
     FROM swift.bursts AS b
     CROSS JOIN clock AS k
     WHERE b.significance >= :min_significance
       AND b.trigger_time <= k.now_utc
       AND b.trigger_time > k.now_utc - :lookback_hours * INTERVAL '1' HOUR
 ),
-pointings AS (
+recent_cells AS (
+    -- the recent bursts are few: they are the side copied to neighbouring cells
     SELECT
-        c.ra,
-        c.dec,
-        c.start_time,
-        c.status,
-        CAST(floor((c.dec + 90) / 0.2e0) AS bigint) + z.dz AS zone,
-        mod(CAST(floor(c.ra / 0.2e0) AS bigint) + r.dra + 1800, 1800) AS ra_cell
-    FROM chandra.observations AS c
+        r.*,
+        CAST(floor((r.dec + 90) / 0.2e0) AS bigint) + z.dz AS zone,
+        mod(CAST(floor(r.ra / 0.2e0) AS bigint) + c.dra + 1800, 1800) AS ra_cell
+    FROM recent AS r
     CROSS JOIN UNNEST(sequence(-1, 1)) AS z(dz)
     CROSS JOIN UNNEST(sequence(
-        -CAST(least(899e0, ceiling(1 / greatest(cos(radians(least(abs(c.dec) + 0.4e0, 90e0))), 1e-3))) AS bigint),
-        CAST(least(899e0, ceiling(1 / greatest(cos(radians(least(abs(c.dec) + 0.4e0, 90e0))), 1e-3))) AS bigint)
-    )) AS r(dra)
+        -CAST(least(899e0, ceiling(1 / greatest(cos(radians(least(abs(r.dec) + 0.4e0, 90e0))), 1e-3))) AS bigint),
+        CAST(least(899e0, ceiling(1 / greatest(cos(radians(least(abs(r.dec) + 0.4e0, 90e0))), 1e-3))) AS bigint)
+    )) AS c(dra)
+),
+pointings AS (
+    SELECT
+        o.ra,
+        o.dec,
+        o.start_time,
+        CAST(floor((o.dec + 90) / 0.2e0) AS bigint) AS zone,
+        CAST(floor(o.ra / 0.2e0) AS bigint) AS ra_cell
+    FROM chandra.observations AS o
 ),
 answered AS (
     SELECT DISTINCT r.trigger_id
-    FROM recent AS r
+    FROM recent_cells AS r
     JOIN pointings AS p
       ON p.zone = r.zone
      AND p.ra_cell = r.ra_cell

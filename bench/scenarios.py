@@ -1,0 +1,133 @@
+"""The scenarios: the project's query files on a warm DuckDB connection, against a
+full scan (the same query without its pruning predicate) and a naive pandas baseline."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import numpy as np
+import pandas as pd
+
+from infra.backends.local import LocalBackend
+from infra.ddl import all_tables
+from runner.catalog import Catalog
+from runner.engines import DuckDBEngine
+from runner.loader import load
+from runner.loader.targets import DuckDBTarget
+from runner.query import Query
+
+ROOT = Path(__file__).resolve().parents[1]
+ANALYTICS = ROOT / "queries" / "analytics"
+TABLES = {t.logical_name: t for t in all_tables(ROOT)}
+V404 = (306.0159, 33.8672)
+FULL_SKY_HI = 12 * 4**14 - 1
+
+
+@dataclass
+class Database:
+    path: Path
+    load_seconds: float
+    rows: dict[str, int]
+
+    def engine(self) -> tuple[DuckDBEngine, duckdb.DuckDBPyConnection]:
+        """One read-only connection kept open (warm); each run takes a cursor on it."""
+        con = duckdb.connect(str(self.path), read_only=True)
+        return DuckDBEngine(con.cursor, Catalog.load(ROOT)), con
+
+
+def build(root: Path, files: dict[str, Path]) -> Database:
+    import time
+
+    backend = LocalBackend(root)
+    backend.collection("views").create({"path": "/db", "bucket": "benchdb", "policy_id": 1})
+    catalog = backend.catalog()
+    for table in TABLES.values():
+        if not catalog.schema_exists("benchdb", table.observatory):
+            catalog.create_schema("benchdb", table.observatory)
+        catalog.create_table("benchdb", table.observatory, table.name, table.vms_arrow_schema())
+    database = backend.database_file("benchdb")
+    start = time.perf_counter()
+    rows = {}
+    for name, path in files.items():
+        summary = load(TABLES[name], [path], DuckDBTarget(database, lock_timeout=600),
+                       batch_rows=1_000_000, quarantine_dir=root / "quarantine")  # fmt: skip
+        rows[name] = summary.loaded
+    return Database(database, time.perf_counter() - start, rows)
+
+
+def without_pruning(name: str, tmp: Path) -> Query:
+    """The same query with its HEALPix range fixed to the whole sky: a full scan."""
+    out: list[str] = []
+    in_derived = False
+    for line in (ANALYTICS / f"{name}.sql").read_text().splitlines():
+        if line == "-- derived:":
+            in_derived = True
+            continue
+        if in_derived and line.startswith("--   "):
+            continue
+        in_derived = False
+        out.append(line)
+        if line == "-- params:":
+            out.append("--   hpx_lo: {type: integer, default: 0}")
+            out.append(f"--   hpx_hi: {{type: integer, default: {FULL_SKY_HI}}}")
+    path = tmp / f"{name}.sql"
+    path.write_text("\n".join(out) + "\n")
+    return Query.load(path)
+
+
+def haversine_arcsec(ra1: Any, dec1: Any, ra2: Any, dec2: Any) -> Any:
+    r1, d1, r2, d2 = (np.radians(x) for x in (ra1, dec1, ra2, dec2))
+    a = np.sin((d2 - d1) / 2) ** 2 + np.cos(d1) * np.cos(d2) * np.sin((r2 - r1) / 2) ** 2
+    return np.degrees(2 * np.arcsin(np.sqrt(np.minimum(1.0, a)))) * 3600
+
+
+def naive_cone(files: dict[str, Path], ra: float, dec: float, radius: float) -> int:
+    """The seed's way: read everything into pandas, compute, filter."""
+    m = pd.read_parquet(files["swift.measurements"])
+    d = pd.read_parquet(files["chandra.detections"])
+    hits = 0
+    for frame in (m, d):
+        hits += int(
+            (
+                haversine_arcsec(frame["ra"].to_numpy(), frame["dec"].to_numpy(), ra, dec) <= radius
+            ).sum()
+        )
+    return hits
+
+
+def naive_followup(files: dict[str, Path], window_hours: float, budget_s: float) -> int:
+    """Every burst against every pointing, in pandas chunks (stops at the budget)."""
+    import time
+
+    b = pd.read_parquet(
+        files["swift.bursts"], columns=["trigger_time", "ra", "dec", "err_radius_arcsec"]
+    )
+    o = pd.read_parquet(files["chandra.observations"], columns=["start_time", "ra", "dec"])
+    start, found = time.perf_counter(), 0
+    o_t = o["start_time"].to_numpy().astype("datetime64[us]").astype(np.int64)
+    for row in b.itertuples():
+        t0 = np.datetime64(row.trigger_time, "us").astype(np.int64)
+        dt_ok = (o_t >= t0) & (o_t <= t0 + int(window_hours * 3600e6))
+        sep = haversine_arcsec(row.ra, row.dec, o["ra"].to_numpy(), o["dec"].to_numpy())
+        found += int((dt_ok & (sep <= np.hypot(row.err_radius_arcsec, 1.0))).sum())
+        if time.perf_counter() - start > budget_s:
+            break
+    return found
+
+
+def naive_crossmatch(files: dict[str, Path], budget_s: float) -> int:
+    import time
+
+    s = pd.read_parquet(files["swift.measurements"], columns=["ra", "dec", "err_radius_arcsec"])
+    c = pd.read_parquet(files["chandra.detections"], columns=["ra", "dec", "err_radius_arcsec"])
+    start, found = time.perf_counter(), 0
+    cra, cdec, cerr = c["ra"].to_numpy(), c["dec"].to_numpy(), c["err_radius_arcsec"].to_numpy()
+    for row in s.itertuples():
+        sep = haversine_arcsec(row.ra, row.dec, cra, cdec)
+        found += int((sep <= np.maximum(2.0, np.hypot(row.err_radius_arcsec, cerr))).sum())
+        if time.perf_counter() - start > budget_s:
+            break
+    return found
