@@ -11,11 +11,16 @@ from bench import run
 
 
 def test_bench_smoke_answers_are_right(capsys: pytest.CaptureFixture[str]) -> None:
-    assert run.main(["--sizes", "20000", "--repeats", "1", "--budget", "2", "--smoke", "--no-preview"]) == 0
+    assert (
+        run.main(["--sizes", "20000", "--repeats", "1", "--budget", "2", "--smoke", "--no-preview"])
+        == 0
+    )
     doc = json.loads(capsys.readouterr().out)
     by = {r["scenario"]: r for r in doc["scenarios"]}
     assert by["cross_match"]["answer_rows"] == by["cross_match"]["expected_matches"]
     assert by["light_curve"]["answer_rows"] == 220  # the planted 200 Swift + 20 Chandra points
-    assert by["burst_followup"]["answer_rows"] >= by["burst_followup"]["bursts"]  # each has a planted follow-up
+    assert (
+        by["burst_followup"]["answer_rows"] >= by["burst_followup"]["bursts"]
+    )  # each has a planted follow-up
     for r in doc["scenarios"]:
         assert r["project"]["median_ms"] > 0 and r["cli_seconds"] > 0

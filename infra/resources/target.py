@@ -51,4 +51,6 @@ def backend_for(target: Target, secrets: dict[str, str | None]) -> Backend:
             "no VMS credentials: set `pulumi config set --secret vastobs:vms_password` "
             "(value on stdin) or VASTOBS_VMS_PASSWORD / VASTOBS_VMS_TOKEN in the environment",
         )
+    if password and not target.get("user"):
+        raise ConfigError("vms.user", "is required with a password (or use VASTOBS_VMS_TOKEN)")
     return VastBackend(target, password=password, token=token)
