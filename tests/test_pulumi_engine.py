@@ -202,3 +202,33 @@ def test_preview_warns_of_adoption_and_up_adopts(pulumi_project: PulumiProject) 
     assert len(quotas) == 1 and quotas[0]["hard_limit"] == 100 * 10**12
     assert quotas[0]["name"] == "vastobs-swift"
     p.run("preview", "--expect-no-changes")
+
+
+def _summary(p: PulumiProject) -> tuple[int, str]:
+    import subprocess
+    import sys
+
+    preview = p.run("preview", "--json", check=False).stdout
+    proc = subprocess.run(
+        [sys.executable, "-m", "infra.preview_summary", "-"],
+        input=preview, capture_output=True, text=True, cwd=p.root,
+    )  # fmt: skip
+    return proc.returncode, proc.stdout
+
+
+def test_ci_summary_of_this_projects_preview(up: PulumiProject) -> None:
+    p = up
+    observatories = dict(_stack()["observatories"])  # type: ignore[call-overload]
+    observatories["chandra"] = {"path": "/chandra/v2", "quota": "250TB", "protect": True}
+    p.write_stack(_stack(observatories=observatories))
+    code, markdown = _summary(p)
+    assert code == 0, markdown
+    assert "re-pointed in place" in markdown and "chandra-view" in markdown
+    assert "hard_limit" in markdown and "__provider" not in markdown
+    p.run("up", "--yes", "--skip-preview")  # now protected
+
+    del observatories["chandra"]  # dropping a protected observatory
+    p.write_stack(_stack(observatories=observatories))
+    code, markdown = _summary(p)
+    assert code == 2
+    assert "**Blocked:**" in markdown and "chandra" in markdown
