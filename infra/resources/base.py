@@ -99,7 +99,7 @@ class CollectionProvider(BaseProvider):
 
     def find(self, backend: Backend, props: dict[str, Any]) -> Record | None:
         matches = backend.collection(self.kind).list(name=props["name"])
-        return _one(matches, self.label, props["name"])
+        return single_match(matches, self.label, props["name"])
 
     def outs(self, record: Record, props: dict[str, Any]) -> dict[str, Any]:
         return {**props, "vms_id": record["id"]}
@@ -184,7 +184,7 @@ def warn(message: str) -> None:
     print(f"warning: {message}", file=sys.stderr, flush=True)
 
 
-def _one(matches: list[Record], label: str, key: str) -> Record | None:
+def single_match(matches: list[Record], label: str, key: str) -> Record | None:
     if len(matches) > 1:
         ids = ", ".join(str(m["id"]) for m in matches)
         raise BackendError(

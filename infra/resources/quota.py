@@ -8,7 +8,7 @@ import pulumi
 from pulumi.dynamic import Resource
 
 from infra.backends.base import Backend, Record
-from infra.resources.base import CollectionProvider, _one
+from infra.resources.base import CollectionProvider, single_match
 from infra.resources.target import Target
 
 
@@ -34,7 +34,7 @@ class QuotaProvider(CollectionProvider):
         matches = [
             q for q in backend.collection(self.kind).list() if q.get("path") == props["path"]
         ]
-        return _one(matches, self.label, props["path"])
+        return single_match(matches, self.label, props["path"])
 
     def body(self, props: dict[str, Any]) -> Record:
         body = {

@@ -14,7 +14,7 @@ from pulumi.dynamic import Resource
 
 from infra.backends.base import Backend, Record
 from infra.errors import BackendError
-from infra.resources.base import CollectionProvider, _one
+from infra.resources.base import CollectionProvider, single_match
 from infra.resources.target import Target
 
 
@@ -32,7 +32,7 @@ class ViewProvider(CollectionProvider):
             if v.get("path") == props["path"]
             and v.get("tenant_name", props.get("tenant")) == props.get("tenant")
         ]
-        return _one(matches, self.label, props["path"])
+        return single_match(matches, self.label, props["path"])
 
     def body(self, props: dict[str, Any]) -> Record:
         body: Record = {
