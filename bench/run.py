@@ -155,7 +155,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sizes", default="100000,1000000,10000000")
     parser.add_argument("--repeats", type=int, default=9)
     parser.add_argument(
-        "--budget", type=float, default=600.0, help="seconds a naive baseline may take"
+        "--budget",
+        type=float,
+        default=60.0,
+        help="seconds a naive baseline may run before it is reported as a lower bound",
     )
     parser.add_argument("--smoke", action="store_true", help="no report files: a quick check")
     parser.add_argument(

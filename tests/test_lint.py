@@ -85,9 +85,9 @@ def test_changed_file_needs_a_new_version(project: Path) -> None:
     )
     found = [str(f) for f in lint([path], project)]
     assert found == [
-        f"{path}:2:1 Q007 the file changed but its version did not (still 1): raise the version, then run `python -m runner lock`"
+        f"{path}:2:1 Q007 the file changed but its version did not (still 2): raise the version, then run `python -m runner lock`"
     ]
-    path.write_text(path.read_text().replace("-- version: 1", "-- version: 2"))
+    path.write_text(path.read_text().replace("-- version: 2", "-- version: 3"))
     assert "is not locked" in str(lint([path], project)[0])
     write_lock(project)
     assert lint([path], project) == []

@@ -118,3 +118,25 @@ def test_integer_division_truncates_on_duckdb_as_on_trino(tmp_path: Path) -> Non
     )
     rows = DuckDBEngine.for_file(None).run(q).table.to_pylist()
     assert rows == [{"a": 3, "b": -3, "cell": 6191509, "d": 3.5}]
+
+
+def test_sky_distance_macro_is_the_haversine(tmp_path: Path) -> None:
+    q = Query.load(
+        _write(
+            tmp_path,
+            "-- name: q\n-- version: 1\n"
+            "SELECT round(sky_distance_arcsec(306.0159, 33.8672, 299.5903, 35.2016), 3) AS d,"
+            " sky_distance_arcsec(10e0, 89.99, 190e0, 89.99) AS pole",
+        )
+    )
+    row = DuckDBEngine.for_file(None).run(q).table.to_pylist()[0]
+    assert row["d"] == pytest.approx(5.457778 * 3600, abs=1e-3)  # V404 Cyg to Cyg X-1
+    assert row["pole"] == pytest.approx(72.0, rel=1e-6)  # across the pole: 2 x 0.01 degrees
+
+
+def test_macro_arity_is_checked(tmp_path: Path) -> None:
+    q = Query.load(
+        _write(tmp_path, "-- name: q\n-- version: 1\nSELECT sky_distance_arcsec(1, 2, 3) AS d")
+    )
+    with pytest.raises(QueryFileError, match="takes 4 arguments, got 3"):
+        DuckDBEngine.for_file(None).run(q)

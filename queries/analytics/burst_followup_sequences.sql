@@ -1,5 +1,5 @@
 -- name: burst_followup_sequences
--- version: 2
+-- version: 3
 -- description: >
 --   Each significant Swift burst with the Chandra observations that followed
 --   it within the window and inside its error circle (combined with
@@ -61,10 +61,7 @@ pairs AS (
         p.obs_type,
         p.start_time,
         p.exposure_s,
-        3600 * degrees(2 * asin(sqrt(least(1e0,
-            power(sin(radians(p.dec - b.dec) / 2), 2)
-            + cos(radians(b.dec)) * cos(radians(p.dec)) * power(sin(radians(p.ra - b.ra) / 2), 2)
-        )))) AS separation_arcsec,
+        sky_distance_arcsec(b.ra, b.dec, p.ra, p.dec) AS separation_arcsec,
         sqrt(power(b.err_radius_arcsec, 2) + 1) AS match_radius_arcsec
     FROM burst_cells AS b
     JOIN pointings AS p

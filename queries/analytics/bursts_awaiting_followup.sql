@@ -1,5 +1,5 @@
 -- name: bursts_awaiting_followup
--- version: 2
+-- version: 3
 -- description: >
 --   What a duty scientist watches: significant Swift bursts from the last
 --   hours that no Chandra observation (in any status, scheduled included) has
@@ -58,10 +58,7 @@ answered AS (
       ON p.zone = r.zone
      AND p.ra_cell = r.ra_cell
      AND (p.start_time IS NULL OR p.start_time >= r.trigger_time)
-    WHERE 3600 * degrees(2 * asin(sqrt(least(1e0,
-            power(sin(radians(p.dec - r.dec) / 2), 2)
-            + cos(radians(r.dec)) * cos(radians(p.dec)) * power(sin(radians(p.ra - r.ra) / 2), 2)
-        )))) <= sqrt(power(r.err_radius_arcsec, 2) + 1)
+    WHERE sky_distance_arcsec(r.ra, r.dec, p.ra, p.dec) <= sqrt(power(r.err_radius_arcsec, 2) + 1)
 )
 SELECT
     r.trigger_id,

@@ -1,5 +1,5 @@
 -- name: cone_search
--- version: 1
+-- version: 2
 -- description: >
 --   Every Swift measurement and Chandra detection within a radius of a sky
 --   position and inside a time range. The HEALPix range covering the cone
@@ -52,10 +52,7 @@ WITH points AS (
 measured AS (
     SELECT
         p.*,
-        3600 * degrees(2 * asin(sqrt(least(1e0,
-            power(sin(radians(p.dec - :dec) / 2), 2)
-            + cos(radians(:dec)) * cos(radians(p.dec)) * power(sin(radians(p.ra - :ra) / 2), 2)
-        )))) AS separation_arcsec
+        sky_distance_arcsec(:ra, :dec, p.ra, p.dec) AS separation_arcsec
     FROM points AS p
 )
 SELECT

@@ -1,5 +1,5 @@
 -- name: cross_observatory_objects
--- version: 1
+-- version: 2
 -- description: >
 --   Objects observed by both observatories: Swift targets (positions from
 --   XRT and UVOT, the arcsecond instruments) matched to Chandra sources within
@@ -60,10 +60,7 @@ pairs AS (
         c.detections,
         s.target_name AS swift_target,
         s.points AS swift_points,
-        3600 * degrees(2 * asin(sqrt(least(1e0,
-            power(sin(radians(s.dec - c.dec) / 2), 2)
-            + cos(radians(c.dec)) * cos(radians(s.dec)) * power(sin(radians(s.ra - c.ra) / 2), 2)
-        )))) AS separation_arcsec,
+        sky_distance_arcsec(c.ra, c.dec, s.ra, s.dec) AS separation_arcsec,
         greatest(:min_radius_arcsec, :match_factor * sqrt(power(c.err_arcsec, 2) + power(s.err_arcsec, 2)))
             AS match_radius_arcsec
     FROM swift_cells AS s

@@ -1,5 +1,5 @@
 -- name: data_quality_correlation
--- version: 2
+-- version: 3
 -- description: >
 --   For objects both observatories measured within the correlation window of
 --   each other (same object, near-simultaneous), how their quality indicators
@@ -57,10 +57,7 @@ pairs AS (
      AND c.ra_cell = s.ra_cell
      AND c.mid_time BETWEEN s.mid_time - :window_hours * INTERVAL '1' HOUR
                         AND s.mid_time + :window_hours * INTERVAL '1' HOUR
-    WHERE 3600 * degrees(2 * asin(sqrt(least(1e0,
-            power(sin(radians(c.dec - s.dec) / 2), 2)
-            + cos(radians(s.dec)) * cos(radians(c.dec)) * power(sin(radians(c.ra - s.ra) / 2), 2)
-        )))) <= :radius_arcsec
+    WHERE sky_distance_arcsec(s.ra, s.dec, c.ra, c.dec) <= :radius_arcsec
 )
 SELECT
     source_name AS chandra_source,

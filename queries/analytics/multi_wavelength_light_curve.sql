@@ -1,5 +1,5 @@
 -- name: multi_wavelength_light_curve
--- version: 1
+-- version: 2
 -- description: >
 --   Time-ordered rates and fluxes, with errors, per instrument and band, from
 --   both observatories for one object given by position and radius (resolve a
@@ -62,8 +62,5 @@ SELECT
     flux_error,
     quality
 FROM points AS p
-WHERE 3600 * degrees(2 * asin(sqrt(least(1e0,
-        power(sin(radians(p.dec - :dec) / 2), 2)
-        + cos(radians(:dec)) * cos(radians(p.dec)) * power(sin(radians(p.ra - :ra) / 2), 2)
-    )))) <= :radius_arcsec
+WHERE sky_distance_arcsec(:ra, :dec, p.ra, p.dec) <= :radius_arcsec
 ORDER BY time_utc, observatory, instrument, band

@@ -17,6 +17,7 @@ from sqlglot.tokens import TokenType
 
 from runner.catalog import Catalog, TableMap
 from runner.errors import EngineError, QueryFileError
+from runner.macros import expand
 from runner.query import Query
 from runner.result import Provenance, Result
 
@@ -89,6 +90,7 @@ class Engine(ABC):
             raise QueryFileError(
                 str(query.path), line, int(err.get("col", 1)), err.get("description", str(exc))
             ) from exc
+        tree = expand(tree, str(query.path), query.body_line)
         names: list[str] = []
         for placeholder in list(tree.find_all(exp.Placeholder)):
             param_type = query.param_type(placeholder.name)
