@@ -59,8 +59,11 @@ class LocalBackend:
 
     @contextmanager
     def _store(self, write: bool) -> Iterator[dict[str, Any]]:
+        data: dict[str, Any] = {"next_id": 1, **{k: {} for k in COLLECTIONS}}
+        if not write and not self.registry.exists():
+            yield data  # nothing recorded yet; a read creates nothing (preview stays pure)
+            return
         with exclusive(self.registry):
-            data: dict[str, Any] = {"next_id": 1, **{k: {} for k in COLLECTIONS}}
             if self.registry.exists():
                 try:
                     data.update(json.loads(self.registry.read_text()))
