@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# The main job on the embedded default stack: provision it with Pulumi, then
-# run the analytics on embedded DuckDB. Run through `make demo`.
+# The main job on the embedded default stack: provision it with Pulumi, run
+# every analytic over what is loaded, show storage status. `make demo`.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -20,8 +20,15 @@ step "Provisioning stack '$stack' (pulumi up)"
 pulumi stack select "$stack" --create --non-interactive
 pulumi up --yes --stack "$stack" --non-interactive --suppress-progress
 
-step "Storage declared by the stack"
-pulumi stack output --stack "$stack" --json
+step "The analytics (python -m runner run --all)"
+python -m runner --stack "$stack" run --all
 
-step "Engine parity check on embedded DuckDB (queries/checks/engine_parity.sql)"
+step "The engines agree (queries/checks/engine_parity.sql on DuckDB)"
 python -m runner --stack "$stack" run engine_parity
+
+step "Storage status (python -m runner monitor)"
+set +e
+python -m runner --stack "$stack" monitor
+status=$?
+set -e
+echo "monitor exit code: $status (0 ok, 1 warn, 2 critical, 3 unknown)"
