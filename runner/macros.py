@@ -4,6 +4,8 @@
 distance in arcseconds between two ICRS positions in degrees. Neither engine
 has it (Trino's ``great_circle_distance`` is in km on Earth, and DuckDB lacks
 it), so query files call the macro and the runner writes it out once, here.
+``ra_cells_reached(dec)`` is the RA reach of the 0.2 degree cell joins
+(docs/queries.md, "Sky matching").
 """
 
 from __future__ import annotations
@@ -35,8 +37,28 @@ def _sky_distance(args: list[exp.Expression]) -> exp.Expression:
     return exp.paren(_HAVERSINE.copy().transform(fill), copy=False)
 
 
+_REACH = sqlglot.parse_one(
+    "CAST(least(899e0, ceiling(1 / greatest(cos(radians(least(abs(dec) + 0.4e0, 90e0))), 1e-3)))"
+    " AS bigint)",
+    read="trino",
+)
+
+
+def _ra_cells_reached(args: list[exp.Expression]) -> exp.Expression:
+    """How many 0.2 degree RA cells either side a 0.2 degree radius can reach at ``dec``
+    (one near the equator, more towards the poles, at most half the circle)."""
+
+    def fill(node: exp.Expression) -> exp.Expression:
+        if isinstance(node, exp.Column) and not node.table and node.name == "dec":
+            return exp.paren(args[0].copy(), copy=False)
+        return node
+
+    return _REACH.copy().transform(fill)
+
+
 MACROS: dict[str, tuple[int, Callable[[list[exp.Expression]], exp.Expression]]] = {
     "sky_distance_arcsec": (4, _sky_distance),
+    "ra_cells_reached": (1, _ra_cells_reached),
 }
 
 

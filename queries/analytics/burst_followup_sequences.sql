@@ -1,5 +1,5 @@
 -- name: burst_followup_sequences
--- version: 3
+-- version: 4
 -- description: >
 --   Each significant Swift burst with the Chandra observations that followed
 --   it within the window and inside its error circle (combined with
@@ -31,8 +31,8 @@ burst_cells AS (
     FROM bursts AS b
     CROSS JOIN UNNEST(sequence(-1, 1)) AS z(dz)
     CROSS JOIN UNNEST(sequence(
-        -CAST(least(899e0, ceiling(1 / greatest(cos(radians(least(abs(b.dec) + 0.4e0, 90e0))), 1e-3))) AS bigint),
-        CAST(least(899e0, ceiling(1 / greatest(cos(radians(least(abs(b.dec) + 0.4e0, 90e0))), 1e-3))) AS bigint)
+        -ra_cells_reached(b.dec),
+        ra_cells_reached(b.dec)
     )) AS r(dra)
 ),
 pointings AS (

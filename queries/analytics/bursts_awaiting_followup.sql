@@ -1,5 +1,5 @@
 -- name: bursts_awaiting_followup
--- version: 3
+-- version: 4
 -- description: >
 --   What a duty scientist watches: significant Swift bursts from the last
 --   hours that no Chandra observation (in any status, scheduled included) has
@@ -38,8 +38,8 @@ recent_cells AS (
     FROM recent AS r
     CROSS JOIN UNNEST(sequence(-1, 1)) AS z(dz)
     CROSS JOIN UNNEST(sequence(
-        -CAST(least(899e0, ceiling(1 / greatest(cos(radians(least(abs(r.dec) + 0.4e0, 90e0))), 1e-3))) AS bigint),
-        CAST(least(899e0, ceiling(1 / greatest(cos(radians(least(abs(r.dec) + 0.4e0, 90e0))), 1e-3))) AS bigint)
+        -ra_cells_reached(r.dec),
+        ra_cells_reached(r.dec)
     )) AS c(dra)
 ),
 pointings AS (

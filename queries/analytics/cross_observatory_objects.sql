@@ -1,5 +1,5 @@
 -- name: cross_observatory_objects
--- version: 2
+-- version: 3
 -- description: >
 --   Objects observed by both observatories: Swift targets (positions from
 --   XRT and UVOT, the arcsecond instruments) matched to Chandra sources within
@@ -47,8 +47,8 @@ chandra_cells AS (
     FROM chandra_sources AS c
     CROSS JOIN UNNEST(sequence(-1, 1)) AS z(dz)
     CROSS JOIN UNNEST(sequence(
-        -CAST(least(899e0, ceiling(1 / greatest(cos(radians(least(abs(c.dec) + 0.4e0, 90e0))), 1e-3))) AS bigint),
-        CAST(least(899e0, ceiling(1 / greatest(cos(radians(least(abs(c.dec) + 0.4e0, 90e0))), 1e-3))) AS bigint)
+        -ra_cells_reached(c.dec),
+        ra_cells_reached(c.dec)
     )) AS r(dra)
 ),
 pairs AS (

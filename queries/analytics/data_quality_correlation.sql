@@ -1,5 +1,5 @@
 -- name: data_quality_correlation
--- version: 3
+-- version: 4
 -- description: >
 --   For objects both observatories measured within the correlation window of
 --   each other (same object, near-simultaneous), how their quality indicators
@@ -37,8 +37,8 @@ chandra_points AS (
     FROM chandra.detections AS d
     CROSS JOIN UNNEST(sequence(-1, 1)) AS z(dz)
     CROSS JOIN UNNEST(sequence(
-        -CAST(least(899e0, ceiling(1 / greatest(cos(radians(least(abs(d.dec) + 0.4e0, 90e0))), 1e-3))) AS bigint),
-        CAST(least(899e0, ceiling(1 / greatest(cos(radians(least(abs(d.dec) + 0.4e0, 90e0))), 1e-3))) AS bigint)
+        -ra_cells_reached(d.dec),
+        ra_cells_reached(d.dec)
     )) AS r(dra)
 ),
 pairs AS (
