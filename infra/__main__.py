@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pulumi
+from pulumi.runtime import config as runtime_config
 
 from infra.config import NAMESPACE, TOP_LEVEL_KEYS, find_project_dir, from_mapping
 from infra.database import Database
@@ -17,9 +18,12 @@ from infra.resources.target import target_for
 
 
 def _raw_config() -> dict[str, Any]:
+    """Every ``vastobs:`` key the stack sets, so that validation sees unknown ones too."""
     config = pulumi.Config(NAMESPACE)
+    every = {**runtime_config.get_config_env(), **runtime_config.CONFIG.get()}
+    keys = {k.split(":", 1)[1] for k in every if k.startswith(f"{NAMESPACE}:")}
     raw: dict[str, Any] = {}
-    for key in TOP_LEVEL_KEYS:
+    for key in sorted(keys | set(TOP_LEVEL_KEYS)):
         value = config.get(key)  # structured values arrive as JSON text
         if value is not None:
             raw[key] = json.loads(value) if value[:1] in ("{", "[") else value

@@ -34,9 +34,14 @@ TOP_LEVEL_KEYS = (
     "analytics",
     "trino",
     "monitor",
-    "vms_password",
-    "vms_token",
 )
+# Stack secrets a dynamic provider would see: Pulumi records every config value
+# of the project, secrets included (encrypted), as the inputs of the provider
+# in the state file. Credentials come from the environment or a file instead.
+REFUSED_SECRETS = {
+    "vms_password": "VASTOBS_VMS_PASSWORD in the environment or vms.password_file",
+    "vms_token": "VASTOBS_VMS_TOKEN in the environment or vms.token_file",
+}
 _NAME = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
 _BUCKET = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
 
@@ -77,6 +82,8 @@ class VmsConfig:
     tenant: str = "default"
     ca_cert: str | None = None
     verify_tls: bool = True
+    password_file: str | None = None  # holds the VMS password (the file, not the value, is config)
+    token_file: str | None = None
 
 
 @dataclass(frozen=True)
@@ -249,6 +256,14 @@ class _Reader:
 def from_mapping(raw: Mapping[str, Any], project_dir: Path, source: str = "") -> StackConfig:
     """Validate the ``vastobs:`` keys (namespace already stripped)."""
     r = _Reader(source)
+    for key, instead in REFUSED_SECRETS.items():
+        if key in raw:
+            raise ConfigError(
+                key,
+                "a stack secret would be copied (encrypted) into Pulumi's state, where the "
+                f"dynamic provider's inputs are kept: remove it and use {instead}",
+                source,
+            )
     unknown = sorted(set(raw) - set(TOP_LEVEL_KEYS))
     if unknown:
         raise r.fail(unknown[0], raw[unknown[0]], f"one of the keys {', '.join(TOP_LEVEL_KEYS)}")
@@ -273,13 +288,19 @@ def from_mapping(raw: Mapping[str, Any], project_dir: Path, source: str = "") ->
         ),
     )
 
-    vms_raw = r.mapping(raw, "vms", ("address", "user", "tenant", "ca_cert", "verify_tls"))
+    vms_raw = r.mapping(
+        raw,
+        "vms",
+        ("address", "user", "tenant", "ca_cert", "verify_tls", "password_file", "token_file"),
+    )
     vms = VmsConfig(
         address=r.text(vms_raw, "vms.address", None),
         user=r.text(vms_raw, "vms.user", None),
         tenant=r.text(vms_raw, "vms.tenant", "default") or "default",
         ca_cert=r.text(vms_raw, "vms.ca_cert", None),
         verify_tls=r.boolean(vms_raw, "vms.verify_tls", True),
+        password_file=r.text(vms_raw, "vms.password_file", None),
+        token_file=r.text(vms_raw, "vms.token_file", None),
     )
     if backend == "vast" and not vms.address:
         raise ConfigError("vms.address", "is required when backend is 'vast'", source)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
-import os
 import shutil
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -76,16 +75,10 @@ class Status:
 
 
 def backend_for_monitor(stack: StackConfig) -> Backend:
-    if stack.backend == "local":
-        return LocalBackend(stack.local_root)
-    from infra.backends.vast import VastBackend
-    from infra.resources.target import target_for
+    """The providers' backend, credentials the same way (environment or credential file)."""
+    from infra.resources.target import backend_for, target_for
 
-    password = os.environ.get("VASTOBS_VMS_PASSWORD")
-    token = os.environ.get("VASTOBS_VMS_TOKEN")
-    if not (password or token):
-        raise VastobsError("no VMS credentials: set VASTOBS_VMS_PASSWORD or VASTOBS_VMS_TOKEN")
-    return VastBackend(target_for(stack), password=password, token=token)
+    return backend_for(target_for(stack))
 
 
 def classify(

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import certifi
 import pytest
 
 from infra.backends.vast import VmsClient
+from infra.config import from_mapping
 from infra.errors import BackendError, ConfigError
-from infra.resources.target import backend_for
+from infra.resources.target import backend_for, vms_credentials
 
 TARGET = {"kind": "vast", "address": "127.0.0.1:9", "user": "admin", "tenant": "default",
           "ca_cert": None, "verify_tls": True}  # fmt: skip
@@ -40,15 +43,28 @@ def test_unreachable_vms_names_the_address_not_the_password(
     assert "hunter2" not in message
 
 
-def test_credentials_come_from_configure_or_the_environment(
-    monkeypatch: pytest.MonkeyPatch,
+def test_credentials_come_from_the_environment_or_a_file(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     monkeypatch.delenv("VASTOBS_VMS_PASSWORD", raising=False)
     monkeypatch.delenv("VASTOBS_VMS_TOKEN", raising=False)
     with pytest.raises(ConfigError, match="no VMS credentials"):
-        backend_for(TARGET, {})
-    assert backend_for(TARGET, {"password": "from-config"}) is not None
+        backend_for(TARGET)
+    secret = tmp_path / "vms-password"
+    secret.write_text("from-file\n")
+    assert vms_credentials({**TARGET, "password_file": str(secret)}) == ("from-file", None)
+    with pytest.raises(ConfigError, match=r"vms\.password_file: cannot read .*missing"):
+        backend_for({**TARGET, "password_file": str(tmp_path / "missing")})
+    monkeypatch.setenv("VASTOBS_VMS_PASSWORD", "from-env")
+    assert vms_credentials({**TARGET, "password_file": str(secret)}) == ("from-env", None)
+    monkeypatch.delenv("VASTOBS_VMS_PASSWORD")
     monkeypatch.setenv("VASTOBS_VMS_TOKEN", "tok")
-    assert backend_for({**TARGET, "user": None}, {}) is not None
+    assert backend_for({**TARGET, "user": None}) is not None
+    monkeypatch.delenv("VASTOBS_VMS_TOKEN")
     with pytest.raises(ConfigError, match=r"vms\.user"):
-        backend_for({**TARGET, "user": None}, {"password": "pw"})
+        backend_for({**TARGET, "user": None, "password_file": str(secret)})
+
+
+def test_a_stack_secret_for_vms_is_refused_with_the_way_to_go() -> None:
+    with pytest.raises(ConfigError, match=r"vastobs:vms_password: .*state.*VASTOBS_VMS_PASSWORD"):
+        from_mapping({"vms_password": {"secure": "v1:abc"}}, Path("."))

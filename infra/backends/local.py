@@ -163,6 +163,8 @@ class LocalCollection:
             record = data[self.kind].get(str(id_))
             if record is None:
                 raise BackendError(f"{self.kind} {id_}: not found")
+            if self.kind == "quotas":  # as VMS: PATCH spells limits as strings of bytes
+                changes = {k: int(v) if k.endswith("_limit") else v for k, v in changes.items()}
             record.update(changes)
         if self.kind == "views":
             view_directory(self.backend.root, record["path"]).mkdir(parents=True, exist_ok=True)

@@ -44,15 +44,16 @@ class VmsClient:
             cert_server_name=urlsplit(f"//{address}").hostname if verify else None,
         )
 
-    def call(self, method: str, path: str, label: str, **kwargs: Any) -> Any:
-        """``method`` on ``/api/latest/<path>``; ``label`` names the object in errors."""
+    def call(self, method: str, path: str, label: str, fields: Record | None = None) -> Any:
+        """``method`` on ``/api/latest/<path>`` with ``fields`` as the query (GET) or the
+        JSON body; ``label`` names the object in errors."""
         endpoint = self._client
         for part in path.strip("/").split("/"):
             endpoint = endpoint[part]
         attempts = ATTEMPTS if method in IDEMPOTENT else 1
         for attempt in range(1, attempts + 1):
             try:
-                return getattr(endpoint, method)(**kwargs)
+                return getattr(endpoint, method)(**(fields or {}))
             except vastpy.RESTFailure as exc:
                 if exc.status in RETRY_STATUSES and attempt < attempts:
                     time.sleep(BACKOFF_SECONDS * 2 ** (attempt - 1))
@@ -71,19 +72,19 @@ class VmsClient:
                 ) from None
         raise AssertionError("unreachable")
 
-    def get_optional(self, path: str, label: str, **params: Any) -> Any:
+    def get_optional(self, path: str, label: str) -> Any:
         try:
-            return self.call("get", path, label, **params)
+            return self.call("get", path, label)
         except BackendError as exc:
             if "answered 404" in str(exc):
                 return None
             raise
 
-    def list(self, path: str, label: str, **params: Any) -> list[Record]:
+    def list(self, path: str, label: str, params: Record | None = None) -> list[Record]:
         """Every record, whether VMS answers a bare list or pages ``{count, next, results}``."""
         records: list[Record] = []
         while True:
-            page = self.call("get", path, label, **params)
+            page = self.call("get", path, label, params)
             if isinstance(page, list):
                 return records + page
             records += page.get("results") or []
@@ -105,17 +106,24 @@ class VmsCollection:
     def list(self, **filters: Any) -> list[Record]:
         query = {k: v for k, v in filters.items() if v is not None}
         where = " where " + ", ".join(f"{k}={v}" for k, v in query.items()) if query else ""
-        return self.client.list(self.kind, f"{self.kind}{where}", **query)
+        return self.client.list(self.kind, f"{self.kind}{where}", query)
 
     def get(self, id_: int) -> Record | None:
         return self.client.get_optional(f"{self.kind}/{id_}", f"{self.kind} {id_}")
 
     def create(self, body: Record) -> Record:
         label = f"{self.kind} {body.get('name') or body.get('path')}"
-        return self.client.call("post", self.kind, label, **body)
+        return self.client.call("post", self.kind, label, body)
 
     def update(self, id_: int, changes: Record) -> Record:
-        return self.client.call("patch", f"{self.kind}/{id_}", f"{self.kind} {id_}", **changes)
+        label = f"{self.kind} {id_}"
+        answer = self.client.call("patch", f"{self.kind}/{id_}", label, changes)
+        # The spec gives most PATCH answers no body: read the object back then.
+        return (
+            answer
+            if isinstance(answer, dict)
+            else self.client.call("get", f"{self.kind}/{id_}", label)
+        )
 
     def delete(self, id_: int) -> None:
         try:
@@ -130,24 +138,25 @@ class VmsCatalog:
         self.client = client
 
     def schema_exists(self, database: str, schema: str) -> bool:
-        found = self.client.list("schemas", f"schema {schema}", database_name=database, name=schema)
+        found = self.client.list(
+            "schemas", f"schema {schema}", {"database_name": database, "name": schema}
+        )
         return any(s.get("name") == schema for s in found)
 
     def create_schema(self, database: str, schema: str) -> None:
-        self.client.call("post", "schemas", f"schema {schema}", database_name=database, name=schema)
+        self.client.call(
+            "post", "schemas", f"schema {schema}", {"database_name": database, "name": schema}
+        )
 
     def delete_schema(self, database: str, schema: str) -> None:
         self.client.call(
-            "delete", "schemas/delete", f"schema {schema}", database_name=database, name=schema
-        )
+            "delete", "schemas/delete", f"schema {schema}",
+            {"database_name": database, "name": schema},
+        )  # fmt: skip
 
     def _table(self, database: str, schema: str, table: str) -> Record | None:
         found = self.client.list(
-            "tables",
-            f"table {schema}.{table}",
-            database_name=database,
-            schema_name=schema,
-            name=table,
+            "tables", f"table {schema}.{table}", _table_key(database, schema, table)
         )
         return next((t for t in found if t.get("name") == table), None)
 
@@ -156,7 +165,7 @@ class VmsCatalog:
             return None
         live = self.client.list(
             "columns", f"table {schema}.{table}",
-            database_name=database, schema_name=schema, table_name=table,
+            {"database_name": database, "schema_name": schema, "table_name": table},
         )  # fmt: skip
         return [
             {"name": c["name"], "field": {"column_type": c["field"]["column_type"]}} for c in live
@@ -166,32 +175,31 @@ class VmsCatalog:
         if self._table(database, schema, table) is None:
             return None
         shown = self.client.call(
-            "get", "tables/show", f"table {schema}.{table}",
-            database_name=database, schema_name=schema, name=table,
-        )  # fmt: skip
+            "get", "tables/show", f"table {schema}.{table}", _table_key(database, schema, table)
+        )
         return int(shown.get("num_rows") or 0)
 
     def create_table(
         self, database: str, schema: str, table: str, arrow_schema: list[Record]
     ) -> None:
-        self.client.call(
-            "post", "tables", f"table {schema}.{table}",
-            database_name=database, schema_name=schema, name=table, arrow_schema=arrow_schema,
-        )  # fmt: skip
+        body = {**_table_key(database, schema, table), "arrow_schema": arrow_schema}
+        self.client.call("post", "tables", f"table {schema}.{table}", body)
 
     def add_columns(
         self, database: str, schema: str, table: str, arrow_schema: list[Record]
     ) -> None:
-        self.client.call(
-            "patch", "tables/add_columns", f"table {schema}.{table}",
-            database_name=database, schema_name=schema, name=table, arrow_schema=arrow_schema,
-        )  # fmt: skip
+        body = {**_table_key(database, schema, table), "arrow_schema": arrow_schema}
+        self.client.call("patch", "tables/add_columns", f"table {schema}.{table}", body)
 
     def delete_table(self, database: str, schema: str, table: str) -> None:
         self.client.call(
             "delete", "tables/delete", f"table {schema}.{table}",
-            database_name=database, schema_name=schema, name=table,
+            _table_key(database, schema, table),
         )  # fmt: skip
+
+
+def _table_key(database: str, schema: str, table: str) -> Record:
+    return {"database_name": database, "schema_name": schema, "name": table}
 
 
 class VastBackend:

@@ -4,7 +4,7 @@ Pulumi pickles the provider into the hidden input ``__provider``; any edit of
 provider code changes it (pulumi/pulumi#12401). Diffing only the declared
 properties keeps ``pulumi preview --expect-no-changes`` quiet after a code
 change that alters nothing real. Providers hold no client: each method builds
-its backend from the ``target`` input and the secrets ``configure()`` saw.
+its backend from the ``target`` input and the credentials in its environment.
 """
 
 from __future__ import annotations
@@ -14,7 +14,6 @@ from typing import Any, ClassVar
 
 from pulumi.dynamic import (
     CheckResult,
-    ConfigureRequest,
     CreateResult,
     DiffResult,
     ReadResult,
@@ -38,15 +37,8 @@ class BaseProvider(ResourceProvider):
     # List-valued properties whose order means nothing (protocols, host lists).
     set_properties: ClassVar[tuple[str, ...]] = ()
 
-    def configure(self, req: ConfigureRequest) -> None:
-        # Kept on the instance in the provider process only; never pickled into state.
-        self._secrets = {
-            "password": req.config.get("vms_password"),
-            "token": req.config.get("vms_token"),
-        }
-
     def backend(self, props: dict[str, Any]) -> Backend:
-        return backend_for(props["target"], getattr(self, "_secrets", {}))
+        return backend_for(props["target"])
 
     def changed(self, olds: dict[str, Any], news: dict[str, Any]) -> list[str]:
         keys = set(news) - NOT_STATE
@@ -98,7 +90,9 @@ class CollectionProvider(BaseProvider):
         raise NotImplementedError
 
     def find(self, backend: Backend, props: dict[str, Any]) -> Record | None:
-        matches = backend.collection(self.kind).list(name=props["name"])
+        # Not every VMS list takes a name filter (``/qospolicies/`` does not): match here.
+        listed = backend.collection(self.kind).list(name=props["name"])
+        matches = [r for r in listed if r.get("name") == props["name"]]
         return single_match(matches, self.label, props["name"])
 
     def outs(self, record: Record, props: dict[str, Any]) -> dict[str, Any]:

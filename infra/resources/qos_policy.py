@@ -49,7 +49,7 @@ ACCESS_PATTERN_QOS: dict[str, dict[str, Any]] = {
 class QosPolicyProvider(CollectionProvider):
     kind = "qospolicies"
     label = "QoS policy"
-    replace_properties = ("tenant",)
+    replace_properties = ("name", "tenant")  # VMS cannot rename a QoS policy (PATCH has no name)
 
     def body(self, props: dict[str, Any]) -> Record:
         return {
@@ -58,7 +58,8 @@ class QosPolicyProvider(CollectionProvider):
             "policy_type": "VIEW",
             "is_gold": bool(props["is_gold"]),
             "limit_by": props["limit_by"],
-            "static_limits": dict(props["static_limits"]),
+            # Pulumi hands numbers over as floats; VMS takes integers only.
+            "static_limits": {k: int(v) for k, v in props["static_limits"].items()},
         }
 
     def fields_of(self, key: str) -> tuple[str, ...]:

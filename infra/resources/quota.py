@@ -46,6 +46,13 @@ class QuotaProvider(CollectionProvider):
         }
         return {k: v for k, v in body.items() if v is not None}
 
+    def patch(self, props: dict[str, Any], changes: list[str]) -> Record:
+        # The spec types PATCH limits as strings (POST takes integers): bytes, spelled out.
+        return {
+            k: str(v) if k in ("hard_limit", "soft_limit") else v
+            for k, v in super().patch(props, changes).items()
+        }
+
     def inputs_from(self, record: Record, props: dict[str, Any]) -> dict[str, Any]:
         return {
             "name": record["name"],

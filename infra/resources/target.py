@@ -1,11 +1,12 @@
 """Where a provider's objects live, and the credentials to reach them.
 
 The non-secret ``target`` (backend kind, local root or VMS address, tenant,
-CA file, TLS flag) is a resource input so that refresh and destroy, which run
-without the program, know where to go; it is excluded from diffs. Secrets
-never are inputs: they come from ``configure()`` (the stack's
-``vastobs:vms_password`` / ``vastobs:vms_token`` secrets) or the environment
-(``VASTOBS_VMS_PASSWORD`` / ``VASTOBS_VMS_TOKEN``).
+CA file, TLS flag, credential file names) is a resource input so that refresh
+and destroy, which run without the program, know where to go; it is excluded
+from diffs. Credentials never are inputs, nor stack config (which Pulumi copies
+into the dynamic provider's state): they come from the environment
+(``VASTOBS_VMS_PASSWORD`` / ``VASTOBS_VMS_TOKEN``) or from the files that
+``vms.password_file`` / ``vms.token_file`` name, read when the provider runs.
 """
 
 from __future__ import annotations
@@ -25,31 +26,52 @@ Target = dict[str, Any]
 def target_for(stack: StackConfig) -> Target:
     if stack.backend == "local":
         return {"kind": "local", "root": str(stack.local_root.resolve())}
-    ca_cert = stack.vms.ca_cert
-    if ca_cert and not Path(ca_cert).is_absolute():
-        ca_cert = str((stack.project_dir / ca_cert).resolve())
     return {
         "kind": "vast",
         "address": stack.vms.address,
         "user": stack.vms.user,
         "tenant": stack.vms.tenant,
-        "ca_cert": ca_cert,
+        "ca_cert": _absolute(stack, stack.vms.ca_cert),
         "verify_tls": stack.vms.verify_tls,
+        "password_file": _absolute(stack, stack.vms.password_file),
+        "token_file": _absolute(stack, stack.vms.token_file),
     }
 
 
-def backend_for(target: Target, secrets: dict[str, str | None]) -> Backend:
+def _absolute(stack: StackConfig, path: str | None) -> str | None:
+    if path and not Path(path).is_absolute():
+        return str((stack.project_dir / path).resolve())
+    return path
+
+
+def vms_credentials(target: Target) -> tuple[str | None, str | None]:
+    """(password, token): the environment first, then the configured files."""
+    found = []
+    for kind in ("password", "token"):
+        value = os.environ.get(f"VASTOBS_VMS_{kind.upper()}")
+        name = target.get(f"{kind}_file")
+        if not value and name:
+            try:
+                value = Path(name).read_text().strip()
+            except OSError as exc:
+                raise ConfigError(
+                    f"vms.{kind}_file", f"cannot read {name}: {exc.strerror}"
+                ) from None
+        found.append(value or None)
+    return found[0], found[1]
+
+
+def backend_for(target: Target) -> Backend:
     if target["kind"] == "local":
         return LocalBackend(Path(target["root"]))
     from infra.backends.vast import VastBackend  # vastpy only where it is used
 
-    password = secrets.get("password") or os.environ.get("VASTOBS_VMS_PASSWORD")
-    token = secrets.get("token") or os.environ.get("VASTOBS_VMS_TOKEN")
+    password, token = vms_credentials(target)
     if not (password or token):
         raise ConfigError(
-            "vms_password",
-            "no VMS credentials: set `pulumi config set --secret vastobs:vms_password` "
-            "(value on stdin) or VASTOBS_VMS_PASSWORD / VASTOBS_VMS_TOKEN in the environment",
+            "vms",
+            "no VMS credentials: set VASTOBS_VMS_PASSWORD or VASTOBS_VMS_TOKEN in the "
+            "environment, or vms.password_file / vms.token_file in the stack config",
         )
     if password and not target.get("user"):
         raise ConfigError("vms.user", "is required with a password (or use VASTOBS_VMS_TOKEN)")

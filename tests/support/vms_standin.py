@@ -1,0 +1,338 @@
+"""A VMS stand-in for tests: HTTPS, the official spec as referee, faults and a call log.
+
+Nobody can run a VAST cluster here, so this stands in for its management API,
+the endpoints the project uses (views, view and QoS policies, quotas, VAST DB
+schemas, tables and columns, clusters) at ``/api/latest/``. It is strict where
+VMS is strict: Basic or API-token authentication, required fields and enums,
+404 for a missing id, 201/204 as the spec says, filters the spec declares (and
+only those: VMS ignores unknown query parameters, so the client must filter
+what it cannot ask for). Every request and answer is validated against the
+spec; what fails is in ``spec_violations``, which every test asserts is empty.
+
+Lists are answered bare, as the spec shapes them, or in the paged
+``{count, next, previous, results}`` form when ``page``/``page_size`` are sent
+or ``page_size`` is forced (some VMS versions always page).
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import socket
+import ssl
+import struct
+import tempfile
+import threading
+import time
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit
+
+import trustme
+
+from tests.support.vms_spec import Operation, Spec, load_spec
+from tests.support.vms_store import COLLECTIONS, Record, VmsRefusal, VmsStore
+
+API_PREFIX = "/api/latest"
+MUTATING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+@dataclass
+class Call:
+    method: str
+    path: str  # relative to /api/latest, e.g. '/views/3/'
+    query: dict[str, str]
+    body: Any
+    status: int = 0
+
+
+@dataclass
+class Fault:
+    """Applied to the next ``times`` requests whose method and path prefix match."""
+
+    status: int | None = None
+    delay: float = 0.0
+    reset: bool = False
+    method: str | None = None
+    path: str = "/"
+    times: int = 1
+
+    def matches(self, method: str, path: str) -> bool:
+        return (self.method in (None, method)) and path.startswith(self.path) and self.times > 0
+
+
+@dataclass
+class _Answer:
+    status: int
+    body: Any = None
+    problems: list[str] = field(default_factory=list)
+
+
+class VmsStandin:
+    def __init__(
+        self,
+        *,
+        user: str = "admin",
+        password: str | None = None,
+        token: str | None = None,
+        page_size: int | None = None,
+    ) -> None:
+        spec = load_spec()
+        if spec is None:
+            raise RuntimeError(f"the VMS spec is absent (looked for {self.spec_hint()})")
+        self.spec: Spec = spec
+        self.user, self.password, self.token = user, password, token
+        self.page_size = page_size
+        limits = spec.doc["components"]["schemas"]["QOSStaticLimits"]
+        self.store = VmsStore(qos_limit_defaults=spec.defaults(limits))
+        self.calls: list[Call] = []
+        self.spec_violations: list[str] = []
+        self._faults: list[Fault] = []
+        self._lock = threading.RLock()
+        self._dir = tempfile.TemporaryDirectory(prefix="vms-standin-")
+        self._ca = trustme.CA()
+        self.ca_cert_path = Path(self._dir.name) / "ca.pem"
+        self._ca.cert_pem.write_to_path(str(self.ca_cert_path))
+        self._server: ThreadingHTTPServer | None = None
+
+    # --- lifecycle ---------------------------------------------------------
+
+    @staticmethod
+    def spec_available() -> bool:
+        return load_spec() is not None
+
+    @staticmethod
+    def spec_hint() -> str:
+        return "../shared/reference/vms-openapi-5.3.0.json or $VASTOBS_VMS_SPEC"
+
+    def __enter__(self) -> VmsStandin:
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        self._ca.issue_cert("127.0.0.1", "localhost").configure_cert(context)
+        standin = self
+
+        class Handler(_Handler):
+            owner = standin
+
+        server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        server.daemon_threads = True
+        server.socket = context.wrap_socket(
+            server.socket, server_side=True, do_handshake_on_connect=False
+        )
+        server.handle_error = lambda request, address: None  # clients that drop TLS: not ours
+        self._server = server
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+        self._dir.cleanup()
+
+    @property
+    def address(self) -> str:
+        assert self._server is not None, "use VmsStandin as a context manager"
+        return f"127.0.0.1:{self._server.server_address[1]}"
+
+    # --- what tests look at and change -------------------------------------
+
+    def mutating_calls(self) -> list[Call]:
+        return [c for c in self.calls if c.method in MUTATING]
+
+    def reset_calls(self) -> None:
+        with self._lock:
+            self.calls.clear()
+
+    def objects(self, kind: str) -> list[Record]:
+        """What VMS holds, as it would answer: a collection, or 'schemas' / 'tables'."""
+        with self._lock:
+            if kind in COLLECTIONS:
+                return [self.store.show(kind, id_) for id_ in self.store.records[kind]]
+            if kind == "schemas":
+                return [dict(s) for s in self.store.schemas.values()]
+            if kind == "tables":
+                return [
+                    {**self.store._table_record(key), "columns": list(t["columns"])}
+                    for key, t in self.store.tables.items()
+                ]
+            raise KeyError(kind)
+
+    def update_object(self, kind: str, id_: int, **changes: Any) -> None:
+        """An out-of-band change, as an operator in the VMS UI would make it."""
+        with self._lock:
+            self.store.records[kind][id_].update(changes)
+
+    def delete_object(self, kind: str, id_: int) -> None:
+        with self._lock:
+            del self.store.records[kind][id_]
+
+    def drop_column(self, database: str, schema: str, table: str, column: str) -> None:
+        with self._lock:
+            entry = self.store.tables[(database, schema, table)]
+            entry["columns"] = [c for c in entry["columns"] if c["name"] != column]
+
+    def set_usage(self, path: str, used_bytes: int) -> None:
+        """Bytes under ``path``: the quota there and the view's logical capacity follow."""
+        with self._lock:
+            self.store.usage[path] = used_bytes
+
+    set_quota_usage = set_usage
+
+    def inject(self, **fault: Any) -> None:
+        """A fault for matching requests: ``status``, ``delay`` (s), ``reset``, ``times``."""
+        with self._lock:
+            self._faults.append(Fault(**fault))
+
+    # --- serving -------------------------------------------------------------
+
+    def handle(self, method: str, raw_path: str, headers: Any, body: bytes) -> tuple[_Answer, bool]:
+        """The answer and whether to reset the connection instead of answering."""
+        parts = urlsplit(raw_path)
+        query = dict(parse_qsl(parts.query, keep_blank_values=True))
+        path = parts.path[len(API_PREFIX) :] if parts.path.startswith(API_PREFIX) else parts.path
+        payload: Any = None
+        if body:
+            try:
+                payload = json.loads(body)
+            except ValueError:
+                payload = body.decode("utf-8", "replace")
+        call = Call(method, path, query, payload)
+        with self._lock:
+            self.calls.append(call)
+            fault = next((f for f in self._faults if f.matches(method, path)), None)
+            if fault is not None:
+                fault.times -= 1
+        if fault is not None:
+            time.sleep(fault.delay)
+            if fault.reset:
+                return _Answer(0), True
+            if fault.status is not None:
+                call.status = fault.status
+                return _Answer(fault.status, {"detail": "injected by the test"}), False
+        if not self._authorised(headers.get("Authorization", "")):
+            call.status = 401
+            return _Answer(401, {"detail": "Invalid username/password."}), False
+        answer = self._answer(method, path, query, payload)
+        with self._lock:
+            self.spec_violations += answer.problems
+        call.status = answer.status
+        return answer, False
+
+    def _authorised(self, header: str) -> bool:
+        if self.token is not None and header == f"Api-Token {self.token}":
+            return True
+        if self.password is None or not header.startswith("Basic "):
+            return False
+        expected = base64.b64encode(f"{self.user}:{self.password}".encode()).decode()
+        return header[len("Basic ") :] == expected
+
+    def _answer(self, method: str, path: str, query: dict[str, str], payload: Any) -> _Answer:
+        found = self.spec.operation(method, path)
+        if found is None:
+            problem = f"{method} {path}: not in the VMS spec"
+            return _Answer(404, {"detail": problem}, [problem])
+        op, id_ = found
+        problems = [f"{op.label}: {p}" for p in self.spec.query_problems(op, query)]
+        problems += [f"{op.label}: {p}" for p in self.spec.request_problems(op, payload)]
+        if problems:  # the project sent what VMS would refuse
+            return _Answer(400, {"detail": "; ".join(problems)}, problems)
+        try:
+            with self._lock:
+                answer = self._route(op, id_, query, payload or {})
+        except VmsRefusal as refusal:
+            return _Answer(refusal.status, refusal.detail)
+        answer.problems += [
+            f"{op.label} answer: {p}"
+            for p in self.spec.response_problems(op, answer.status, answer.body)
+        ]
+        return answer
+
+    def _route(
+        self, op: Operation, id_: str | None, query: dict[str, str], body: Record
+    ) -> _Answer:
+        kind, *rest = op.template.strip("/").split("/")
+        verb = rest[0] if rest and not rest[0].startswith("{") else None
+        store = self.store
+        if kind in COLLECTIONS and id_ is None and verb is None:
+            if op.method == "get":
+                return self._list(kind, query, store.list(kind, query))
+            if op.method == "post":
+                return _Answer(201, store.create(kind, body))
+        if kind in COLLECTIONS and id_ is not None:
+            if not id_.isdigit():
+                return _Answer(404, {"detail": "Not found."})
+            number = int(id_)
+            if op.method == "get":
+                return _Answer(200, store.get(kind, number))
+            if op.method == "patch":
+                record = store.update(kind, number, body)
+                # The spec gives PATCH an answer body only for QoS policies.
+                return _Answer(200, record if self._answers_body(op) else None)
+            if op.method == "delete":
+                store.delete(kind, number)
+                return _Answer(204)
+        tabular = {
+            ("schemas", None, "get"): lambda: self._list(kind, query, store.list_schemas(query)),
+            ("schemas", None, "post"): lambda: store.create_schema(body),
+            ("schemas", "delete", "delete"): lambda: store.delete_schema(body),
+            ("tables", None, "get"): lambda: self._list(kind, query, store.list_tables(query)),
+            ("tables", None, "post"): lambda: store.create_table(body),
+            ("tables", "show", "get"): lambda: _Answer(200, store.show_table(query)),
+            ("tables", "add_columns", "patch"): lambda: store.add_columns(body),
+            ("tables", "delete", "delete"): lambda: store.delete_table(body),
+            ("columns", None, "get"): lambda: self._list(kind, query, store.list_columns(query)),
+            ("clusters", None, "get"): lambda: self._list(kind, query, [dict(store.cluster)]),
+        }
+        action = tabular.get((kind, verb, op.method))
+        if action is None:
+            return _Answer(501, {"detail": f"{op.label}: not served by the stand-in"})
+        result = action()
+        if isinstance(result, _Answer):
+            return result
+        return _Answer(201 if op.method == "post" else 204)
+
+    def _answers_body(self, op: Operation) -> bool:
+        return any((r or {}).get("content") for r in op.spec.get("responses", {}).values() if r)
+
+    def _list(self, kind: str, query: dict[str, str], records: list[Record]) -> _Answer:
+        size = query.get("page_size") or (self.page_size and str(self.page_size))
+        if not size and "page" not in query:
+            return _Answer(200, records)
+        size_n, page = int(size or 50), int(query.get("page", "1"))
+        chunk = records[(page - 1) * size_n : page * size_n]
+        following = None
+        if page * size_n < len(records):
+            following = f"https://{self.address}{API_PREFIX}/{kind}/?" + urlencode(
+                {**query, "page": page + 1, "page_size": size_n}
+            )
+        return _Answer(200, {"count": len(records), "next": following, "previous": None,
+                             "results": chunk})  # fmt: skip
+
+
+class _Handler(BaseHTTPRequestHandler):
+    owner: VmsStandin
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, format: str, *args: Any) -> None:  # the call log is the record
+        pass
+
+    def _serve(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length else b""
+        answer, reset = self.owner.handle(self.command, self.path, self.headers, body)
+        if reset:
+            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            self.connection.close()
+            self.close_connection = True
+            return
+        data = b"" if answer.body is None else json.dumps(answer.body).encode()
+        self.send_response(answer.status)
+        if data:
+            self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _serve
