@@ -98,25 +98,26 @@ def monitor_continuous(
 ) -> Level:
     """First the full table, then only changes and alerts; a failed check is logged and retried."""
     status = monitor_once(stack, as_json)
+    last_read = status  # changes are told against the last status that could be read
     checks = 1
     try:
         while count is None or checks < count:
             time.sleep(interval)
             current = take_status(stack)
             checks += 1
+            when = f"{current.taken_at:%H:%M:%S}"
             if current.error:
-                when = f"{current.taken_at:%H:%M:%S}"
-                print(
-                    f"{when} check failed, retrying in {interval:g}s: {current.error}",
-                    file=sys.stderr,
-                )
+                print(f"{when} check failed, retrying in {interval:g}s: {current.error}",
+                      file=sys.stderr)  # fmt: skip
                 status = current
                 continue
-            for line in changes(status, current) if not status.error else ["status readable again"]:
-                print(f"{current.taken_at:%H:%M:%S} {line}")
+            lines = ["status readable again"] if status.error else []
+            lines += changes(last_read, current) if not last_read.error else []
+            for line in lines:
+                print(f"{when} {line}")
             for line in alert_lines(current):
-                print(f"{current.taken_at:%H:%M:%S} {line}", file=sys.stderr)
-            status = current
+                print(f"{when} {line}", file=sys.stderr)
+            status = last_read = current
     except KeyboardInterrupt:
         print("stopped", file=sys.stderr)
     return status.level
