@@ -1,0 +1,26 @@
+"""The preview benchmark at its smallest: what a no-change preview asks of VMS.
+
+No timings asserted; the call counts are the promise (docs/benchmarks.md):
+a plain preview reads nothing and writes nothing, ``--refresh`` reads each
+resource once.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from bench.preview import preview_scenario
+from tests.support.toolchain import pulumi_bin
+from tests.support.vms_standin import VmsStandin
+
+pytestmark = pytest.mark.pulumi
+
+
+def test_a_no_change_preview_never_writes_and_refresh_reads_each_resource_once() -> None:
+    if pulumi_bin() is None or not VmsStandin.spec_available():
+        pytest.skip("needs the pinned Pulumi CLI (tools/setup.sh) and the VMS spec")
+    result = preview_scenario(observatories=1, runs=1)
+    assert result["resources"] == 8
+    assert (result["preview"]["vms_calls"], result["preview"]["writes"]) == ({}, 0)
+    assert result["preview_refresh"]["vms_calls"] == {"GET": 8}
+    assert result["spec_violations"] == []
