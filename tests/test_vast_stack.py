@@ -111,6 +111,11 @@ def test_existing_objects_are_adopted(project: PulumiProject, vms: VmsStandin) -
         cert_file=str(vms.ca_cert_path), cert_server_name="127.0.0.1",
     )  # fmt: skip
     client.views.post(path="/swift/observations", policy_id=1, protocols=["NFS"])
+    vms.reset_calls()
+    preview = p.run("preview")
+    assert "view /swift/observations already exists (VMS id" in preview.stdout
+    assert "up will adopt it" in preview.stdout
+    assert vms.mutating_calls() == []
     p.run("up", "--yes", "--skip-preview")
     views = [v for v in vms.objects("views") if v["path"] == "/swift/observations"]
     assert len(views) == 1  # taken over, not duplicated
