@@ -78,6 +78,7 @@ class TrinoServer:
             "iceberg.catalog.type=TESTING_FILE_METASTORE\n"
             "hive.metastore.catalog.dir=local:///metastore\n"
             "fs.native-local.enabled=true\n"
+            "iceberg.add-files-procedure.enabled=true\n"  # the benchmark registers Parquet files
             f"local.location={warehouse}\n"
         )
         return etc
@@ -119,9 +120,17 @@ class TrinoServer:
             try:
                 info = requests.get(f"http://127.0.0.1:{self.port}/v1/info", timeout=2).json()
                 if not info.get("starting", True):
+                    # SELECT 1 runs on the coordinator alone; a table scan needs the
+                    # node to be scheduled, which lags: until then queries fail
+                    # with NO_NODES_AVAILABLE. Probe with a scan.
                     cur = self.connect().cursor()
-                    cur.execute("SELECT 1")
-                    cur.fetchall()
+                    for sql in (
+                        "CREATE TABLE IF NOT EXISTS memory.default.vastobs_ready AS SELECT 1 AS x",
+                        "SELECT count(*) FROM memory.default.vastobs_ready",
+                        "DROP TABLE memory.default.vastobs_ready",
+                    ):
+                        cur.execute(sql)
+                        cur.fetchall()
                     return
             except Exception as exc:  # starting up: connection refused, SERVER_STARTING_UP, ...
                 last_error = str(exc)
