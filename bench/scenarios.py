@@ -14,6 +14,7 @@ import pandas as pd
 from infra.backends.local import LocalBackend
 from infra.ddl import all_tables
 from runner.catalog import Catalog
+from runner.derived import EMPTY_RANGE
 from runner.engines import DuckDBEngine
 from runner.loader import load
 from runner.loader.targets import DuckDBTarget
@@ -59,22 +60,29 @@ def build(root: Path, files: dict[str, Path]) -> Database:
 
 
 def without_pruning(name: str, tmp: Path) -> Query:
-    """The same query with its HEALPix range fixed to the whole sky: a full scan."""
+    """The same query with its first HEALPix range the whole sky and the others empty,
+    as the runner pads a cover: a full scan, with no extra predicate to evaluate."""
     out: list[str] = []
+    opened: list[str] = []
     in_derived = False
     for line in (ANALYTICS / f"{name}.sql").read_text().splitlines():
         if line == "-- derived:":
             in_derived = True
             continue
         if in_derived and line.startswith("--   "):
+            derived, spec = line.removeprefix("--   ").split(":", 1)
+            function = spec.split("function:", 1)[1].split(",", 1)[0].strip()
+            whole = (
+                (0, FULL_SKY_HI) if function.endswith(("lo1", "hi1", "lo", "hi")) else EMPTY_RANGE
+            )
+            bound = whole[0] if "_lo" in function else whole[1]
+            opened.append(f"--   {derived}: {{type: integer, default: {bound}}}")
             continue
         in_derived = False
         out.append(line)
-        if line == "-- params:":
-            out.append("--   hpx_lo: {type: integer, default: 0}")
-            out.append(f"--   hpx_hi: {{type: integer, default: {FULL_SKY_HI}}}")
+    at = out.index("-- params:") + 1
     path = tmp / f"{name}.sql"
-    path.write_text("\n".join(out) + "\n")
+    path.write_text("\n".join(out[:at] + opened + out[at:]) + "\n")
     return Query.load(path)
 
 

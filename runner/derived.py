@@ -1,10 +1,11 @@
 """Derived parameters: values the runner computes in Python before binding.
 
 A query header names them under ``derived:`` with the function and the
-parameters it takes, e.g. the HEALPix range covering a cone::
+parameters it takes, e.g. the HEALPix ranges covering a cone::
 
     -- derived:
-    --   cone_hpx_lo: {function: cone_hpx_lo, args: [ra, dec, radius_arcsec]}
+    --   hpx_lo1: {function: cone_hpx_lo1, args: [ra, dec, radius_arcsec]}
+    --   hpx_hi1: {function: cone_hpx_hi1, args: [ra, dec, radius_arcsec]}
 
 Each function has a declared SQL type, so the value binds like any parameter.
 """
@@ -24,6 +25,18 @@ from astropy.coordinates import Latitude, Longitude
 
 from runner.sky import ORDER
 
+CONE_RANGES = 4
+"""How many (lo, hi) index ranges a cone's cover is cut to (``cone_hpx_lo1`` .. ``hi4``).
+
+A cone's cells are a few runs of consecutive nested indices, and a single
+min..max range spans every cell between them: thousands of times the cone's
+area on average, more than half the sky where the cone straddles the edge of
+base cells. Up to four ranges of cells one order finer than the radius stay
+within a few times the cone's area everywhere (docs/queries.md, "Cones").
+"""
+EMPTY_RANGE = (0, -1)
+"""Pads a cover with fewer ranges: matches nothing, and DuckDB folds it away at planning."""
+
 
 @dataclass(frozen=True)
 class Derived:
@@ -31,17 +44,25 @@ class Derived:
     compute: Callable[..., Any]
 
 
-@functools.lru_cache(maxsize=256)
-def _cone_cells(ra: float, dec: float, radius_arcsec: float) -> tuple[np.ndarray, int]:
-    """Cells at the coarsest order still finer than the cone, and that order's depth."""
-    radius_deg = max(radius_arcsec, 1.0) / 3600
+def _cone_depth(radius_deg: float) -> int:
+    """The coarsest order whose cells are still at least as wide as the radius."""
     depth = ORDER
     while depth > 0 and math.degrees(math.sqrt(4 * math.pi / (12 * 4**depth))) < radius_deg:
         depth -= 1
+    return depth
+
+
+@functools.lru_cache(maxsize=256)
+def _cone_cells(
+    ra: float, dec: float, radius_arcsec: float, finer: int = 0
+) -> tuple[np.ndarray, int]:
+    """The cells overlapping the cone at ``finer`` orders below its depth, and that order."""
+    radius_deg = max(radius_arcsec, 1.0) / 3600
+    depth = min(ORDER, _cone_depth(radius_deg) + finer)
     ipix, _depth, _full = cdshealpix.nested.cone_search(
         Longitude(ra * u.deg), Latitude(dec * u.deg), radius_deg * u.deg, depth, flat=True
     )
-    return np.asarray(ipix, dtype=np.int64), depth
+    return np.unique(np.asarray(ipix, dtype=np.int64)), depth
 
 
 def cone_hpx_lo(ra: float, dec: float, radius_arcsec: float) -> int:
@@ -54,7 +75,44 @@ def cone_hpx_hi(ra: float, dec: float, radius_arcsec: float) -> int:
     return ((int(cells.max()) + 1) << (2 * (ORDER - depth))) - 1
 
 
+@functools.lru_cache(maxsize=256)
+def cone_ranges(ra: float, dec: float, radius_arcsec: float) -> tuple[tuple[int, int], ...]:
+    """``CONE_RANGES`` inclusive order-14 ranges whose union covers the cone.
+
+    Runs of consecutive cells become ranges. The smallest gap between two
+    closes while there are too many ranges, or while it is no wider than the
+    cells already covered: each range costs every row group a zone-map check
+    and the planner some work, a gap that small at most doubles what is read.
+    """
+    cells, depth = _cone_cells(ra, dec, radius_arcsec, finer=1)
+    shift = 2 * (ORDER - depth)
+    breaks = np.flatnonzero(np.diff(cells) != 1) + 1
+    runs = [[int(run[0]), int(run[-1])] for run in np.split(cells, breaks)]
+    covered = len(cells)
+    while len(runs) > 1:
+        gaps = [runs[i + 1][0] - runs[i][1] - 1 for i in range(len(runs) - 1)]
+        i = gaps.index(min(gaps))
+        if len(runs) <= CONE_RANGES and gaps[i] > covered:
+            break
+        covered += gaps[i]
+        runs[i][1] = runs.pop(i + 1)[1]
+    ranges = [(lo << shift, ((hi + 1) << shift) - 1) for lo, hi in runs]
+    return tuple(ranges + [EMPTY_RANGE] * (CONE_RANGES - len(ranges)))
+
+
+def _cone_range_end(index: int, end: int) -> Callable[[float, float, float], int]:
+    def compute(ra: float, dec: float, radius_arcsec: float) -> int:
+        return cone_ranges(ra, dec, radius_arcsec)[index][end]
+
+    return compute
+
+
 FUNCTIONS: dict[str, Derived] = {
     "cone_hpx_lo": Derived("integer", cone_hpx_lo),
     "cone_hpx_hi": Derived("integer", cone_hpx_hi),
+    **{
+        f"cone_hpx_{end}{i + 1}": Derived("integer", _cone_range_end(i, j))
+        for i in range(CONE_RANGES)
+        for j, end in enumerate(("lo", "hi"))
+    },
 }

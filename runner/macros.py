@@ -4,8 +4,12 @@
 distance in arcseconds between two ICRS positions in degrees. Neither engine
 has it (Trino's ``great_circle_distance`` is in km on Earth, and DuckDB lacks
 it), so query files call the macro and the runner writes it out once, here.
+It is ``haversine_arcsec(sky_haversine(ra1, dec1, ra2, dec2))``, the same
+arithmetic in two steps a query can put in two CTEs (docs/queries.md).
 ``ra_cells_reached(dec)`` is the RA reach of the 0.2 degree cell joins
-(docs/queries.md, "Sky matching").
+(docs/queries.md, "Sky matching"); ``ra_reach_deg(dec, radius_deg)`` is the
+RA half-width of a circle, for joins that copy each circle only to the cells
+its bounding box touches.
 """
 
 from __future__ import annotations
@@ -18,15 +22,18 @@ from sqlglot import exp
 from runner.errors import QueryFileError
 
 _HAVERSINE = sqlglot.parse_one(
-    "3600 * degrees(2 * asin(sqrt(least(1e0,"
-    " power(sin(radians(dec2 - dec1) / 2), 2)"
-    " + cos(radians(dec1)) * cos(radians(dec2)) * power(sin(radians(ra2 - ra1) / 2), 2)))))",
+    "power(sin(radians(dec2 - dec1) / 2), 2)"
+    " + cos(radians(dec1)) * cos(radians(dec2)) * power(sin(radians(ra2 - ra1) / 2), 2)",
     read="trino",
 )
+# Rounding can take a haversine a hair above 1 (antipodes), where asin fails.
+_ARCSEC = sqlglot.parse_one("3600 * degrees(2 * asin(sqrt(least(1e0, h))))", read="trino")
 
 
-def _sky_distance(args: list[exp.Expression]) -> exp.Expression:
-    names = ("ra1", "dec1", "ra2", "dec2")
+def _fill(
+    template: exp.Expression, names: tuple[str, ...], args: list[exp.Expression]
+) -> exp.Expression:
+    """The template with each of its bare columns ``names`` replaced by an argument."""
     values = dict(zip(names, args, strict=True))
 
     def fill(node: exp.Expression) -> exp.Expression:
@@ -34,7 +41,28 @@ def _sky_distance(args: list[exp.Expression]) -> exp.Expression:
             return exp.paren(values[node.name].copy(), copy=False)
         return node
 
-    return exp.paren(_HAVERSINE.copy().transform(fill), copy=False)
+    return exp.paren(template.copy().transform(fill), copy=False)
+
+
+def _sky_haversine(args: list[exp.Expression]) -> exp.Expression:
+    """sin^2 of half the angle between two positions (the haversine of the angle)."""
+    return _fill(_HAVERSINE, ("ra1", "dec1", "ra2", "dec2"), args)
+
+
+def _haversine_arcsec(args: list[exp.Expression]) -> exp.Expression:
+    """The angle in arcseconds whose haversine is the argument.
+
+    DuckDB's ``least`` ignores NULLs where Trino's returns NULL, so sqlglot
+    writes the clamp for DuckDB as a CASE that repeats its argument: applied to
+    a column computed in an earlier CTE, that repeats a column rather than the
+    whole haversine, which DuckDB then binds and optimises once (~0.7 ms of a
+    5 ms cone search).
+    """
+    return _fill(_ARCSEC, ("h",), args)
+
+
+def _sky_distance(args: list[exp.Expression]) -> exp.Expression:
+    return _haversine_arcsec([_sky_haversine(args)])
 
 
 _REACH = sqlglot.parse_one(
@@ -56,14 +84,33 @@ def _ra_cells_reached(args: list[exp.Expression]) -> exp.Expression:
     return _REACH.copy().transform(fill)
 
 
+_RA_REACH = sqlglot.parse_one(
+    "CASE WHEN abs(at_dec) + radius_deg >= 90e0 THEN 180e0"
+    " ELSE degrees(asin(least(1e0, sin(radians(radius_deg)) / cos(radians(at_dec))))) END",
+    read="trino",
+)
+
+
+def _ra_reach_deg(args: list[exp.Expression]) -> exp.Expression:
+    """How far in RA (degrees, either side) a circle of ``radius_deg`` around a point at
+    ``dec`` reaches: asin(sin r / cos dec), exact for a spherical circle; 180 (every RA)
+    when the circle reaches a pole."""
+    return _fill(_RA_REACH, ("at_dec", "radius_deg"), args)
+
+
 MACROS: dict[str, tuple[int, Callable[[list[exp.Expression]], exp.Expression]]] = {
     "sky_distance_arcsec": (4, _sky_distance),
+    "sky_haversine": (4, _sky_haversine),
+    "haversine_arcsec": (1, _haversine_arcsec),
     "ra_cells_reached": (1, _ra_cells_reached),
+    "ra_reach_deg": (2, _ra_reach_deg),
 }
 
 
 def expand(tree: exp.Expression, where: str, line: int) -> exp.Expression:
-    for call in list(tree.find_all(exp.Anonymous)):
+    # Innermost calls first: a macro copies its arguments, so a call nested in
+    # another's arguments must be expanded before it is copied.
+    for call in reversed(list(tree.find_all(exp.Anonymous))):
         name = call.name.lower()
         if name not in MACROS:
             continue

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from runner.lint import lint, write_lock
+from runner.query import Query
 from tests.support.toolchain import PROJECT_DIR
 
 HEADER = "-- name: {name}\n-- version: 1\n-- params:\n--   since: {{type: timestamp, default: '2020-01-01T00:00:00'}}\n"
@@ -77,6 +78,7 @@ def test_syntax_error_points_at_its_line(project: Path) -> None:
 
 def test_changed_file_needs_a_new_version(project: Path) -> None:
     path = project / "queries" / "analytics" / "cone_search.sql"
+    version = Query.load(path).version
     path.write_text(
         path.read_text().replace(
             "radius_arcsec: {type: double, default: 300",
@@ -85,9 +87,11 @@ def test_changed_file_needs_a_new_version(project: Path) -> None:
     )
     found = [str(f) for f in lint([path], project)]
     assert found == [
-        f"{path}:2:1 Q007 the file changed but its version did not (still 2): raise the version, then run `python -m runner lock`"
+        f"{path}:2:1 Q007 the file changed but its version did not (still {version}): raise the version, then run `python -m runner lock`"
     ]
-    path.write_text(path.read_text().replace("-- version: 2", "-- version: 3"))
+    path.write_text(
+        path.read_text().replace(f"-- version: {version}", f"-- version: {version + 1}")
+    )
     assert "is not locked" in str(lint([path], project)[0])
     write_lock(project)
     assert lint([path], project) == []

@@ -1,11 +1,13 @@
 -- name: cross_observatory_objects
--- version: 3
+-- version: 4
 -- description: >
 --   Objects observed by both observatories: Swift targets (positions from
 --   XRT and UVOT, the arcsecond instruments) matched to Chandra sources within
 --   the combined error radius, with every name each observatory uses for the
 --   object (V404 Cygni is V404CYG, V404_CYG, V404 CYG and SWIFT J2025.5+3340
---   at Swift). Matching joins 0.2 degree sky cells, then the exact haversine.
+--   at Swift). Matching joins 0.2 degree sky cells on one key (each Chandra
+--   source copied only to the cells its largest possible match circle
+--   touches), then the exact haversine.
 -- owner: analytics
 -- params:
 --   match_factor: {type: double, default: 1.0, description: multiple of the combined 90% error radius}
@@ -24,9 +26,14 @@ WITH swift_targets AS (
 swift_cells AS (
     SELECT
         s.*,
-        CAST(floor((s.dec + 90) / 0.2e0) AS bigint) AS zone,
-        CAST(floor(s.ra / 0.2e0) AS bigint) AS ra_cell
+        CAST(floor((s.dec + 90) / 0.2e0) AS bigint) * 1800 + CAST(floor(s.ra / 0.2e0) AS bigint) AS cell
     FROM swift_targets AS s
+),
+swift_error AS (
+    -- no Swift target's error exceeds its largest point error: a bound for every match radius
+    SELECT max(m.err_radius_arcsec) AS max_err_arcsec
+    FROM swift.measurements AS m
+    WHERE m.instrument IN ('XRT', 'UVOT')
 ),
 chandra_sources AS (
     SELECT
@@ -39,17 +46,40 @@ chandra_sources AS (
     FROM chandra.detections AS d
     GROUP BY d.source_name
 ),
-chandra_cells AS (
+chandra_reach AS (
+    -- the largest match radius any Swift target could give, in degrees, a hair wider
     SELECT
         c.*,
-        CAST(floor((c.dec + 90) / 0.2e0) AS bigint) + z.dz AS zone,
-        mod(CAST(floor(c.ra / 0.2e0) AS bigint) + r.dra + 1800, 1800) AS ra_cell
+        greatest(
+            0e0,
+            :min_radius_arcsec,
+            abs(:match_factor) * sqrt(power(c.err_arcsec, 2) + power(e.max_err_arcsec, 2))
+        ) / 3600e0 + 1e-6 AS reach_deg
     FROM chandra_sources AS c
-    CROSS JOIN UNNEST(sequence(-1, 1)) AS z(dz)
-    CROSS JOIN UNNEST(sequence(
-        -ra_cells_reached(c.dec),
-        ra_cells_reached(c.dec)
-    )) AS r(dra)
+    CROSS JOIN swift_error AS e
+),
+chandra_boxes AS (
+    SELECT
+        c.*,
+        CAST(floor((c.dec - c.reach_deg + 90) / 0.2e0) AS bigint) AS zone_lo,
+        CAST(floor((c.dec + c.reach_deg + 90) / 0.2e0) AS bigint) AS zone_hi,
+        CAST(floor((c.ra - ra_reach_deg(c.dec, c.reach_deg)) / 0.2e0) AS bigint) AS ra_lo,
+        CAST(floor((c.ra + ra_reach_deg(c.dec, c.reach_deg)) / 0.2e0) AS bigint) AS ra_hi
+    FROM chandra_reach AS c
+),
+chandra_cells AS (
+    SELECT
+        c.source_name,
+        c.chandra_target,
+        c.ra,
+        c.dec,
+        c.err_arcsec,
+        c.detections,
+        z.zone * 1800 + mod(r.ra_cell + 1800, 1800) AS cell
+    FROM chandra_boxes AS c
+    CROSS JOIN UNNEST(sequence(c.zone_lo, c.zone_hi)) AS z(zone)
+    -- at most the 1800 cells of the whole circle of RA, each once
+    CROSS JOIN UNNEST(sequence(c.ra_lo, least(c.ra_hi, c.ra_lo + 1799))) AS r(ra_cell)
 ),
 pairs AS (
     SELECT
@@ -65,8 +95,7 @@ pairs AS (
             AS match_radius_arcsec
     FROM swift_cells AS s
     JOIN chandra_cells AS c
-      ON c.zone = s.zone
-     AND c.ra_cell = s.ra_cell
+      ON c.cell = s.cell
 )
 SELECT
     source_name AS chandra_source,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,7 @@ from runner.errors import QueryFileError
 from runner.query import Query
 
 Connect = Callable[[], duckdb.DuckDBPyConnection]
+_EXTRA_COPY = "Arrow output on a DB-API result"
 
 
 class DuckDBEngine(Engine):
@@ -70,7 +72,26 @@ class DuckDBEngine(Engine):
         try:
             with self._connect() as con:
                 # Trino compares and returns timestamps in UTC; so must we.
-                con.execute("SET TimeZone = 'UTC'")
-                return con.sql(sql, params=values).to_arrow_table()
+                con.execute(self._parsed(con, "SET TimeZone = 'UTC'"))
+                result = con.execute(self._parsed(con, sql), values)
+                # ``con.sql(sql, params=...)`` would bind and plan the query once to
+                # build a relation and again to run it (~2.5 ms for a cone search).
+                # The extra copy of the rows DuckDB warns of here costs less.
+                with warnings.catch_warnings():
+                    warnings.filterwarnings("ignore", _EXTRA_COPY, UserWarning)
+                    return result.to_arrow_table()
         except duckdb.Error as exc:
             raise self._fail(str(exc).splitlines()[0]) from exc
+
+    def _parsed(self, con: duckdb.DuckDBPyConnection, sql: str) -> duckdb.Statement | str:
+        """DuckDB's parse of ``sql``, kept like the compiled text: DuckDB 2.0's PEG parser
+        takes 1.5 to 3 ms over a cone search, a third of its time on a warm connection.
+
+        A parsed statement holds no connection state (each run binds it afresh
+        with its own values), so it serves every connection of this engine.
+        """
+        cache: dict[str, duckdb.Statement | str] = self.__dict__.setdefault("_parsed_sql", {})
+        if sql not in cache:
+            statements = con.extract_statements(sql)
+            cache[sql] = statements[0] if len(statements) == 1 else sql
+        return cache[sql]

@@ -1,0 +1,263 @@
+"""Sky matching against brute force: the cone cover (derived HEALPix ranges) misses
+no point of the cone, and the cell joins of the follow-up and cross-match analytics
+find exactly the pairs an all-pairs haversine finds, near the poles, across RA
+0/360 and for radii larger than a cell included; the same rows on Trino."""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+import math
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from runner.catalog import Catalog
+from runner.derived import CONE_RANGES, EMPTY_RANGE, FUNCTIONS, cone_ranges
+from runner.engines import DuckDBEngine, Engine
+from runner.query import Query
+from runner.sky import healpix14_array
+from tests.support.dataset import T0, local_database, write_parquet
+from tests.support.toolchain import PROJECT_DIR
+from tests.support.trino_data import trino_with
+
+ANALYTICS = PROJECT_DIR / "queries" / "analytics"
+FOLLOWUP = {"window_hours": 168.0, "min_significance": 0.9}
+CROSSMATCH = {"match_factor": 3.0, "min_radius_arcsec": 5.0}
+
+
+def haversine_arcsec(ra1: Any, dec1: Any, ra2: Any, dec2: Any) -> Any:
+    r1, d1, r2, d2 = (np.radians(x) for x in (ra1, dec1, ra2, dec2))
+    a = np.sin((d2 - d1) / 2) ** 2 + np.cos(d1) * np.cos(d2) * np.sin((r2 - r1) / 2) ** 2
+    return np.degrees(2 * np.arcsin(np.sqrt(np.minimum(1.0, a)))) * 3600
+
+
+def around(
+    rng: np.random.Generator, ra: float, dec: float, arcsec: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Points at exactly ``arcsec`` from (ra, dec), in random directions (great circles)."""
+    theta = np.radians(arcsec / 3600)
+    bearing = rng.uniform(0, 2 * np.pi, len(arcsec))
+    d0, r0 = math.radians(dec), math.radians(ra)
+    dec2 = np.arcsin(np.sin(d0) * np.cos(theta) + np.cos(d0) * np.sin(theta) * np.cos(bearing))
+    ra2 = r0 + np.arctan2(
+        np.sin(bearing) * np.sin(theta) * np.cos(d0), np.cos(theta) - np.sin(d0) * np.sin(dec2)
+    )
+    return np.degrees(ra2) % 360, np.clip(np.degrees(dec2), -90, 90)
+
+
+def centres(rng: np.random.Generator, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Uniform on the sky, plus the hard places: the poles and RA 0/360."""
+    ra = rng.uniform(0, 360, n)
+    dec = np.degrees(np.arcsin(rng.uniform(-1, 1, n)))
+    k = n // 5
+    dec[:k] = rng.choice([-1, 1], k) * rng.uniform(89.5, 90, k)
+    ra[k : 2 * k] = rng.uniform(-0.05, 0.05, k) % 360
+    return ra, dec
+
+
+@pytest.mark.parametrize("radius", [1.0, 10.0, 300.0, 3600.0, 5 * 3600.0])
+def test_derived_cone_ranges_cover_every_point_of_the_cone(radius: float) -> None:
+    rng = np.random.default_rng(int(radius))
+    ras, decs = centres(rng, 60)
+    for ra, dec in zip(ras, decs, strict=True):
+        ranges = cone_ranges(float(ra), float(dec), radius)
+        assert len(ranges) == CONE_RANGES
+        real = [r for r in ranges if r != EMPTY_RANGE]
+        assert real and all(lo <= hi for lo, hi in real)
+        assert all(a[1] < b[0] for a, b in itertools.pairwise(real)), "sorted, disjoint"
+        pra, pdec = around(rng, float(ra), float(dec), rng.uniform(0, 0.999, 400) * radius)
+        cells = healpix14_array(pra, pdec)
+        inside = np.zeros(len(cells), dtype=bool)
+        for lo, hi in real:
+            inside |= (cells >= lo) & (cells <= hi)
+        assert inside.all(), (ra, dec, radius, ranges)
+        values = {
+            f"{end}{i + 1}": FUNCTIONS[f"cone_hpx_{end}{i + 1}"].compute(ra, dec, radius)
+            for i in range(CONE_RANGES)
+            for end in ("lo", "hi")
+        }
+        assert [(values[f"lo{i + 1}"], values[f"hi{i + 1}"]) for i in range(4)] == list(ranges)
+
+
+def test_derived_cone_cover_stays_close_to_the_cone() -> None:
+    """A single min..max range can span half the sky; the ranges stay near the cone."""
+    rng = np.random.default_rng(5)
+    ras, decs = centres(rng, 200)
+    cone_cells = math.pi * (300 / 3600) ** 2 / (41252.96 / (12 * 4**14))
+    for ra, dec in zip(ras, decs, strict=True):
+        covered = sum(hi - lo + 1 for lo, hi in cone_ranges(float(ra), float(dec), 300.0))
+        assert covered < 40 * cone_cells, (ra, dec)
+
+
+def _one_row(tmp_path: Path, select: str) -> dict[str, Any]:
+    path = tmp_path / "q.sql"
+    path.write_text(f"-- name: q\n-- version: 1\nSELECT {select}")
+    return DuckDBEngine.for_file(None).run(Query.load(path)).table.to_pylist()[0]
+
+
+def test_macro_two_step_distance_is_the_same_arithmetic(tmp_path: Path) -> None:
+    pairs = [(306.0159, 33.8672, 299.5903, 35.2016), (10.0, 89.99, 190.0, 89.99),
+             (0.001, -10.0, 359.999, -10.0), (0.0, 0.0, 180.0, 0.0)]  # fmt: skip
+    select = ", ".join(
+        f"sky_distance_arcsec({a}e0, {b}e0, {c}e0, {d}e0) AS one{i},"
+        f" haversine_arcsec(sky_haversine({a}e0, {b}e0, {c}e0, {d}e0)) AS two{i}"
+        for i, (a, b, c, d) in enumerate(pairs)
+    )
+    row = _one_row(tmp_path, select)
+    for i in range(len(pairs)):
+        assert row[f"one{i}"] == row[f"two{i}"]  # bit for bit
+    assert row["one3"] == pytest.approx(180 * 3600)  # antipodes: the clamp holds
+
+
+def test_macro_ra_reach_is_the_circle_half_width(tmp_path: Path) -> None:
+    cases = [(0.0, 1.0), (60.0, 0.1), (-80.0, 2.0), (89.0, 0.5), (89.5, 0.6), (-90.0, 1e-6)]
+    select = ", ".join(
+        f"ra_reach_deg(CAST({d!r} AS double), CAST({r!r} AS double)) AS w{i}"
+        for i, (d, r) in enumerate(cases)
+    )
+    row = _one_row(tmp_path, select)
+    for i, (dec, radius) in enumerate(cases):
+        if abs(dec) + radius >= 90:
+            assert row[f"w{i}"] == 180.0  # the circle holds a pole: every RA
+        else:
+            want = math.degrees(
+                math.asin(math.sin(math.radians(radius)) / math.cos(math.radians(dec)))
+            )
+            assert row[f"w{i}"] == pytest.approx(want, rel=1e-12)
+
+
+@pytest.fixture(scope="module")
+def sky(tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[dict[str, Any]]]:
+    rng = np.random.default_rng(2024)
+    bursts, pointings = [], []
+    bra, bdec = centres(rng, 40)
+    errs = rng.choice([30.0, 100.0, 400.0, 1500.0], 40)  # 1500 arcsec is more than a cell
+    for i, (ra, dec, err) in enumerate(zip(bra, bdec, errs, strict=True)):
+        t0 = T0 + dt.timedelta(days=int(i) * 20)
+        bursts.append({"trigger_id": i + 1, "grb_name": f"GRB {i}", "trigger_time": t0,
+                       "ra": float(ra), "dec": float(dec), "err_radius_arcsec": float(err),
+                       "significance": float(rng.choice([0.5, 0.95]))})  # fmt: skip
+        radius = math.hypot(err, 1)
+        seps = rng.uniform(0, 2, 8) * radius
+        seps = seps[np.abs(seps - radius) > 1e-3 * radius]  # nothing on the edge
+        pra, pdec = around(rng, float(ra), float(dec), seps)
+        hours = rng.uniform(-24, 8 * 24, len(seps))
+        for r, d, h in zip(pra, pdec, hours, strict=True):
+            if abs(h - 168) > 1e-3:
+                pointings.append({"obsid": len(pointings) + 1, "ra": float(r), "dec": float(d),
+                                  "start_time": t0 + dt.timedelta(hours=float(h))})  # fmt: skip
+    swift, chandra = [], []
+    sra, sdec = centres(rng, 60)
+    for i, (ra, dec) in enumerate(zip(sra, sdec, strict=True)):
+        err = float(rng.choice([1.0, 3.5, 30.0]))
+        near = around(rng, float(ra), float(dec), rng.uniform(0, 1, 2))
+        for k, (r, d) in enumerate(zip(*near, strict=True)):
+            swift.append({"obs_id": f"{i:05d}{k}", "target_name": f"T{i}", "ra": float(r),
+                          "dec": float(d), "err_radius_arcsec": err, "mid_time": T0,
+                          "instrument": "XRT" if k == 0 else "UVOT"})  # fmt: skip
+        swift.append({"obs_id": f"{i:05d}9", "target_name": f"T{i}", "ra": float(ra),
+                      "dec": float(dec), "err_radius_arcsec": 600.0, "mid_time": T0,
+                      "instrument": "BAT", "band": "15-150keV"})  # fmt: skip
+        seps = rng.uniform(0, 150, 3)
+        for j, (r, d) in enumerate(zip(*around(rng, float(ra), float(dec), seps), strict=True)):
+            chandra.append({"obsid": 1000 + i, "source_number": j + 1, "source_name": f"C{i}-{j}",
+                            "target_name": f"T{i}", "ra": float(r), "dec": float(d),
+                            "err_radius_arcsec": float(rng.choice([0.5, 2.0]))})  # fmt: skip
+    return {"swift.bursts": bursts, "chandra.observations": pointings,
+            "swift.measurements": swift, "chandra.detections": chandra}  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def files(
+    sky: dict[str, list[dict[str, Any]]], tmp_path_factory: pytest.TempPathFactory
+) -> dict[str, Path]:
+    return write_parquet(tmp_path_factory.mktemp("sky"), sky)
+
+
+@pytest.fixture(scope="module")
+def duck(files: dict[str, Path], tmp_path_factory: pytest.TempPathFactory) -> DuckDBEngine:
+    database = local_database(tmp_path_factory.mktemp("root"), files)
+    return DuckDBEngine.for_file(database, Catalog.load(PROJECT_DIR))
+
+
+def rows(engine: Engine, name: str, params: dict[str, Any]) -> list[dict[str, Any]]:
+    return engine.run(Query.load(ANALYTICS / f"{name}.sql"), params).table.to_pylist()
+
+
+def test_followup_analytic_finds_exactly_the_brute_force_pairs(
+    sky: dict[str, list[dict[str, Any]]], duck: DuckDBEngine
+) -> None:
+    expected: set[tuple[int, int | None]] = set()
+    pointings = sky["chandra.observations"]
+    pra = np.array([p["ra"] for p in pointings])
+    pdec = np.array([p["dec"] for p in pointings])
+    for b in sky["swift.bursts"]:
+        if b["significance"] < FOLLOWUP["min_significance"]:
+            continue
+        sep = haversine_arcsec(b["ra"], b["dec"], pra, pdec)
+        found = {
+            p["obsid"]
+            for p, s in zip(pointings, sep, strict=True)
+            if s <= math.hypot(b["err_radius_arcsec"], 1)
+            and b["trigger_time"]
+            <= p["start_time"]
+            <= b["trigger_time"] + dt.timedelta(hours=FOLLOWUP["window_hours"])
+        }
+        expected |= {(b["trigger_id"], o) for o in found} or {(b["trigger_id"], None)}
+    got = {(r["trigger_id"], r["obsid"]) for r in rows(duck, "burst_followup_sequences", FOLLOWUP)}
+    assert got == expected
+    assert len(expected) > 40, "the data exercise matches"
+
+
+def test_cross_match_analytic_finds_exactly_the_brute_force_pairs(
+    sky: dict[str, list[dict[str, Any]]], duck: DuckDBEngine
+) -> None:
+    targets: dict[str, list[dict[str, Any]]] = {}
+    for m in sky["swift.measurements"]:
+        if m["instrument"] in ("XRT", "UVOT"):
+            targets.setdefault(m["target_name"], []).append(m)
+    sources: dict[str, list[dict[str, Any]]] = {}
+    for d in sky["chandra.detections"]:
+        sources.setdefault(d["source_name"], []).append(d)
+
+    def position(points: list[dict[str, Any]]) -> tuple[float, float, float]:
+        return (float(np.mean([p["ra"] for p in points])),
+                float(np.mean([p["dec"] for p in points])),
+                min(p["err_radius_arcsec"] for p in points))  # fmt: skip
+
+    expected: dict[str, set[str]] = {}
+    for sname, dets in sources.items():
+        cra, cdec, cerr = position(dets)
+        for tname, points in targets.items():
+            sra, sdec, serr = position(points)
+            radius = max(
+                CROSSMATCH["min_radius_arcsec"], CROSSMATCH["match_factor"] * math.hypot(cerr, serr)
+            )
+            if haversine_arcsec(cra, cdec, sra, sdec) <= radius:
+                expected.setdefault(sname, set()).add(tname)
+    got = {
+        r["chandra_source"]: set(r["swift_names"].split(" | "))
+        for r in rows(duck, "cross_observatory_objects", CROSSMATCH)
+    }
+    assert got == expected
+    assert len(expected) > 20, "the data exercise matches"
+
+
+@pytest.mark.trino
+def test_sky_matching_parity_on_trino(trino_server, files, duck, tmp_path) -> None:
+    trino = trino_with(trino_server, "sky", files, tmp_path)
+    for name, params in (
+        ("burst_followup_sequences", FOLLOWUP),
+        ("cross_observatory_objects", CROSSMATCH),
+    ):
+        left, right = rows(trino, name, params), rows(duck, name, params)
+        assert len(left) == len(right), name
+        for a, b in zip(left, right, strict=True):
+            for key in a:
+                if isinstance(a[key], float) and isinstance(b[key], float):
+                    assert math.isclose(a[key], b[key], rel_tol=1e-9, abs_tol=1e-9), (name, key)
+                else:
+                    assert a[key] == b[key], (name, key, a, b)
