@@ -15,6 +15,7 @@ from infra.config import StackConfig, find_project_dir, load_stack, resolve_stac
 from infra.ddl import load_table
 from infra.errors import VastobsError
 from runner.connect import database_file, engine_for, load_target, view_directory
+from runner.datagen import GeneratorConfig, Summary, generate
 from runner.errors import ParameterError
 from runner.lint import ANALYTICS_DIR, lint, write_lock
 from runner.loader import LoadSummary, load
@@ -97,6 +98,20 @@ def _parser() -> argparse.ArgumentParser:
     load_cmd.add_argument("--engine", default="duckdb", choices=("duckdb", "trino", "vastdb"))
     load_cmd.add_argument("--quarantine", type=Path, help="default .vastobs/quarantine")
     load_cmd.set_defaults(command=_load)
+
+    demo = sub.add_parser(
+        "demo-data", help="a realistic, deterministic dataset: Parquet per table + answers.json"
+    )
+    demo.add_argument(
+        "--rows", type=int, required=True, help="about the rows of swift.measurements"
+    )
+    demo.add_argument("--seed", type=int, default=0, help="same seed and options, same bytes")
+    demo.add_argument("--out", type=Path, required=True, help="directory for the files")
+    demo.add_argument("--burst-rate-multiplier", type=float, default=1.0, help="x 97 bursts/yr")
+    demo.add_argument(
+        "--followup-fraction", type=float, default=0.05, help="bursts Chandra follows up"
+    )
+    demo.set_defaults(command=_demo_data)
     return parser
 
 
@@ -292,6 +307,38 @@ def _load(args: argparse.Namespace) -> int:
         )
     print_load(summary)
     return 0
+
+
+def _demo_data(args: argparse.Namespace) -> int:
+    config = GeneratorConfig(
+        rows=args.rows,
+        seed=args.seed,
+        burst_rate_multiplier=args.burst_rate_multiplier,
+        followup_fraction=args.followup_fraction,
+    )
+    with Progress(transient=True, disable=args.rows < 1_000_000) as bar:
+        task = bar.add_task("generating sky cells", total=None)
+        summary = generate(
+            config,
+            args.out,
+            find_project_dir(),
+            progress=lambda done, total: bar.update(task, completed=done, total=total),
+        )
+    print_demo_data(summary)
+    return 0
+
+
+def print_demo_data(summary: Summary) -> None:
+    table = Table(title=f"demo data in {summary.out} ({summary.seconds:.1f} s)")
+    for column in ("table", "rows", "file"):
+        table.add_column(column, no_wrap=True)
+    for name, rows in summary.rows.items():
+        table.add_row(name, str(rows), str(summary.files[name]))
+    console().print(table)
+    print(
+        f"{summary.answers}: {summary.bursts} bursts, {summary.planted_followups} planted "
+        f"Chandra follow-ups, {summary.cross_objects} objects seen by both observatories"
+    )
 
 
 def print_load(summary: LoadSummary) -> None:

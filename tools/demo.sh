@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# The main job on the embedded default stack: provision it with Pulumi, run
-# every analytic over what is loaded, show storage status. `make demo`.
+# The main job on the embedded default stack: provision it with Pulumi, load
+# generated demo data, run every analytic over it, show storage status. `make demo`.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -19,6 +19,17 @@ step() { printf '\n==> %s\n' "$*"; }
 step "Provisioning stack '$stack' (pulumi up)"
 pulumi stack select "$stack" --create --non-interactive
 pulumi up --yes --stack "$stack" --non-interactive --suppress-progress
+
+# Realistic data to analyse: generated (same seed, same bytes) into a gitignored
+# directory, then loaded through the validating loader; a second run adds nothing.
+data="$root/.vastobs/demo-data"
+step "Demo data: ${DEMO_ROWS:-200000} rows, seed 42 (python -m runner demo-data)"
+python -m runner demo-data --rows "${DEMO_ROWS:-200000}" --seed 42 --out "$data"
+
+step "Loading it (python -m runner load)"
+for table in swift.bursts swift.observations swift.measurements chandra.observations chandra.detections; do
+    python -m runner --stack "$stack" load "$table" "$data/${table%%.*}/${table#*.}.parquet"
+done
 
 step "The analytics (python -m runner run --all)"
 python -m runner --stack "$stack" run --all
