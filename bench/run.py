@@ -26,34 +26,13 @@ import duckdb
 import sqlglot
 
 from bench import scenarios as sc
-from bench import synth
+from bench.datasets import crossmatch_files, data, followup_files, points_files, selective_cases
 from bench.report import write_report
 from bench.timing import measure, once
+from bench.trino_bench import trino_scenarios
 from runner.query import Query
 
 ROOT = sc.ROOT
-CACHE = ROOT / ".vastobs" / "bench"
-
-
-def _data(kind: str, size: int, make: Any) -> tuple[sc.Database, dict[str, Path]]:
-    """Generated and loaded once per (kind, size); later runs reuse the directory."""
-    directory = CACHE / f"{kind}-{size}"
-    files_dir = directory / "files"
-    stamp = directory / "loaded.json"
-    if not stamp.exists():
-        import shutil
-
-        shutil.rmtree(directory, ignore_errors=True)
-        files_dir.mkdir(parents=True)
-        files = make(files_dir)
-        db = sc.build(directory / "root", files)
-        stamp.write_text(json.dumps({"load_seconds": db.load_seconds, "rows": db.rows}))
-    meta = json.loads(stamp.read_text())
-    files = {p.name.removesuffix(".parquet"): p for p in files_dir.glob("*.parquet")}
-    db = sc.Database(
-        directory / "root" / "views" / "db" / "vastobs.duckdb", meta["load_seconds"], meta["rows"]
-    )
-    return db, files
 
 
 def _cli_seconds(db: sc.Database, args: list[str]) -> float:
@@ -73,23 +52,15 @@ def _cli_seconds(db: sc.Database, args: list[str]) -> float:
 
 
 def selective(size: int, repeats: int, budget_s: float) -> list[dict[str, Any]]:
-    db, files = _data(
+    db, files = data(
         "points",
         size,
-        lambda out: synth.points(
-            sc.TABLES["swift.measurements"], sc.TABLES["chandra.detections"], size, out
-        ),
+        lambda out: points_files(size, out),
     )
     engine, con = db.engine()
     results = []
-    day = dt.datetime(2005, 1, 1)
-    cases = {
-        "light_curve": ("multi_wavelength_light_curve", {"ra": sc.V404[0], "dec": sc.V404[1], "radius_arcsec": 10.0}),
-        "cone_search": ("cone_search", {"ra": sc.V404[0], "dec": sc.V404[1], "radius_arcsec": 300.0,
-                                        "start_time": day, "end_time": day + dt.timedelta(days=3650)}),
-    }  # fmt: skip
     with tempfile.TemporaryDirectory() as tmp:
-        for label, (name, params) in cases.items():
+        for label, (name, params) in selective_cases().items():
             query = Query.load(sc.ANALYTICS / f"{name}.sql")
             fast, result = measure(lambda q=query, p=params: engine.run(q, p), repeats)
             full_q = sc.without_pruning(name, Path(tmp))
@@ -119,10 +90,7 @@ def selective(size: int, repeats: int, budget_s: float) -> list[dict[str, Any]]:
 
 def followup(size: int, repeats: int, budget_s: float) -> dict[str, Any]:
     n_bursts = max(1000, size // 100)
-    db, files = _data("followup", size, lambda out: {
-        k: v for k, v in zip(("swift.bursts", "chandra.observations"),
-                             synth.bursts_and_pointings(sc.TABLES["swift.bursts"], sc.TABLES["chandra.observations"], n_bursts, size, out)[:2], strict=True)
-    })  # fmt: skip
+    db, files = data("followup", size, lambda out: followup_files(n_bursts, size, out))
     engine, con = db.engine()
     query = Query.load(sc.ANALYTICS / "burst_followup_sequences.sql")
     params = {"window_hours": 168.0, "min_significance": 0.0}
@@ -137,9 +105,7 @@ def followup(size: int, repeats: int, budget_s: float) -> dict[str, Any]:
 
 def crossmatch(size: int, repeats: int, budget_s: float) -> dict[str, Any]:
     n = min(1_000_000, max(10_000, size // 10))
-    db, files = _data("crossmatch", n, lambda out: dict(zip(
-        ("swift.measurements", "chandra.detections"),
-        synth.sources(sc.TABLES["swift.measurements"], sc.TABLES["chandra.detections"], n, out)[:2], strict=True)))  # fmt: skip
+    db, files = data("crossmatch", n, lambda out: crossmatch_files(n, out))
     engine, con = db.engine()
     query = Query.load(sc.ANALYTICS / "cross_observatory_objects.sql")
     fast, result = measure(lambda: engine.run(query, {}), max(3, repeats // 2))
@@ -164,6 +130,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--no-preview", action="store_true", help="skip the pulumi preview scenario"
     )
+    parser.add_argument(
+        "--trino-sizes",
+        default="100000,1000000",
+        help="sizes for the Trino scenarios ('' to skip); Iceberg from 10^6 rows",
+    )
     args = parser.parse_args(argv)
     sizes = [int(float(s)) for s in args.sizes.split(",")]
     rows: list[dict[str, Any]] = []
@@ -173,6 +144,8 @@ def main(argv: list[str] | None = None) -> int:
         rows.append(crossmatch(size, args.repeats, args.budget))
         print(json.dumps(rows[-4:], indent=1), file=sys.stderr)
     preview = [] if args.no_preview else _preview_rows(args.smoke)
+    trino_sizes = [int(float(s)) for s in args.trino_sizes.split(",") if s]
+    trino = trino_scenarios(trino_sizes, max(3, args.repeats // 2)) if trino_sizes else {}
     doc = {
         "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "machine": f"{platform.machine()}, {_cores()} cores, {platform.system()}",
@@ -185,6 +158,7 @@ def main(argv: list[str] | None = None) -> int:
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
         "scenarios": rows,
         "preview": preview,
+        "trino": trino,
     }
     if not args.smoke:
         (ROOT / "bench" / "results.json").write_text(json.dumps(doc, indent=2) + "\n")

@@ -12,7 +12,20 @@ from bench import run
 
 def test_bench_smoke_answers_are_right(capsys: pytest.CaptureFixture[str]) -> None:
     assert (
-        run.main(["--sizes", "20000", "--repeats", "1", "--budget", "2", "--smoke", "--no-preview"])
+        run.main(
+            [
+                "--sizes",
+                "20000",
+                "--repeats",
+                "1",
+                "--budget",
+                "2",
+                "--smoke",
+                "--no-preview",
+                "--trino-sizes",
+                "",
+            ]
+        )
         == 0
     )
     doc = json.loads(capsys.readouterr().out)
