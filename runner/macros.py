@@ -9,7 +9,9 @@ arithmetic in two steps a query can put in two CTEs (docs/queries.md).
 ``ra_cells_reached(dec)`` is the RA reach of the 0.2 degree cell joins
 (docs/queries.md, "Sky matching"); ``ra_reach_deg(dec, radius_deg)`` is the
 RA half-width of a circle, for joins that copy each circle only to the cells
-its bounding box touches.
+its bounding box touches. ``sky_mean_ra(ra, dec)`` and ``sky_mean_dec(ra, dec)``
+are aggregates: the mean direction of a group of positions, so that a source
+seen at RA 359.9999 and 0.0001 averages near 0, not at 180.
 """
 
 from __future__ import annotations
@@ -98,12 +100,33 @@ def _ra_reach_deg(args: list[exp.Expression]) -> exp.Expression:
     return _fill(_RA_REACH, ("at_dec", "radius_deg"), args)
 
 
+# The mean of the unit vectors of a group of positions, as RA and Dec. ``avg(ra)``
+# is wrong across RA 0/360; the vector mean has no seam (only the poles, where
+# RA means nothing, make it ill-conditioned).
+_X = "avg(cos(radians(dec)) * cos(radians(ra)))"
+_Y = "avg(cos(radians(dec)) * sin(radians(ra)))"
+_MEAN_RA = sqlglot.parse_one(f"mod(degrees(atan2({_Y}, {_X})) + 360e0, 360e0)", read="trino")
+_MEAN_DEC = sqlglot.parse_one(
+    f"degrees(atan2(avg(sin(radians(dec))), sqrt(power({_X}, 2) + power({_Y}, 2))))", read="trino"
+)
+
+
+def _sky_mean_ra(args: list[exp.Expression]) -> exp.Expression:
+    return _fill(_MEAN_RA, ("ra", "dec"), args)
+
+
+def _sky_mean_dec(args: list[exp.Expression]) -> exp.Expression:
+    return _fill(_MEAN_DEC, ("ra", "dec"), args)
+
+
 MACROS: dict[str, tuple[int, Callable[[list[exp.Expression]], exp.Expression]]] = {
     "sky_distance_arcsec": (4, _sky_distance),
     "sky_haversine": (4, _sky_haversine),
     "haversine_arcsec": (1, _haversine_arcsec),
     "ra_cells_reached": (1, _ra_cells_reached),
     "ra_reach_deg": (2, _ra_reach_deg),
+    "sky_mean_ra": (2, _sky_mean_ra),
+    "sky_mean_dec": (2, _sky_mean_dec),
 }
 
 

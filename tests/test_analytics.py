@@ -9,7 +9,6 @@ order each query defines; floats to a relative 1e-9.
 from __future__ import annotations
 
 import datetime as dt
-import math
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +17,7 @@ import pytest
 from runner.catalog import Catalog
 from runner.engines import DuckDBEngine, Engine
 from runner.query import Query
+from tests.support.compare import assert_same_rows
 from tests.support.dataset import T0, local_database, write_parquet
 from tests.support.toolchain import PROJECT_DIR
 from tests.support.trino_data import trino_with
@@ -60,11 +60,16 @@ DATA: dict[str, list[dict[str, Any]]] = {
         {"obs_id": "00033861001", "target_name": "SWIFT J2025.5+3340", "instrument": "UVOT", "band": "UVW1", "mid_time": h(4), "ra": V404[0], "dec": V404[1], "err_radius_arcsec": 0.8},
         {"obs_id": "00031403001", "target_name": "V404CYG", "instrument": "BAT", "band": "15-150keV", "mid_time": h(1), "ra": V404[0] + 0.02, "dec": V404[1], "err_radius_arcsec": 90.0},
         {"obs_id": "00099999001", "target_name": "CRAB", "mid_time": h(1), "ra": 83.6331, "dec": 22.0145},
+        # one target whose points straddle RA 0/360: its mean position is near 0, not 180
+        {"obs_id": "00044444001", "target_name": "PSR J0000+10", "mid_time": h(200), "ra": 359.9999, "dec": 10.0},
+        {"obs_id": "00044444002", "target_name": "PSR J0000+10", "mid_time": h(201), "ra": 0.0001, "dec": 10.0},
     ],
     "chandra.detections": [
         {"obsid": 16703, "source_number": 1, "source_name": "2CXO J202403.8+335201", "target_name": "V404 Cyg", "mid_time": h(10), "ra": V404[0], "dec": V404[1], "significance": 30.0},
         {"obsid": 16703, "source_number": 2, "source_name": "2CXO J202403.8+335201", "target_name": "V404 Cyg", "mid_time": h(30), "ra": V404[0], "dec": V404[1], "significance": 40.0, "pileup_flag": True},
         {"obsid": 101, "source_number": 1, "source_name": "2CXO J004000.0+200030", "mid_time": h(49), "ra": 10.0, "dec": 20.0 + 30 / 3600},
+        {"obsid": 108, "source_number": 1, "source_name": "2CXO J000000.0+100000", "mid_time": h(500), "ra": 0.0002, "dec": 10.0},
+        {"obsid": 109, "source_number": 1, "source_name": "2CXO J000000.0+100000", "mid_time": h(600), "ra": 359.9999, "dec": 10.0},
     ],
     "swift.observations": [
         {"obs_id": "00031403001", "target_name": "V404CYG", "ra": V404[0], "dec": V404[1]},
@@ -140,6 +145,9 @@ def test_cross_observatory_objects_collect_every_name(duck: DuckDBEngine) -> Non
     assert v404["swift_names"] == "SWIFT J2025.5+3340 | V404 CYG | V404CYG | V404_CYG"
     assert v404["chandra_target"] == "V404 Cyg"
     assert all("CRAB" not in r["swift_names"] for r in found)
+    wrapped = next(r for r in found if r["chandra_source"] == "2CXO J000000.0+100000")
+    assert wrapped["swift_names"] == "PSR J0000+10"
+    assert wrapped["ra"] == pytest.approx(0.00005, abs=1e-6)
 
 
 def test_data_quality_correlation_pairs_within_the_window(duck: DuckDBEngine) -> None:
@@ -191,17 +199,6 @@ def test_observatory_summary_counts_every_table(duck: DuckDBEngine) -> None:
     assert counts == {(k.split(".")[0], k.split(".")[1]): len(v) for k, v in DATA.items()}
 
 
-def _same(left: list[dict[str, Any]], right: list[dict[str, Any]], name: str) -> None:
-    assert len(left) == len(right), name
-    for a, b in zip(left, right, strict=True):
-        assert a.keys() == b.keys(), name
-        for key in a:
-            if isinstance(a[key], float) and isinstance(b[key], float):
-                assert math.isclose(a[key], b[key], rel_tol=1e-9, abs_tol=1e-12), (name, key, a, b)
-            else:
-                assert a[key] == b[key], (name, key, a, b)
-
-
 @pytest.mark.trino
 def test_every_analytic_gives_the_same_rows_on_trino(trino_server, files, duck, tmp_path) -> None:
     trino = trino_with(trino_server, "handmade", files, tmp_path)
@@ -210,4 +207,6 @@ def test_every_analytic_gives_the_same_rows_on_trino(trino_server, files, duck, 
         params = {k: v for k, v in FOLLOWUP.items() if k in query.params}
         if "window_hours" in query.params and query.name == "data_quality_correlation":
             params["window_hours"] = 24.0
-        _same(rows(trino, query.name, **params), rows(duck, query.name, **params), query.name)
+        assert_same_rows(
+            rows(trino, query.name, **params), rows(duck, query.name, **params), query.name
+        )

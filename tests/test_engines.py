@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
-import math
 from pathlib import Path
 
 import pytest
 
 from runner.engines import DuckDBEngine, Engine, TrinoEngine
 from runner.query import Query
+from tests.support.compare import assert_same_rows
 from tests.support.toolchain import PROJECT_DIR
 from tests.support.trino_server import TrinoServer
 
@@ -25,23 +25,11 @@ def _rows(engine: Engine, query: Query, **params: object) -> list[dict]:
     return engine.run(query, dict(params)).table.to_pylist()
 
 
-def _same(left: list[dict], right: list[dict]) -> None:
-    """Rows in order (the query orders them); floats to 1e-9 relative."""
-    assert len(left) == len(right)
-    for a, b in zip(left, right, strict=True):
-        assert a.keys() == b.keys()
-        for key in a:
-            if isinstance(a[key], float):
-                assert math.isclose(a[key], b[key], rel_tol=1e-9), key
-            else:
-                assert a[key] == b[key], key
-
-
 @pytest.mark.trino
 def test_parity_query_same_on_trino_and_duckdb(trino_engine: TrinoEngine) -> None:
     query = Query.load(PARITY)
     duck = _rows(DuckDBEngine.for_file(None), query)
-    _same(_rows(trino_engine, query), duck)
+    assert_same_rows(_rows(trino_engine, query), duck)
     # And the answer is the right one, not merely the same: V404 Cyg and Cyg X-1
     # are 5.46 degrees apart; integer division truncates as Trino defines it.
     pair = next(r for r in duck if (r["source_a"], r["source_b"]) == ("Cyg X-1", "V404 Cyg"))
@@ -55,7 +43,7 @@ def test_parameters_change_the_answer_on_both_engines(trino_engine: TrinoEngine)
     query = Query.load(PARITY)
     params = {"window_hours": "10", "reference_time": dt.datetime(2015, 6, 15, 18, 31)}
     duck = _rows(DuckDBEngine.for_file(None), query, **params)
-    _same(_rows(trino_engine, query, **params), duck)
+    assert_same_rows(_rows(trino_engine, query, **params), duck)
     assert [r["in_window"] for r in duck] == [False, False, False]
 
 

@@ -11,11 +11,17 @@ project's sky cells, macros or SQL cannot hide in both.
 How rows are compared: in the order each query defines (burst_followup_sequences
 by trigger time, trigger id, follow-up start, obsid; cross_observatory_objects
 by Chandra source name), the brute force sorted the same way, row for row.
+Positions of objects seen several times are the mean direction (unit vectors),
+as the query's: the plain mean of RA is wrong across RA 0/360.
 Identifiers, names and counts must be equal; rounded floats (delay hours,
 separations, to 3 decimals) agree within 2e-3, positions (rounded to 6
 decimals) within 2e-6 degrees: the engine rounds half away from zero, which
 this file does not try to copy. The planted answers are compared as sets of
 exact tuples (they carry no query rounding), delays within 1e-3 hours.
+
+On the real Trino, a smaller generated dataset: the planted answers again, and
+every analytic with the local stack's defaults gives the same rows on both
+engines (tests/support/compare.py says how rows are compared).
 """
 
 from __future__ import annotations
@@ -29,10 +35,13 @@ import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 
+from infra.config import load_stack
 from runner.catalog import Catalog
+from runner.cli import with_stack_defaults
 from runner.datagen import GeneratorConfig, generate
 from runner.engines import DuckDBEngine
 from runner.query import Query
+from tests.support.compare import assert_same_rows
 from tests.support.dataset import local_database
 from tests.support.toolchain import PROJECT_DIR
 from tests.support.trino_data import trino_with
@@ -102,18 +111,29 @@ def brute_followups(
     return rows
 
 
+def mean_direction(frame: pd.DataFrame, key: str) -> pd.DataFrame:
+    """Per ``key``, the mean of the unit vectors as (ra, dec): no seam at RA 0/360."""
+    ra, dec = np.radians(frame["ra"].to_numpy()), np.radians(frame["dec"].to_numpy())
+    v = pd.DataFrame({
+        key: frame[key].to_numpy(),
+        "x": np.cos(dec) * np.cos(ra), "y": np.cos(dec) * np.sin(ra), "z": np.sin(dec),
+    }).groupby(key).mean()  # fmt: skip
+    return pd.DataFrame({
+        "ra": np.degrees(np.arctan2(v["y"], v["x"])) % 360,
+        "dec": np.degrees(np.arctan2(v["z"], np.hypot(v["x"], v["y"]))),
+    })  # fmt: skip
+
+
 def brute_cross(files: dict[str, Path]) -> list[dict[str, Any]]:
     m = _frame(files["swift.measurements"])
     m = m[m["instrument"].isin(["XRT", "UVOT"])]
     swift = m.groupby("target_name").agg(
-        ra=("ra", "mean"), dec=("dec", "mean"), err=("err_radius_arcsec", "min"),
-        points=("ra", "size"),
-    )  # fmt: skip
+        err=("err_radius_arcsec", "min"), points=("ra", "size"),
+    ).join(mean_direction(m, "target_name"))  # fmt: skip
     d = _frame(files["chandra.detections"])
     chandra = d.groupby("source_name").agg(
-        ra=("ra", "mean"), dec=("dec", "mean"), err=("err_radius_arcsec", "min"),
-        detections=("ra", "size"), target=("target_name", "min"),
-    )  # fmt: skip
+        err=("err_radius_arcsec", "min"), detections=("ra", "size"), target=("target_name", "min"),
+    ).join(mean_direction(d, "source_name"))  # fmt: skip
     pairs: dict[str, list[tuple[str, int, float]]] = {}
     s_ra, s_dec, s_err = (swift[c].to_numpy() for c in ("ra", "dec", "err"))
     for start in range(0, len(chandra), 512):  # all pairs, in blocks to bound memory
@@ -240,9 +260,9 @@ def test_only_planted_objects_come_close(generated: dict[str, Any]) -> None:
     """The planted truth is unambiguous: no pair outside the planted ones comes
     anywhere near a match radius (objects in different slots are about 60 arcsec apart)."""
     files = generated["files"]
-    d = _frame(files["chandra.detections"]).groupby("source_name")[["ra", "dec"]].mean()
+    d = mean_direction(_frame(files["chandra.detections"]), "source_name")
     m = _frame(files["swift.measurements"])
-    s = m[m["instrument"].isin(["XRT", "UVOT"])].groupby("target_name")[["ra", "dec"]].mean()
+    s = mean_direction(m[m["instrument"].isin(["XRT", "UVOT"])], "target_name")
     planted = {
         (o["chandra_source"], name)
         for o in generated["answers"]["cross_observatory_objects"]
@@ -261,13 +281,29 @@ def test_only_planted_objects_come_close(generated: dict[str, Any]) -> None:
     assert close == planted
 
 
+# --- the same generated data on the real Trino --------------------------------------------
+
+SMALL = GeneratorConfig(rows=2000, seed=99, burst_rate_multiplier=0.15, followup_fraction=0.5)
+
+
+@pytest.fixture(scope="module")
+def on_both_engines(trino_server, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """A smaller dataset (the memory catalog and the row-by-row Trino load set the size)."""
+    out = tmp_path_factory.mktemp("groundtruth-trino")
+    summary = generate(SMALL, out / "data", PROJECT_DIR)
+    files = dict(summary.files)
+    return {
+        "answers": json.loads(summary.answers.read_text()),
+        "trino": trino_with(trino_server, "groundtruth", files, out),
+        "duck": DuckDBEngine.for_file(
+            local_database(out / "root", files), Catalog.load(PROJECT_DIR)
+        ),
+    }
+
+
 @pytest.mark.trino
-def test_trino_finds_the_planted_answers_too(trino_server, tmp_path: Path) -> None:
-    """The same two analytics on the real Trino (memory catalog), on a smaller dataset."""
-    config = GeneratorConfig(rows=1000, seed=99, burst_rate_multiplier=0.15, followup_fraction=0.5)
-    summary = generate(config, tmp_path / "data", PROJECT_DIR)
-    answers = json.loads(summary.answers.read_text())
-    trino = trino_with(trino_server, "groundtruth", dict(summary.files), tmp_path)
+def test_trino_finds_the_planted_answers_too(on_both_engines: dict[str, Any]) -> None:
+    trino, answers = on_both_engines["trino"], on_both_engines["answers"]
     rows = _run(trino, "burst_followup_sequences", window_hours=168.0, min_significance=0.9)
     got = {(r["trigger_id"], r["obsid"]) for r in rows}
     assert got == {(t, o) for t, o, _ in planted_followups(answers, 168.0, 0.9)}
@@ -277,3 +313,17 @@ def test_trino_finds_the_planted_answers_too(trino_server, tmp_path: Path) -> No
         (o["chandra_source"], " | ".join(sorted(o["swift_names"])), o["swift_points"])
         for o in answers["cross_observatory_objects"]
     }
+
+
+@pytest.mark.trino
+@pytest.mark.parametrize("path", sorted(ANALYTICS.glob("*.sql")), ids=lambda p: p.stem)
+def test_every_analytic_gives_the_same_rows_on_both_engines(
+    on_both_engines: dict[str, Any], path: Path
+) -> None:
+    """Every analytic with the local stack's defaults, as `run --all` runs them."""
+    query = Query.load(path)
+    params = with_stack_defaults(query, load_stack("local", PROJECT_DIR), {})
+    trino = _run(on_both_engines["trino"], query.name, **params)
+    duck = _run(on_both_engines["duck"], query.name, **params)
+    assert duck, f"{query.name} found nothing in the generated data: the comparison would be empty"
+    assert_same_rows(trino, duck, query.name)

@@ -19,6 +19,7 @@ from runner.derived import CONE_RANGES, EMPTY_RANGE, FUNCTIONS, cone_ranges
 from runner.engines import DuckDBEngine, Engine
 from runner.query import Query
 from runner.sky import healpix14_array
+from tests.support.compare import assert_same_rows
 from tests.support.dataset import T0, local_database, write_parquet
 from tests.support.toolchain import PROJECT_DIR
 from tests.support.trino_data import trino_with
@@ -253,11 +254,4 @@ def test_sky_matching_parity_on_trino(trino_server, files, duck, tmp_path) -> No
         ("burst_followup_sequences", FOLLOWUP),
         ("cross_observatory_objects", CROSSMATCH),
     ):
-        left, right = rows(trino, name, params), rows(duck, name, params)
-        assert len(left) == len(right), name
-        for a, b in zip(left, right, strict=True):
-            for key in a:
-                if isinstance(a[key], float) and isinstance(b[key], float):
-                    assert math.isclose(a[key], b[key], rel_tol=1e-9, abs_tol=1e-9), (name, key)
-                else:
-                    assert a[key] == b[key], (name, key, a, b)
+        assert_same_rows(rows(trino, name, params), rows(duck, name, params), name)

@@ -1,5 +1,5 @@
 -- name: cone_search
--- version: 3
+-- version: 4
 -- description: >
 --   Every Swift measurement and Chandra detection within a radius of a sky
 --   position and inside a time range. Four HEALPix index ranges covering the
@@ -91,4 +91,4 @@ SELECT
     round(separation_arcsec, 3) AS separation_arcsec
 FROM measured
 WHERE separation_arcsec <= :radius_arcsec
-ORDER BY time_utc, observatory, observation, instrument, band
+ORDER BY time_utc, observatory, observation, instrument, band, name, separation_arcsec

@@ -1,5 +1,5 @@
 -- name: cross_observatory_objects
--- version: 4
+-- version: 5
 -- description: >
 --   Objects observed by both observatories: Swift targets (positions from
 --   XRT and UVOT, the arcsecond instruments) matched to Chandra sources within
@@ -7,7 +7,8 @@
 --   object (V404 Cygni is V404CYG, V404_CYG, V404 CYG and SWIFT J2025.5+3340
 --   at Swift). Matching joins 0.2 degree sky cells on one key (each Chandra
 --   source copied only to the cells its largest possible match circle
---   touches), then the exact haversine.
+--   touches), then the exact haversine. Positions are the mean direction of
+--   each object's points (right across RA 0/360).
 -- owner: analytics
 -- params:
 --   match_factor: {type: double, default: 1.0, description: multiple of the combined 90% error radius}
@@ -15,8 +16,8 @@
 WITH swift_targets AS (
     SELECT
         m.target_name,
-        avg(m.ra) AS ra,
-        avg(m.dec) AS dec,
+        sky_mean_ra(m.ra, m.dec) AS ra,
+        sky_mean_dec(m.ra, m.dec) AS dec,
         min(m.err_radius_arcsec) AS err_arcsec,
         count(*) AS points
     FROM swift.measurements AS m
@@ -38,8 +39,8 @@ swift_error AS (
 chandra_sources AS (
     SELECT
         d.source_name,
-        avg(d.ra) AS ra,
-        avg(d.dec) AS dec,
+        sky_mean_ra(d.ra, d.dec) AS ra,
+        sky_mean_dec(d.ra, d.dec) AS dec,
         min(d.err_radius_arcsec) AS err_arcsec,
         count(*) AS detections,
         min(d.target_name) AS chandra_target

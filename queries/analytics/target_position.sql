@@ -1,9 +1,10 @@
 -- name: target_position
--- version: 1
+-- version: 2
 -- description: >
 --   Resolve a target name to a sky position: every spelling both
 --   observatories use that normalises to the same letters and digits
---   (V404 CYG, V404_CYG, V404CYG), with the mean position of their pointings.
+--   (V404 CYG, V404_CYG, V404CYG), with the mean position of their pointings (the mean direction, right
+--   across RA 0/360).
 -- owner: analytics
 -- params:
 --   target: {type: varchar, default: V404 Cyg, description: target name, any spelling}
@@ -19,8 +20,8 @@ WITH named AS (
         = upper(regexp_replace(:target, '[^A-Za-z0-9+]', ''))
 )
 SELECT
-    avg(ra) AS ra,
-    avg(dec) AS dec,
+    sky_mean_ra(ra, dec) AS ra,
+    sky_mean_dec(ra, dec) AS dec,
     count(*) AS pointings,
     array_join(array_agg(DISTINCT target_name ORDER BY target_name), ' | ') AS names
 FROM named
