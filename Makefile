@@ -1,6 +1,6 @@
 # The two commands of the README. Each does all of its own set-up; a second
 # run reuses the per-user cache (~/.cache/vastobs) and the .venv.
-.PHONY: setup demo test lint bench clean
+.PHONY: setup demo test trino lint bench clean
 
 setup:
 	@tools/setup.sh
@@ -12,6 +12,12 @@ test: setup
 	@tools/fetch-trino.sh >/dev/null
 	@.venv/bin/python -m tests.support.toolchain >/dev/null
 	@VASTOBS_REQUIRE_ENGINES=1 .venv/bin/python -m pytest $(PYTEST_ARGS)
+
+# A local Trino serving the local stack's tables and data (Ctrl-C stops it).
+trino: setup
+	@tools/fetch-trino.sh >/dev/null
+	@.venv/bin/python -m tests.support.toolchain >/dev/null
+	@.venv/bin/python tools/trino_local.py $(TRINO_ARGS)
 
 lint: setup
 	@.venv/bin/ruff check . && .venv/bin/ruff format --check .

@@ -1,8 +1,10 @@
-"""A real single-node Trino 476 on a free loopback port, for tests and benchmarks.
+"""A real single-node Trino 476 on a loopback port, for tests, benchmarks and `make trino`.
 
 Catalogs: ``memory`` (small data; no DELETE/MERGE; 128 MB per node) and
-``iceberg`` (Parquet on local disk, for larger data). The server runs in its
-own process group and is always stopped, leaving no process behind.
+``iceberg`` (Parquet on local disk, for larger data), plus any more memory
+catalogs asked for (`make trino` names one like the stack's VAST catalog).
+The server runs in its own process group and is always stopped, leaving no
+process behind.
 """
 
 from __future__ import annotations
@@ -28,9 +30,17 @@ def free_port() -> int:
 
 
 class TrinoServer:
-    def __init__(self, home: Path, java_home: Path, workdir: Path) -> None:
+    def __init__(
+        self,
+        home: Path,
+        java_home: Path,
+        workdir: Path,
+        port: int | None = None,
+        memory_catalogs: tuple[str, ...] = (),
+    ) -> None:
         self.home, self.java_home, self.workdir = home, java_home, workdir
-        self.port = free_port()
+        self.port = port or free_port()
+        self.memory_catalogs = memory_catalogs
         self.process: subprocess.Popen[bytes] | None = None
         self.log = workdir / "server.log"
 
@@ -72,7 +82,8 @@ class TrinoServer:
             + "\n"
         )
         (etc / "log.properties").write_text("io.trino=WARN\n")
-        (etc / "catalog" / "memory.properties").write_text("connector.name=memory\n")
+        for name in ("memory", *self.memory_catalogs):
+            (etc / "catalog" / f"{name}.properties").write_text("connector.name=memory\n")
         (etc / "catalog" / "iceberg.properties").write_text(
             "connector.name=iceberg\n"
             "iceberg.catalog.type=TESTING_FILE_METASTORE\n"
