@@ -37,8 +37,10 @@ def measure(fn: Callable[[], Any], repeats: int, warmup: int = 1) -> tuple[Timin
 
 
 def once(fn: Callable[[], Any], budget_s: float) -> Timing:
-    """One timed run of a slow baseline; reported as a lower bound when over budget."""
+    """One timed run of a slow baseline; reported as a lower bound when over budget, or
+    when ``fn`` returns None (it stopped short, e.g. its input would not fit in memory)."""
     start = time.perf_counter()
-    fn()
+    result = fn()
     elapsed = (time.perf_counter() - start) * 1000
-    return Timing(elapsed, elapsed, elapsed, 1, lower_bound=elapsed > budget_s * 1000)
+    cut = elapsed > budget_s * 1000 or result is None
+    return Timing(elapsed, elapsed, elapsed, 1, lower_bound=cut)
