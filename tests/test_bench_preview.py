@@ -17,8 +17,9 @@ pytestmark = pytest.mark.pulumi
 
 
 def test_a_no_change_preview_never_writes_and_refresh_reads_each_resource_once() -> None:
-    if pulumi_bin() is None or not VmsStandin.spec_available():
-        pytest.skip("needs the pinned Pulumi CLI (tools/setup.sh) and the VMS spec")
+    VmsStandin.skip_without_spec()
+    if pulumi_bin() is None:
+        pytest.skip("needs the pinned Pulumi CLI (tools/setup.sh)")
     result = preview_scenario(observatories=1, runs=1)
     assert result["resources"] == 8
     assert (result["preview"]["vms_calls"], result["preview"]["writes"]) == ({}, 0)

@@ -21,8 +21,7 @@ DATABASE = ["database-policy", "database-quota", "database-view"]
 
 @pytest.fixture
 def vms() -> Iterator[VmsStandin]:
-    if not VmsStandin.spec_available():
-        pytest.skip("../shared/reference/vms-openapi-5.3.0.json is absent: no VMS stand-in")
+    VmsStandin.skip_without_spec()
     with VmsStandin(user="admin", password=PASSWORD) as standin:
         yield standin
     assert standin.spec_violations == []

@@ -19,8 +19,7 @@ PASSWORD = "pw-Under-Test"
 
 @pytest.fixture
 def vms() -> Iterator[VmsStandin]:
-    if not VmsStandin.spec_available():
-        pytest.skip(f"no VMS spec ({VmsStandin.spec_hint()}): no VMS stand-in")
+    VmsStandin.skip_without_spec()
     with VmsStandin(user="admin", password=PASSWORD) as standin:
         yield standin
     assert standin.spec_violations == []
