@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import shutil
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
@@ -30,6 +29,7 @@ from runner.catalog import Catalog, in_catalog
 from runner.engines import TrinoEngine
 from runner.query import Query
 from tests.support.toolchain import find_java, trino_home
+from tests.support.trino_data import iceberg_table
 from tests.support.trino_server import TrinoServer, running
 
 MEMORY_LIMIT_ROWS = 1_000_000  # below this, the memory catalog too
@@ -51,12 +51,7 @@ def _register(
         schema = schema_for(table.observatory)
         sql(f'CREATE SCHEMA IF NOT EXISTS iceberg."{schema}"')
         target = exp.table_(table.name, db=schema, catalog="iceberg", quoted=True)
-        sql(table.create_sql("trino", target))
-        folder = f"{schema}-{table.name}"
-        (server.workdir / "iceberg" / folder).mkdir()
-        shutil.copy(path, server.workdir / "iceberg" / folder / path.name)
-        sql(f"ALTER TABLE {target.sql('trino')} EXECUTE add_files("
-            f"location => 'local:///{folder}', format => 'PARQUET')")  # fmt: skip
+        iceberg_table(server, table, target, path)
         if catalog == "memory":
             sql(f'CREATE SCHEMA IF NOT EXISTS memory."{schema}"')
             copy = exp.table_(table.name, db=schema, catalog="memory", quoted=True)

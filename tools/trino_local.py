@@ -29,6 +29,7 @@ from infra.config import StackConfig, load_stack  # noqa: E402
 from infra.ddl import TableDef, load_table  # noqa: E402
 from runner.connect import database_file, trino_schema  # noqa: E402
 from tests.support.toolchain import find_java, trino_home  # noqa: E402
+from tests.support.trino_data import iceberg_table  # noqa: E402
 from tests.support.trino_server import TrinoServer  # noqa: E402
 
 
@@ -44,7 +45,7 @@ def fill(server: TrinoServer, stack: StackConfig) -> dict[str, int]:
     """Create the stack's schemas and tables in the catalog and copy the local rows.
 
     Rows go the fast way: DuckDB's rows are written to Parquet (the DDL's Arrow
-    schema), Iceberg registers the file in place (``add_files``), and Trino
+    schema), Iceberg takes the file into its warehouse (``add_files``), and Trino
     copies it into the catalog with one INSERT ... SELECT. Returns rows per table.
     """
     catalog = stack.trino.catalog
@@ -67,18 +68,11 @@ def fill(server: TrinoServer, stack: StackConfig) -> dict[str, int]:
         copied[name] = 0
         if local is None or not _has_table(local, table):
             continue
-        folder = f"{table.observatory}-{table.name}"
-        (server.workdir / "iceberg" / folder).mkdir(parents=True, exist_ok=True)
+        staging = exp.table_(table.observatory + table.name, db="staging", catalog="iceberg")
+        parquet = server.workdir / f"{table.observatory}.{table.name}.parquet"
         rows = local.sql(f'SELECT * FROM "{table.observatory}"."{table.name}"').to_arrow_table()
-        pq.write_table(
-            rows.cast(table.arrow_schema()), server.workdir / "iceberg" / folder / "rows.parquet"
-        )
-        staging = exp.table_(folder, db="staging", catalog="iceberg", quoted=True)
-        sql(table.create_sql("trino", staging))
-        sql(
-            f"ALTER TABLE {staging.sql('trino')} EXECUTE add_files("
-            f"location => 'local:///{folder}', format => 'PARQUET')"
-        )
+        pq.write_table(rows.cast(table.arrow_schema()), parquet)
+        iceberg_table(server, table, staging, parquet)
         copied[name] = int(sql(f"INSERT INTO {name} SELECT * FROM {staging.sql('trino')}")[0][0])
         sql(f"DROP TABLE {staging.sql('trino')}")
     return copied

@@ -1,6 +1,6 @@
 """The observed distributions the generator draws from, with their sources.
 
-Figures are from /work/shared/reference/ASTRO.md §2 (measured from the public
+Figures are from ../shared/reference/ASTRO.md §2 (measured from the public
 Swift GRB table: p10/p50/p90) unless a line says otherwise. A split log-normal
 (one width below the median, another above) reproduces the three quantiles
 exactly; clipping only trims the far tails.

@@ -1,12 +1,14 @@
-"""The same hand-made or generated rows in the real Trino (memory catalog), for parity tests."""
+"""The same hand-made or generated rows in the real Trino, for parity tests, the benchmark
+and `make trino`."""
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 from sqlglot import exp
 
-from infra.ddl import all_tables
+from infra.ddl import TableDef, all_tables
 from runner.catalog import Catalog, in_catalog
 from runner.engines import TrinoEngine
 from runner.loader import load
@@ -36,3 +38,20 @@ def trino_with(
         summary = load(tables[name], [path], target, batch_rows=5000, quarantine_dir=tmp / "q")
         assert summary.rejected == 0
     return TrinoEngine(server.connect, Catalog.load(PROJECT_DIR), in_catalog("memory", schema_for))
+
+
+def iceberg_table(server: TrinoServer, table: TableDef, target: exp.Table, parquet: Path) -> None:
+    """``target`` (in the ``iceberg`` catalog) created from the DDL and holding the Parquet
+    file: the file is copied into the warehouse and registered with ``add_files``, so no
+    row passes through the client."""
+    folder = f"{target.db}-{target.name}"
+    (server.workdir / "iceberg" / folder).mkdir(parents=True, exist_ok=True)
+    shutil.copy(parquet, server.workdir / "iceberg" / folder / parquet.name)
+    cursor = server.connect().cursor()
+    for sql in (
+        table.create_sql("trino", target),
+        f"ALTER TABLE {target.sql('trino')} EXECUTE add_files("
+        f"location => 'local:///{folder}', format => 'PARQUET')",
+    ):
+        cursor.execute(sql)
+        cursor.fetchall()
