@@ -119,7 +119,7 @@ def declared_params(ctx: Context) -> Iterator[tuple[int, int, str]]:
     for p in ctx.tree.find_all(exp.Placeholder):
         if ctx.query.param_type(p.name) is None:
             what = f":{p.name}" if p.name else "'?' (use named :params)"
-            yield (*_where(ctx, p), f"parameter {what} is used but not declared")
+            yield (*ctx.query.param_position(p.name), f"parameter {what} is used but not declared")
     for name in sorted(set(ctx.query.params) - used - derived_args):
         yield 1, 1, f"parameter {name} is declared but never used"
     for name in sorted(set(ctx.query.derived) - used):

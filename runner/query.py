@@ -8,9 +8,13 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import itertools
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from sqlglot.dialects.dialect import Dialect
+from sqlglot.tokens import TokenType
 
 from infra.sqlfile import read_sql_file
 from runner.derived import FUNCTIONS
@@ -170,6 +174,20 @@ class Query:
             stack_defaults=stack_defaults,
             body_line=sql.body_line,
         )
+
+    def param_position(self, name: str) -> tuple[int, int]:
+        """Line and column in the file of the first ``:name`` (``?`` when unnamed), so
+        that a parameter error points at the parameter; the body's start if not found."""
+        tokens = Dialect.get_or_raise("trino").tokenize(self.sql)
+        if name:
+            starts = [colon.start for colon, var in itertools.pairwise(tokens)
+                      if colon.token_type == TokenType.COLON and var.text == name]  # fmt: skip
+        else:
+            starts = [t.start for t in tokens if t.token_type == TokenType.PLACEHOLDER]
+        if not starts:
+            return self.body_line, 1
+        line_start = self.sql.rfind("\n", 0, starts[0]) + 1
+        return self.body_line + self.sql.count("\n", 0, starts[0]), starts[0] - line_start + 1
 
     def param_type(self, name: str) -> str | None:
         if name in self.params:

@@ -98,8 +98,7 @@ class Engine(ABC):
                 what = f":{placeholder.name}" if placeholder.name else "'?'"
                 raise QueryFileError(
                     str(query.path),
-                    query.body_line,
-                    1,
+                    *query.param_position(placeholder.name),
                     f"parameter {what} is not declared in the header (use named :params)",
                 )
             marker = exp.Placeholder(this=f"{_MARKER}{len(names)}")
