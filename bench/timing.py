@@ -16,6 +16,7 @@ class Timing:
     p90_ms: float
     runs: int
     lower_bound: bool = False  # the run was cut off: the true time is at least this
+    projected_ms: float | None = None  # a cut-off run's time scaled to all of its work
 
     def as_dict(self) -> dict[str, Any]:
         return {k: round(v, 3) if isinstance(v, float) else v for k, v in self.__dict__.items()}
@@ -36,11 +37,23 @@ def measure(fn: Callable[[], Any], repeats: int, warmup: int = 1) -> tuple[Timin
     return Timing(statistics.median(samples), p10, p90, len(samples)), result
 
 
-def once(fn: Callable[[], Any], budget_s: float) -> Timing:
-    """One timed run of a slow baseline; reported as a lower bound when over budget, or
-    when ``fn`` returns None (it stopped short, e.g. its input would not fit in memory)."""
+@dataclass(frozen=True)
+class Done:
+    """How much of its work a baseline did: all of it, or a share (it stopped at the
+    budget or at the memory it may use) after ``fixed_s`` of work that does not scale."""
+
+    share: float = 1.0
+    fixed_s: float = 0.0
+
+
+def once(fn: Callable[[], Done], budget_s: float) -> Timing:
+    """One timed run of a slow baseline; one cut short is a lower bound, and is projected
+    to the whole work too: the baselines do the same work for every row they go through."""
     start = time.perf_counter()
-    result = fn()
+    done = fn()
     elapsed = (time.perf_counter() - start) * 1000
-    cut = elapsed > budget_s * 1000 or result is None
-    return Timing(elapsed, elapsed, elapsed, 1, lower_bound=cut)
+    if done.share >= 1.0 and elapsed <= budget_s * 1000:
+        return Timing(elapsed, elapsed, elapsed, 1)
+    fixed = done.fixed_s * 1000
+    projected = fixed + (elapsed - fixed) / done.share if done.share > 0 else None
+    return Timing(elapsed, elapsed, elapsed, 1, lower_bound=True, projected_ms=projected)

@@ -1,0 +1,59 @@
+"""How the benchmark judges its targets: a baseline cut short is a lower bound with a
+projection, and the verdict names what missed (the note quotes these verdicts)."""
+
+from __future__ import annotations
+
+from bench.report import TARGETS, Target
+from bench.timing import Done, once
+
+
+def test_a_baseline_cut_short_is_a_lower_bound_projected_to_all_its_rows() -> None:
+    whole = once(lambda: Done(), budget_s=60)
+    assert not whole.lower_bound and whole.projected_ms is None
+
+    cut = once(lambda: Done(share=0.25, fixed_s=0.0), budget_s=60)
+    assert cut.lower_bound
+    assert cut.projected_ms is not None and cut.projected_ms >= 4 * cut.median_ms * 0.999
+
+
+def test_the_fixed_part_of_a_cut_baseline_is_not_scaled() -> None:
+    import time
+
+    def reads_then_stops() -> Done:
+        time.sleep(0.05)
+        return Done(share=0.5, fixed_s=0.05)
+
+    cut = once(reads_then_stops, budget_s=60)
+    assert cut.projected_ms is not None
+    assert cut.projected_ms < 2 * cut.median_ms  # 50 ms read once, ~0 ms of scaled work
+
+
+def _row(fast: float, full: float | None, naive: float, projected: float | None = None) -> dict:
+    row = {
+        "project": {"median_ms": fast},
+        "naive": {
+            "median_ms": naive,
+            "lower_bound": projected is not None,
+            "projected_ms": projected,
+        },
+    }
+    if full is not None:
+        row["full_scan"] = {"median_ms": full}
+    return row
+
+
+def test_verdicts_name_each_missed_target() -> None:
+    cone = TARGETS[("cone_search", 10_000_000)]
+    assert cone.verdict(_row(3.0, 350.0, 5000.0)) == "met"
+    assert cone.verdict(_row(5.0, 350.0, 5000.0)) == "**missed**: 70x full scan"
+    assert cone.verdict(_row(12.0, 350.0, 1000.0)) == (
+        "**missed**: 12.0 ms, 29x full scan, 83x naive"
+    )
+
+
+def test_a_cut_naive_baseline_counts_by_its_projection() -> None:
+    crossmatch = Target(2000)
+    assert crossmatch.verdict(_row(1500.0, None, 120_000.0, projected=6_000_000.0)) == "met"
+    assert crossmatch.verdict(_row(1500.0, None, 120_000.0, projected=140_000.0)) == (
+        "**missed**: ~93x naive"
+    )
