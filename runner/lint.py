@@ -121,9 +121,19 @@ def declared_params(ctx: Context) -> Iterator[tuple[int, int, str]]:
             what = f":{p.name}" if p.name else "'?' (use named :params)"
             yield (*ctx.query.param_position(p.name), f"parameter {what} is used but not declared")
     for name in sorted(set(ctx.query.params) - used - derived_args):
-        yield 1, 1, f"parameter {name} is declared but never used"
+        yield (*_declared_at(ctx, name), f"parameter {name} is declared but never used")
     for name in sorted(set(ctx.query.derived) - used):
-        yield 1, 1, f"derived parameter {name} is declared but never used"
+        yield (*_declared_at(ctx, name), f"derived parameter {name} is declared but never used")
+
+
+def _declared_at(ctx: Context, name: str) -> tuple[int, int]:
+    """The header line declaring ``name`` (an indented ``--   name: ...``), else 1:1."""
+    header = ctx.query.path.read_text(encoding="utf-8").splitlines()[: ctx.query.body_line - 1]
+    for number, line in enumerate(header, 1):
+        nested = line[2:]
+        if nested.startswith("  ") and nested.lstrip().startswith(f"{name}:"):
+            return number, line.index(name) + 1
+    return 1, 1
 
 
 @rule("Q005")

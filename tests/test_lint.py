@@ -53,7 +53,7 @@ def test_parameters_must_match_the_header(project: Path) -> None:
         "q",
         "SELECT b.grb_name\nFROM swift.bursts AS b\nWHERE b.ra > 0 AND b.dec < :min_dec",
     )
-    assert "1:1 Q004 parameter since is declared but never used" in found
+    assert "4:6 Q004 parameter since is declared but never used" in found  # its header line
     # the header is 4 lines: the body's third line is the file's seventh, ':min_dec' at column 28
     assert "7:28 Q004 parameter :min_dec is used but not declared" in found
 
