@@ -49,5 +49,7 @@ def read_sql_file(path: Path) -> SqlFile:
         raise SqlFileError(str(path), line, col, f"header is not valid YAML: {problem}") from exc
     if not isinstance(meta, dict):
         raise SqlFileError(str(path), 1, 1, "header must be '-- key: value' lines")
-    body = "\n".join(lines[len(header) :]).strip().rstrip(";")
-    return SqlFile(path, meta, body, len(header) + 1, text)
+    rest = lines[len(header) :]
+    blank = next((i for i, line in enumerate(rest) if line.strip()), len(rest))
+    body = "\n".join(rest[blank:]).rstrip().rstrip(";")
+    return SqlFile(path, meta, body, len(header) + 1 + blank, text)  # lines stay where they are

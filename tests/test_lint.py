@@ -56,6 +56,10 @@ def test_parameters_must_match_the_header(project: Path) -> None:
     assert "4:6 Q004 parameter since is declared but never used" in found  # its header line
     # the header is 4 lines: the body's third line is the file's seventh, ':min_dec' at column 28
     assert "7:28 Q004 parameter :min_dec is used but not declared" in found
+    found = _findings(
+        project, "q", "\n\n  SELECT b.grb_name FROM swift.bursts AS b WHERE b.ra > :x"
+    )
+    assert "7:57 Q004 parameter :x is used but not declared" in found  # after two blank lines
 
 
 def test_writes_and_unnamed_outputs(project: Path) -> None:
