@@ -120,15 +120,17 @@ def declared_params(ctx: Context) -> Iterator[tuple[int, int, str]]:
         if ctx.query.param_type(p.name) is None:
             what = f":{p.name}" if p.name else "'?' (use named :params)"
             yield (*ctx.query.param_position(p.name), f"parameter {what} is used but not declared")
-    for name in sorted(set(ctx.query.params) - used - derived_args):
-        yield (*_declared_at(ctx, name), f"parameter {name} is declared but never used")
-    for name in sorted(set(ctx.query.derived) - used):
-        yield (*_declared_at(ctx, name), f"derived parameter {name} is declared but never used")
+    unused = [("parameter", n) for n in sorted(set(ctx.query.params) - used - derived_args)]
+    unused += [("derived parameter", n) for n in sorted(set(ctx.query.derived) - used)]
+    if unused:
+        text = ctx.query.path.read_text(encoding="utf-8")
+        header = text.splitlines()[: ctx.query.body_line - 1]
+        for kind, name in unused:
+            yield (*_declared_at(header, name), f"{kind} {name} is declared but never used")
 
 
-def _declared_at(ctx: Context, name: str) -> tuple[int, int]:
+def _declared_at(header: list[str], name: str) -> tuple[int, int]:
     """The header line declaring ``name`` (an indented ``--   name: ...``), else 1:1."""
-    header = ctx.query.path.read_text(encoding="utf-8").splitlines()[: ctx.query.body_line - 1]
     for number, line in enumerate(header, 1):
         nested = line[2:]
         if nested.startswith("  ") and nested.lstrip().startswith(f"{name}:"):

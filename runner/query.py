@@ -26,6 +26,7 @@ STACK_DEFAULTS = (
     "analytics.followup_window_hours",
     "analytics.burst_detection_threshold",
 )
+SOURCE_DIALECT = "trino"  # the dialect query files are written in
 PARAM_TYPES = ("boolean", "integer", "double", "varchar", "timestamp", "date")
 
 
@@ -178,7 +179,7 @@ class Query:
     def param_position(self, name: str) -> tuple[int, int]:
         """Line and column in the file of the first ``:name`` (``?`` when unnamed), so
         that a parameter error points at the parameter; the body's start if not found."""
-        tokens = Dialect.get_or_raise("trino").tokenize(self.sql)
+        tokens = Dialect.get_or_raise(SOURCE_DIALECT).tokenize(self.sql)
         if name:
             starts = [colon.start for colon, var in itertools.pairwise(tokens)
                       if colon.token_type == TokenType.COLON and var.text == name]  # fmt: skip

@@ -18,10 +18,9 @@ from sqlglot.tokens import TokenType
 from runner.catalog import Catalog, TableMap
 from runner.errors import EngineError, QueryFileError
 from runner.macros import expand
-from runner.query import Query
+from runner.query import SOURCE_DIALECT, Query
 from runner.result import Provenance, Result
 
-SOURCE_DIALECT = "trino"
 SQL_TYPES = {
     "boolean": "boolean",
     "integer": "bigint",
