@@ -19,9 +19,9 @@ from pathlib import Path
 from typing import Any
 
 from bench.timing import measure
-from tests.support.pulumi_project import PulumiProject
-from tests.support.toolchain import pulumi_bin
-from tests.support.vms_standin import VmsStandin
+from devtools.pulumi_project import PulumiProject
+from devtools.toolchain import pulumi_bin
+from devtools.vms_standin import VmsStandin
 
 PASSWORD = "bench-only-Pa55"
 PER_OBSERVATORY = 5  # view policy, QoS policy, view, quota, schema

@@ -16,14 +16,14 @@ import pandas as pd
 import pyarrow.parquet as pq
 
 from bench.timing import Done
-from infra.backends.local import LocalBackend
-from infra.ddl import TableDef, all_tables
 from runner.catalog import Catalog
 from runner.derived import EMPTY_RANGE
 from runner.engines import DuckDBEngine
 from runner.loader import load
 from runner.loader.targets import ROW_GROUP_ROWS, DuckDBTarget
 from runner.query import Query
+from vastobs.backends.local import LocalBackend
+from vastobs.ddl import TableDef, all_tables
 
 ROOT = Path(__file__).resolve().parents[1]
 ANALYTICS = ROOT / "queries" / "analytics"

@@ -19,8 +19,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from infra.ddl import TableDef
-from runner.sky import healpix14_array
+from vastobs.ddl import TableDef
+from vastobs.sky import healpix14_array
 
 EPOCH = np.datetime64("2005-01-01T00:00:00", "us")
 SPAN_US = int(20 * 365.25 * 86400 * 1e6)

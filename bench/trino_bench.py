@@ -25,12 +25,12 @@ from sqlglot import exp
 from bench import scenarios as sc
 from bench.datasets import crossmatch_files, data, followup_files, points_files, selective_cases
 from bench.timing import measure
+from devtools.toolchain import find_java, trino_home
+from devtools.trino_data import iceberg_table
+from devtools.trino_server import TrinoServer, running
 from runner.catalog import Catalog, in_catalog
 from runner.engines import TrinoEngine
 from runner.query import Query
-from tests.support.toolchain import find_java, trino_home
-from tests.support.trino_data import iceberg_table
-from tests.support.trino_server import TrinoServer, running
 
 MEMORY_LIMIT_ROWS = 1_000_000  # below this, the memory catalog too
 

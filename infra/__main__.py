@@ -10,11 +10,11 @@ from typing import Any
 import pulumi
 from pulumi.runtime import config as runtime_config
 
-from infra.config import NAMESPACE, TOP_LEVEL_KEYS, find_project_dir, from_mapping
 from infra.database import Database
-from infra.errors import ConfigError
 from infra.observatory import Observatory
-from infra.resources.target import target_for
+from vastobs.backends.target import target_for
+from vastobs.config import NAMESPACE, TOP_LEVEL_KEYS, find_project_dir, from_mapping
+from vastobs.errors import ConfigError
 
 
 def _raw_config() -> dict[str, Any]:

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import pulumi
 
-from infra.config import StackConfig
 from infra.resources.quota import Quota
-from infra.resources.target import Target
 from infra.resources.view import View
 from infra.resources.view_policy import ViewPolicy
+from vastobs.backends.target import Target
+from vastobs.config import StackConfig
 
 
 class Database(pulumi.ComponentResource):

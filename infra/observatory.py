@@ -9,16 +9,16 @@ from __future__ import annotations
 
 import pulumi
 
-from infra.config import ObservatoryConfig, StackConfig
 from infra.database import Database
-from infra.ddl import load_table
 from infra.resources.qos_policy import QosPolicy
 from infra.resources.quota import Quota
 from infra.resources.schema import Schema
 from infra.resources.table import Table
-from infra.resources.target import Target
 from infra.resources.view import View
 from infra.resources.view_policy import ViewPolicy
+from vastobs.backends.target import Target
+from vastobs.config import ObservatoryConfig, StackConfig
+from vastobs.ddl import load_table
 
 
 def policy_flavor(protocols: tuple[str, ...]) -> str:

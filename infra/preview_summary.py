@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NoReturn, TextIO
 
-from infra.errors import VastobsError
+from vastobs.errors import VastobsError
 
 KINDS = ("create", "update", "replace", "delete", "same")
 # With --show-replacement-steps the engine adds these beside the ``replace`` step.

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from sqlglot import exp
 
-from infra.ddl import TableDef, all_tables
+from vastobs.ddl import TableDef, all_tables
 
 TableMap = Callable[[str, str], exp.Table]
 

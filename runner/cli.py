@@ -11,9 +11,6 @@ from typing import Any
 from rich.progress import Progress
 from rich.table import Table
 
-from infra.config import StackConfig, find_project_dir, load_stack, resolve_stack
-from infra.ddl import load_table
-from infra.errors import VastobsError
 from runner.connect import database_file, engine_for, load_target, view_directory
 from runner.datagen import GeneratorConfig, Summary, generate
 from runner.errors import ParameterError
@@ -24,6 +21,9 @@ from runner.output import FORMATS, console, write_result
 from runner.plot import light_curve_figure, resolve_target, save, series_of
 from runner.query import Query
 from runner.watch import monitor_continuous, monitor_once
+from vastobs.config import StackConfig, find_project_dir, load_stack, resolve_stack
+from vastobs.ddl import load_table
+from vastobs.errors import VastobsError
 
 QUERY_DIRS = ("queries/analytics", "queries/checks")
 

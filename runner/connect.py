@@ -8,11 +8,11 @@ from typing import Any
 
 import trino
 
-from infra.config import StackConfig
 from runner.catalog import Catalog, in_catalog
 from runner.engines import DuckDBEngine, Engine, TrinoEngine
 from runner.errors import ParameterError
 from runner.loader.targets import DuckDBTarget, Target, TrinoTarget, VastDBTarget
+from vastobs.config import StackConfig
 
 
 def database_file(stack: StackConfig) -> Path:

@@ -23,7 +23,7 @@ import cdshealpix
 import numpy as np
 from astropy.coordinates import Latitude, Longitude
 
-from runner.sky import ORDER
+from vastobs.sky import ORDER
 
 CONE_RANGES = 4
 """How many (lo, hi) index ranges a cone's cover is cut to (``cone_hpx_lo1`` .. ``hi4``).

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from infra.errors import VastobsError
-from infra.sqlfile import SqlFileError
+from vastobs.errors import VastobsError
+from vastobs.sqlfile import SqlFileError
 
 # A query file's header or body is malformed; carries ``path:line:col``.
 QueryFileError = SqlFileError

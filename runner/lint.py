@@ -18,11 +18,11 @@ from sqlglot import exp
 from sqlglot.errors import ErrorLevel, OptimizeError, SqlglotError
 from sqlglot.optimizer.qualify import qualify
 
-from infra.sqlfile import SqlFileError
 from runner.catalog import Catalog
 from runner.engines.base import SOURCE_DIALECT
 from runner.engines.duckdb import DuckDBEngine
 from runner.query import Query
+from vastobs.sqlfile import SqlFileError
 
 LOCK_FILE = Path("queries") / "analytics.lock"
 ANALYTICS_DIR = Path("queries") / "analytics"
@@ -245,6 +245,6 @@ def lint(paths: list[Path], project_dir: Path) -> list[Finding]:
     findings: list[Finding] = []
     for file in files:
         if "tables" in file.parts:
-            continue  # DDL, checked by infra.ddl when Pulumi or the loader reads it
+            continue  # DDL, checked by vastobs.ddl when Pulumi or the loader reads it
         findings.extend(lint_file(file, catalog, lock))
     return sorted(findings)

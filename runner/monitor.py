@@ -14,11 +14,11 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from infra.backends.base import Backend, Record
-from infra.backends.local import LocalBackend
-from infra.config import QuotaConfig, StackConfig
-from infra.errors import VastobsError
-from infra.units import format_size
+from vastobs.backends.base import Backend, Record
+from vastobs.backends.local import LocalBackend
+from vastobs.config import QuotaConfig, StackConfig
+from vastobs.errors import VastobsError
+from vastobs.units import format_size
 
 
 class Level(enum.IntEnum):
@@ -76,7 +76,7 @@ class Status:
 
 def backend_for_monitor(stack: StackConfig) -> Backend:
     """The providers' backend, credentials the same way (environment or credential file)."""
-    from infra.resources.target import backend_for, target_for
+    from vastobs.backends.target import backend_for, target_for
 
     return backend_for(target_for(stack))
 

@@ -16,10 +16,10 @@ matplotlib.use("Agg")  # files, never a window
 import matplotlib.pyplot as plt
 from matplotlib.figure import Figure
 
-from infra.errors import VastobsError
 from runner.engines import Engine
 from runner.query import Query
 from runner.result import Result
+from vastobs.errors import VastobsError
 
 
 @dataclass(frozen=True)

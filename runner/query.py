@@ -16,9 +16,9 @@ from typing import Any
 from sqlglot.dialects.dialect import Dialect
 from sqlglot.tokens import TokenType
 
-from infra.sqlfile import read_sql_file
 from runner.derived import FUNCTIONS
 from runner.errors import ParameterError, QueryFileError
+from vastobs.sqlfile import read_sql_file
 
 # Stack config values a parameter may take its default from (``default_from:``).
 STACK_DEFAULTS = (

@@ -9,10 +9,10 @@ from collections.abc import Callable
 
 from rich.table import Table
 
-from infra.config import StackConfig
-from infra.units import format_size
 from runner.monitor import Level, Status, take_status
 from runner.output import console
+from vastobs.config import StackConfig
+from vastobs.units import format_size
 
 STYLE = {Level.OK: "green", Level.WARN: "yellow", Level.CRITICAL: "red", Level.UNKNOWN: "magenta"}
 

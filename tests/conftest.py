@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.pulumi_project import PulumiProject
-from tests.support.toolchain import find_java, pulumi_bin, trino_home
-from tests.support.trino_server import TrinoServer, running
+from devtools.pulumi_project import PulumiProject
+from devtools.toolchain import find_java, pulumi_bin, trino_home
+from devtools.trino_server import TrinoServer, running
 
 pytest_plugins = ["tests.support.require_engines"]
 

@@ -14,13 +14,13 @@ from typing import Any
 
 import pytest
 
+from devtools.toolchain import PROJECT_DIR
+from devtools.trino_data import trino_with
 from runner.catalog import Catalog
 from runner.engines import DuckDBEngine, Engine
 from runner.query import Query
 from tests.support.compare import assert_same_rows
 from tests.support.dataset import T0, local_database, write_parquet
-from tests.support.toolchain import PROJECT_DIR
-from tests.support.trino_data import trino_with
 
 ANALYTICS = PROJECT_DIR / "queries" / "analytics"
 V404 = (306.0159, 33.8672)

@@ -10,8 +10,8 @@ from __future__ import annotations
 import pytest
 
 from bench.preview import preview_scenario
-from tests.support.toolchain import pulumi_bin
-from tests.support.vms_standin import VmsStandin
+from devtools.toolchain import pulumi_bin
+from devtools.vms_standin import VmsStandin
 
 pytestmark = pytest.mark.pulumi
 

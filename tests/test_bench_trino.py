@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bench.trino_bench import trino_scenarios
-from tests.support.trino_server import TrinoServer
+from devtools.trino_server import TrinoServer
 
 pytestmark = pytest.mark.trino
 

@@ -9,7 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.support.toolchain import PROJECT_DIR
+from devtools.toolchain import PROJECT_DIR
 
 
 def runner(*args: str, cwd: Path = PROJECT_DIR) -> subprocess.CompletedProcess[str]:

@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from infra.config import from_mapping, load_stack
-from infra.errors import ConfigError
-from infra.units import parse_duration, parse_size
-from tests.support.toolchain import PROJECT_DIR
+from devtools.toolchain import PROJECT_DIR
+from vastobs.config import from_mapping, load_stack
+from vastobs.errors import ConfigError
+from vastobs.units import parse_duration, parse_size
 
 BASE = {
     "backend": "local",

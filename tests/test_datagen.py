@@ -20,13 +20,13 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
 
-from infra.ddl import load_table
+from devtools.toolchain import PROJECT_DIR
 from runner.cli import main
 from runner.datagen import TABLES, GeneratorConfig, generate, table_file
 from runner.errors import ParameterError
-from runner.sky import healpix14_array
 from tests.support.dataset import local_database
-from tests.support.toolchain import PROJECT_DIR
+from vastobs.ddl import load_table
+from vastobs.sky import healpix14_array
 
 TIME = {"swift.bursts": "trigger_time", "swift.observations": "start_time",
         "swift.measurements": "mid_time", "chandra.observations": "start_time",

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.toolchain import PROJECT_DIR, pulumi_bin
+from devtools.toolchain import PROJECT_DIR, pulumi_bin
 
 pytestmark = pytest.mark.pulumi
 

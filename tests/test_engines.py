@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
+from devtools.toolchain import PROJECT_DIR
+from devtools.trino_server import TrinoServer
 from runner.engines import DuckDBEngine, Engine, TrinoEngine
 from runner.query import Query
 from tests.support.compare import assert_same_rows
-from tests.support.toolchain import PROJECT_DIR
-from tests.support.trino_server import TrinoServer
 
 PARITY = PROJECT_DIR / "queries" / "checks" / "engine_parity.sql"
 

@@ -35,7 +35,8 @@ import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 
-from infra.config import load_stack
+from devtools.toolchain import PROJECT_DIR
+from devtools.trino_data import trino_with
 from runner.catalog import Catalog
 from runner.cli import with_stack_defaults
 from runner.datagen import GeneratorConfig, generate
@@ -43,8 +44,7 @@ from runner.engines import DuckDBEngine
 from runner.query import Query
 from tests.support.compare import assert_same_rows
 from tests.support.dataset import local_database
-from tests.support.toolchain import PROJECT_DIR
-from tests.support.trino_data import trino_with
+from vastobs.config import load_stack
 
 ANALYTICS = PROJECT_DIR / "queries" / "analytics"
 CONFIG = GeneratorConfig(rows=30_000, seed=2024, followup_fraction=0.2)

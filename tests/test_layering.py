@@ -1,15 +1,31 @@
-"""The split the design fixes: the runner never imports pulumi (it creates no
-infrastructure), infra/ never imports the runner, and infra/config.py, shared
-by both, imports neither."""
+"""Which package may import which: the layers of docs/architecture.md.
+
+``vastobs`` (the shared core) imports neither edge nor pulumi; the Pulumi
+program (``infra``) and the CLI (``runner``) import the core and never each
+other; ``devtools`` (servers, stand-ins, the Pulumi driver) serves tests, tools
+and benchmarks and is never imported by the product.
+"""
 
 from __future__ import annotations
 
 import ast
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
-from tests.support.toolchain import PROJECT_DIR
+from devtools.toolchain import PROJECT_DIR
+
+PROJECT_PACKAGES = {"vastobs", "infra", "runner", "devtools", "bench", "tests", "tools"}
+ALLOWED = {
+    "vastobs": {"vastobs"},
+    "infra": {"vastobs", "infra", "pulumi"},
+    "runner": {"vastobs", "runner"},
+    "devtools": {"vastobs", "runner", "devtools"},
+    "bench": {"vastobs", "runner", "devtools", "bench"},
+    "tools": {"vastobs", "runner", "devtools"},
+}
 
 
 def _imports(path: Path) -> set[str]:
@@ -23,22 +39,24 @@ def _imports(path: Path) -> set[str]:
     return names
 
 
-def _files(folder: str) -> list[Path]:
-    return sorted((PROJECT_DIR / folder).rglob("*.py"))
+def _files() -> list[Path]:
+    return sorted(p for folder in ALLOWED for p in (PROJECT_DIR / folder).rglob("*.py"))
 
 
-@pytest.mark.parametrize("path", _files("runner"), ids=lambda p: p.name)
-def test_runner_never_imports_pulumi(path: Path) -> None:
-    assert "pulumi" not in _imports(path)
+@pytest.mark.parametrize("path", _files(), ids=lambda p: str(p.relative_to(PROJECT_DIR)))
+def test_imports_follow_the_layers(path: Path) -> None:
+    package = path.relative_to(PROJECT_DIR).parts[0]
+    ours = _imports(path) & (PROJECT_PACKAGES | {"pulumi"})
+    assert ours <= ALLOWED[package], f"{package} may not import {sorted(ours - ALLOWED[package])}"
 
 
-@pytest.mark.parametrize("path", _files("infra"), ids=lambda p: p.name)
-def test_infra_never_imports_runner(path: Path) -> None:
-    assert "runner" not in _imports(path)
-
-
-@pytest.mark.parametrize(
-    "name", ["__init__.py", "config.py", "errors.py", "units.py", "backends/local.py"]
-)
-def test_shared_modules_import_neither(name: str) -> None:
-    assert not {"pulumi", "runner"} & _imports(PROJECT_DIR / "infra" / name)
+def test_the_cli_starts_without_pulumi_matplotlib_or_astropy() -> None:
+    """Importing the CLI (what every command pays) loads none of the heavy stacks."""
+    probe = (
+        "import sys, runner.cli; "
+        "print(' '.join(m for m in ('pulumi', 'matplotlib', 'astropy') if m in sys.modules))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True, cwd=PROJECT_DIR
+    )
+    assert out.stdout.split() == []

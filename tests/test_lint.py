@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from devtools.toolchain import PROJECT_DIR
 from runner.lint import lint, write_lock
 from runner.query import Query
-from tests.support.toolchain import PROJECT_DIR
 
 HEADER = "-- name: {name}\n-- version: 1\n-- params:\n--   since: {{type: timestamp, default: '2020-01-01T00:00:00'}}\n"
 

@@ -11,13 +11,13 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from infra.backends.local import LocalBackend
-from infra.ddl import load_table
+from devtools.toolchain import PROJECT_DIR
 from runner.loader import load
 from runner.loader.load import TableMissing
 from runner.loader.targets import DuckDBTarget
-from runner.sky import healpix14
-from tests.support.toolchain import PROJECT_DIR
+from vastobs.backends.local import LocalBackend
+from vastobs.ddl import load_table
+from vastobs.sky import healpix14
 
 BURSTS = load_table(PROJECT_DIR, "swift", "bursts")
 HEADER = "trigger_id,grb_name,trigger_time,ra,dec,err_radius_arcsec,significance,t90_seconds"

@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from infra.backends.local import LocalBackend
-from infra.config import from_mapping
 from runner.monitor import Level, take_status
 from runner.watch import changes
+from vastobs.backends.local import LocalBackend
+from vastobs.config import from_mapping
 
 STACK = {
     "backend": "local",

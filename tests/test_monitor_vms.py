@@ -12,11 +12,11 @@ from types import SimpleNamespace
 
 import pytest
 
-from infra.backends.vast import VastBackend
-from infra.config import from_mapping
+from devtools.vms_standin import VmsStandin
 from runner.monitor import Level
 from runner.watch import monitor_continuous
-from tests.support.vms_standin import VmsStandin
+from vastobs.backends.vast import VastBackend
+from vastobs.config import from_mapping
 
 PASSWORD = "mon-Pa55"
 TB = 10**12

@@ -10,12 +10,12 @@ from pathlib import Path
 import matplotlib.image
 import pytest
 
+from devtools.toolchain import PROJECT_DIR
 from runner.catalog import Catalog
 from runner.engines import DuckDBEngine
 from runner.plot import light_curve_figure, resolve_target, series_of
 from runner.query import Query
 from tests.support.dataset import T0, local_database
-from tests.support.toolchain import PROJECT_DIR
 
 V404 = (306.0159, 33.8672)
 ANALYTICS = PROJECT_DIR / "queries" / "analytics"

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from infra.errors import VastobsError
+from devtools.toolchain import PROJECT_DIR
 from infra.preview_summary import (
     SECRET_SIG,
     PreviewError,
@@ -25,7 +25,7 @@ from infra.preview_summary import (
     render_value,
     summarise,
 )
-from tests.support.toolchain import PROJECT_DIR
+from vastobs.errors import VastobsError
 
 FIXTURES = PROJECT_DIR / "tests" / "fixtures" / "preview"
 ALL = sorted(p.stem for p in FIXTURES.glob("*.json"))

@@ -6,11 +6,11 @@ from pathlib import Path
 
 import pytest
 
-from infra.errors import BackendError
 from infra.resources.quota import QuotaProvider, grace_period
 from infra.resources.table import TableProvider
 from infra.resources.view import ViewProvider
 from infra.resources.view_policy import ViewPolicyProvider
+from vastobs.errors import BackendError
 
 
 def _target(root: Path) -> dict:

@@ -7,7 +7,7 @@ import json
 import duckdb
 import pytest
 
-from tests.support.pulumi_project import PulumiProject
+from devtools.pulumi_project import PulumiProject
 
 pytestmark = pytest.mark.pulumi
 
@@ -187,7 +187,7 @@ def test_nested_paths_are_rejected_before_anything_is_created(
 
 
 def test_preview_warns_of_adoption_and_up_adopts(pulumi_project: PulumiProject) -> None:
-    from infra.backends.local import LocalBackend
+    from vastobs.backends.local import LocalBackend
 
     p = pulumi_project
     p.write_stack(_stack())

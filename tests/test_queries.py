@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 import sqlglot
 
+from devtools.toolchain import PROJECT_DIR
 from runner.engines import DuckDBEngine, TrinoEngine
 from runner.errors import ParameterError, QueryFileError
 from runner.query import Query
-from tests.support.toolchain import PROJECT_DIR
 
 SQL_FILES = sorted((PROJECT_DIR / "queries").rglob("*.sql"))
 

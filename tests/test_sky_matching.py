@@ -14,15 +14,15 @@ from typing import Any
 import numpy as np
 import pytest
 
+from devtools.toolchain import PROJECT_DIR
+from devtools.trino_data import trino_with
 from runner.catalog import Catalog
 from runner.derived import CONE_RANGES, EMPTY_RANGE, FUNCTIONS, cone_ranges
 from runner.engines import DuckDBEngine, Engine
 from runner.query import Query
-from runner.sky import healpix14_array
 from tests.support.compare import assert_same_rows
 from tests.support.dataset import T0, local_database, write_parquet
-from tests.support.toolchain import PROJECT_DIR
-from tests.support.trino_data import trino_with
+from vastobs.sky import healpix14_array
 
 ANALYTICS = PROJECT_DIR / "queries" / "analytics"
 FOLLOWUP = {"window_hours": 168.0, "min_significance": 0.9}

@@ -5,7 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
-from tests.support.toolchain import PROJECT_DIR
+from devtools.toolchain import PROJECT_DIR
 
 
 def _ruff(*args: str) -> subprocess.CompletedProcess[str]:

@@ -12,15 +12,15 @@ from types import ModuleType
 import duckdb
 import pytest
 
-from infra.config import load_stack
+from devtools.toolchain import PROJECT_DIR
+from devtools.trino_server import TrinoServer
 from runner.cli import with_stack_defaults
 from runner.connect import database_file, engine_for
 from runner.datagen import GeneratorConfig, generate
 from runner.query import Query
 from tests.support.compare import assert_same_rows
 from tests.support.dataset import local_database
-from tests.support.toolchain import PROJECT_DIR
-from tests.support.trino_server import TrinoServer
+from vastobs.config import load_stack
 
 
 def _tool() -> ModuleType:

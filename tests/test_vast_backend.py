@@ -7,10 +7,10 @@ from pathlib import Path
 import certifi
 import pytest
 
-from infra.backends.vast import VmsClient
-from infra.config import from_mapping
-from infra.errors import BackendError, ConfigError
-from infra.resources.target import backend_for, vms_credentials
+from vastobs.backends.target import backend_for, vms_credentials
+from vastobs.backends.vast import VmsClient
+from vastobs.config import from_mapping
+from vastobs.errors import BackendError, ConfigError
 
 TARGET = {"kind": "vast", "address": "127.0.0.1:9", "user": "admin", "tenant": "default",
           "ca_cert": None, "verify_tls": True}  # fmt: skip
@@ -34,7 +34,7 @@ def test_tls_is_verified_by_default_against_the_system_bundle() -> None:
 def test_unreachable_vms_names_the_address_not_the_password(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr("infra.backends.vast.BACKOFF_SECONDS", 0.01)
+    monkeypatch.setattr("vastobs.backends.vast.BACKOFF_SECONDS", 0.01)
     client = VmsClient(TARGET, password="hunter2-secret", token=None)
     with pytest.raises(BackendError) as info:
         client.list("views", "views where path=/swift")

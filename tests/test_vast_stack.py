@@ -8,8 +8,8 @@ from collections.abc import Iterator
 import pytest
 import vastpy
 
-from tests.support.pulumi_project import PulumiProject
-from tests.support.vms_standin import VmsStandin
+from devtools.pulumi_project import PulumiProject
+from devtools.vms_standin import VmsStandin
 
 pytestmark = pytest.mark.pulumi
 

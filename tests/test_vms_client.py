@@ -10,9 +10,9 @@ from collections.abc import Iterator
 
 import pytest
 
-from infra.backends.vast import VastBackend
-from infra.errors import BackendError
-from tests.support.vms_standin import VmsStandin
+from devtools.vms_standin import VmsStandin
+from vastobs.backends.vast import VastBackend
+from vastobs.errors import BackendError
 
 PASSWORD = "pw-Under-Test"
 

@@ -25,12 +25,12 @@ import duckdb  # noqa: E402
 import pyarrow.parquet as pq  # noqa: E402
 from sqlglot import exp  # noqa: E402
 
-from infra.config import StackConfig, load_stack  # noqa: E402
-from infra.ddl import TableDef, load_table  # noqa: E402
+from devtools.toolchain import find_java, trino_home  # noqa: E402
+from devtools.trino_data import iceberg_table  # noqa: E402
+from devtools.trino_server import TrinoServer  # noqa: E402
 from runner.connect import database_file, trino_schema  # noqa: E402
-from tests.support.toolchain import find_java, trino_home  # noqa: E402
-from tests.support.trino_data import iceberg_table  # noqa: E402
-from tests.support.trino_server import TrinoServer  # noqa: E402
+from vastobs.config import StackConfig, load_stack  # noqa: E402
+from vastobs.ddl import TableDef, load_table  # noqa: E402
 
 
 def stack_tables(stack: StackConfig) -> list[TableDef]:

@@ -21,9 +21,9 @@ from pulumi.dynamic import (
     UpdateResult,
 )
 
-from infra.backends.base import Backend, Record
-from infra.errors import BackendError, VastobsError
-from infra.resources.target import backend_for
+from vastobs.backends.base import Backend, Record
+from vastobs.backends.target import backend_for
+from vastobs.errors import BackendError, VastobsError
 
 # Properties that are not desired state: pickled provider code, where to
 # connect, and what the provider reports back (the VMS id, whether it adopted).

@@ -14,9 +14,9 @@ from typing import Any
 import pulumi
 from pulumi.dynamic import Resource
 
-from infra.backends.base import Record
 from infra.resources.base import CollectionProvider
-from infra.resources.target import Target
+from vastobs.backends.base import Record
+from vastobs.backends.target import Target
 
 ACCESS_PATTERN_QOS: dict[str, dict[str, Any]] = {
     "real_time": {

@@ -7,9 +7,9 @@ from typing import Any
 import pulumi
 from pulumi.dynamic import Resource
 
-from infra.backends.base import Backend, Record
 from infra.resources.base import CollectionProvider, single_match
-from infra.resources.target import Target
+from vastobs.backends.base import Backend, Record
+from vastobs.backends.target import Target
 
 
 def grace_period(seconds: int | None) -> str | None:

@@ -8,7 +8,7 @@ import pulumi
 from pulumi.dynamic import CreateResult, ReadResult, Resource, UpdateResult
 
 from infra.resources.base import BaseProvider
-from infra.resources.target import Target
+from vastobs.backends.target import Target
 
 
 class SchemaProvider(BaseProvider):

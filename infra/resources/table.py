@@ -21,10 +21,10 @@ from pulumi.dynamic import (
     UpdateResult,
 )
 
-from infra.backends.base import Record
-from infra.errors import BackendError
 from infra.resources.base import BaseProvider
-from infra.resources.target import Target
+from vastobs.backends.base import Record
+from vastobs.backends.target import Target
+from vastobs.errors import BackendError
 
 
 def _types(columns: list[Record] | None) -> dict[str, str]:

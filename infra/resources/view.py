@@ -12,10 +12,10 @@ from typing import Any
 import pulumi
 from pulumi.dynamic import Resource
 
-from infra.backends.base import Backend, Record
-from infra.errors import BackendError
 from infra.resources.base import CollectionProvider, single_match
-from infra.resources.target import Target
+from vastobs.backends.base import Backend, Record
+from vastobs.backends.target import Target
+from vastobs.errors import BackendError
 
 
 class ViewProvider(CollectionProvider):

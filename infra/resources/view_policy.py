@@ -7,9 +7,9 @@ from typing import Any
 import pulumi
 from pulumi.dynamic import Resource
 
-from infra.backends.base import Record
 from infra.resources.base import CollectionProvider
-from infra.resources.target import Target
+from vastobs.backends.base import Record
+from vastobs.backends.target import Target
 
 
 class ViewPolicyProvider(CollectionProvider):

@@ -1,7 +1,7 @@
 """Column accumulation for one sky cell, and its conversion to the DDL's Arrow schema.
 
 Producers append NumPy arrays (NaN or ``NULL_INT`` mark NULL) and Arrow string
-arrays; ``to_table`` computes ``hpx`` from ra/dec (``runner.sky.healpix14_array``,
+arrays; ``to_table`` computes ``hpx`` from ra/dec (``vastobs.sky.healpix14_array``,
 once per table and cell: each call has a fixed cost), checks every row lies in
 the cell, builds each column with exactly the type and nullability
 ``TableDef.arrow_schema()`` declares, and sorts the cell by (hpx, time), NULL
@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
-from runner.sky import ORDER, healpix14_array
+from vastobs.sky import ORDER, healpix14_array
 
 NULL_INT = np.iinfo(np.int64).min
 

@@ -14,7 +14,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from infra.ddl import TableDef, load_table
 from runner.datagen import chandra, grb, streams, swift
 from runner.datagen.answers import Answers
 from runner.datagen.bursts import build as build_bursts
@@ -25,6 +24,7 @@ from runner.datagen.plan import make_plan
 from runner.datagen.sink import TableSink
 from runner.datagen.sources import PERSISTENT
 from runner.datagen.sphere import slot_neighbourhood, slots_of
+from vastobs.ddl import TableDef, load_table
 
 TABLES = (
     "swift.bursts",

@@ -15,7 +15,7 @@ from runner.datagen.bursts import BurstCatalog
 from runner.datagen.config import GeneratorConfig
 from runner.datagen.sources import PersistentSource
 from runner.datagen.sphere import cells_of
-from runner.sky import healpix14_array
+from vastobs.sky import healpix14_array
 
 FIRST_BACKGROUND_TARGET = 10_000_000  # above every BAT trigger number (target_id = trigger)
 FIRST_OBSID = 1

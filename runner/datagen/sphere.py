@@ -29,7 +29,7 @@ import astropy.units as u
 import cdshealpix
 import numpy as np
 
-from runner.sky import ORDER, healpix14_array
+from vastobs.sky import ORDER, healpix14_array
 
 SLOT_ORDER = 11
 FINE_ORDER = 20  # positions inside a slot: centres of order-20 pixels (0.2 arcsec)

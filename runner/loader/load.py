@@ -13,11 +13,11 @@ from typing import Any
 
 import pyarrow as pa
 
-from infra.ddl import TableDef
-from infra.errors import VastobsError
 from runner.loader.readers import InputError, parquet_batches, text_rows
 from runner.loader.targets import Target
 from runner.loader.validate import Rejected, RowChecker, check_rows, check_table
+from vastobs.ddl import TableDef
+from vastobs.errors import VastobsError
 
 
 class TableMissing(VastobsError):

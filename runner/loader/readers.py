@@ -14,8 +14,8 @@ from typing import Any
 
 import pyarrow.parquet as pq
 
-from infra.errors import VastobsError
 from runner.loader.grbtable import is_grb_table, read_grb_table
+from vastobs.errors import VastobsError
 
 TEXT_ENCODINGS = ("utf-8", "latin-1")  # latin-1 decodes any byte: the last resort
 

@@ -15,9 +15,9 @@ import duckdb
 import pyarrow as pa
 from sqlglot import exp
 
-from infra.backends.filelock import exclusive
-from infra.ddl import TableDef
 from runner.errors import EngineError
+from vastobs.backends.filelock import exclusive
+from vastobs.ddl import TableDef
 
 INSERT_CHUNK = 200  # rows per parameterised INSERT on Trino
 ROW_GROUP_ROWS = 16_384

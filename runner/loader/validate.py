@@ -16,8 +16,8 @@ from typing import Any
 
 import pyarrow as pa
 
-from infra.ddl import TableDef
-from runner.sky import healpix14, healpix14_array
+from vastobs.ddl import TableDef
+from vastobs.sky import healpix14, healpix14_array
 
 EARLIEST = dt.datetime(1990, 1, 1)
 NULL_TOKENS = frozenset({"", "n/a", "N/A", "na", "NA", "null", "NULL", "None", "nan", "NaN"})

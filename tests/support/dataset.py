@@ -13,12 +13,12 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from infra.backends.local import LocalBackend
-from infra.ddl import TableDef, all_tables
+from devtools.toolchain import PROJECT_DIR
 from runner.loader import load
 from runner.loader.targets import DuckDBTarget
-from runner.sky import healpix14
-from tests.support.toolchain import PROJECT_DIR
+from vastobs.backends.local import LocalBackend
+from vastobs.ddl import TableDef, all_tables
+from vastobs.sky import healpix14
 
 T0 = dt.datetime(2015, 6, 15, 18, 31)
 

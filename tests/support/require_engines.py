@@ -12,7 +12,7 @@ import os
 
 import pytest
 
-from tests.support.vms_standin import NO_SPEC
+from devtools.vms_standin import NO_SPEC
 
 ENGINE_MARKERS = ("pulumi", "trino")
 

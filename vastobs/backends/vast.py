@@ -19,8 +19,8 @@ import certifi
 import urllib3
 import vastpy
 
-from infra.backends.base import Record
-from infra.errors import BackendError
+from vastobs.backends.base import Record
+from vastobs.errors import BackendError
 
 IDEMPOTENT = frozenset({"get", "put", "patch", "delete"})
 RETRY_STATUSES = frozenset({429, 502, 503, 504})

@@ -33,8 +33,8 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 import pytest
 import trustme
 
-from tests.support.vms_spec import Operation, Spec, load_spec
-from tests.support.vms_store import COLLECTIONS, Record, VmsRefusal, VmsStore
+from devtools.vms_spec import Operation, Spec, load_spec
+from devtools.vms_store import COLLECTIONS, Record, VmsRefusal, VmsStore
 
 API_PREFIX = "/api/latest"
 MUTATING = frozenset({"POST", "PUT", "PATCH", "DELETE"})

@@ -12,7 +12,7 @@ from typing import Any
 
 import yaml
 
-from infra.errors import VastobsError
+from vastobs.errors import VastobsError
 
 
 class SqlFileError(VastobsError):

@@ -21,10 +21,10 @@ import duckdb
 import pyarrow as pa
 from sqlglot import exp
 
-from infra.backends.base import COLLECTIONS, Record
-from infra.backends.filelock import exclusive
-from infra.ddl import ARROW_BY_NAME
-from infra.errors import BackendError
+from vastobs.backends.base import COLLECTIONS, Record
+from vastobs.backends.filelock import exclusive
+from vastobs.ddl import ARROW_BY_NAME
+from vastobs.errors import BackendError
 
 DATABASE_FILE = "vastobs.duckdb"
 

@@ -18,8 +18,8 @@ from typing import Any
 
 import yaml
 
-from infra.errors import ConfigError
-from infra.units import parse_duration, parse_size
+from vastobs.errors import ConfigError
+from vastobs.units import parse_duration, parse_size
 
 NAMESPACE = "vastobs"
 BACKENDS = ("local", "vast")

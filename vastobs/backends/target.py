@@ -15,10 +15,10 @@ import os
 from pathlib import Path
 from typing import Any
 
-from infra.backends.base import Backend
-from infra.backends.local import LocalBackend
-from infra.config import StackConfig
-from infra.errors import ConfigError
+from vastobs.backends.base import Backend
+from vastobs.backends.local import LocalBackend
+from vastobs.config import StackConfig
+from vastobs.errors import ConfigError
 
 Target = dict[str, Any]
 
@@ -64,7 +64,7 @@ def vms_credentials(target: Target) -> tuple[str | None, str | None]:
 def backend_for(target: Target) -> Backend:
     if target["kind"] == "local":
         return LocalBackend(Path(target["root"]))
-    from infra.backends.vast import VastBackend  # vastpy only where it is used
+    from vastobs.backends.vast import VastBackend  # vastpy only where it is used
 
     password, token = vms_credentials(target)
     if not (password or token):

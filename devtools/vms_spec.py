@@ -23,7 +23,7 @@ from typing import Any
 import jsonschema
 
 SPEC_NAME = "vms-openapi-5.3.0.json"
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def spec_path() -> Path | None:

@@ -8,13 +8,13 @@ from pathlib import Path
 
 from sqlglot import exp
 
-from infra.ddl import TableDef, all_tables
+from devtools.toolchain import PROJECT_DIR
+from devtools.trino_server import TrinoServer
 from runner.catalog import Catalog, in_catalog
 from runner.engines import TrinoEngine
 from runner.loader import load
 from runner.loader.targets import TrinoTarget
-from tests.support.toolchain import PROJECT_DIR
-from tests.support.trino_server import TrinoServer
+from vastobs.ddl import TableDef, all_tables
 
 
 def trino_with(

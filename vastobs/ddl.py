@@ -13,7 +13,7 @@ import pyarrow as pa
 import sqlglot
 from sqlglot import exp
 
-from infra.sqlfile import SqlFileError, read_sql_file
+from vastobs.sqlfile import SqlFileError, read_sql_file
 
 TABLES_DIR = Path("queries") / "tables"
 

@@ -19,7 +19,7 @@ from typing import Any
 
 import yaml
 
-from tests.support.toolchain import PROJECT_DIR
+from devtools.toolchain import PROJECT_DIR
 
 
 @dataclass
