@@ -11,7 +11,7 @@ from typing import Any
 from rich.progress import Progress
 from rich.table import Table
 
-from runner.connect import database_file, engine_for, load_target, view_directory
+from runner.connect import database_file, engine_for, load_target
 from runner.datagen import GeneratorConfig, Summary, generate
 from runner.errors import ParameterError
 from runner.lint import ANALYTICS_DIR, lint, write_lock
@@ -24,6 +24,7 @@ from runner.watch import monitor_continuous, monitor_once
 from vastobs.config import StackConfig, find_project_dir, load_stack, resolve_stack
 from vastobs.ddl import load_table
 from vastobs.errors import VastobsError
+from vastobs.local_paths import view_directory
 
 QUERY_DIRS = ("queries/analytics", "queries/checks")
 
@@ -292,7 +293,9 @@ def _load(args: argparse.Namespace) -> int:
             f"table {args.table}: not in observatories.{observatory}.tables ({listed})"
         )
     table = load_table(stack.project_dir, observatory, name)
-    raw_dir = view_directory(stack, obs.path) / "raw" if stack.backend == "local" else None
+    raw_dir = (
+        view_directory(stack.local_root, obs.path) / "raw" if stack.backend == "local" else None
+    )
     total = sum(p.stat().st_size for p in args.files if p.is_file())
     with Progress(transient=True, disable=total < 50_000_000) as bar:
         task = bar.add_task(f"loading {args.table}", total=None)

@@ -12,16 +12,13 @@ from runner.catalog import Catalog, in_catalog
 from runner.engines import DuckDBEngine, Engine, TrinoEngine
 from runner.errors import ParameterError
 from runner.loader.targets import DuckDBTarget, Target, TrinoTarget, VastDBTarget
+from vastobs import local_paths
 from vastobs.config import StackConfig
 
 
 def database_file(stack: StackConfig) -> Path:
-    """The local VAST DB: a DuckDB file inside the database view (docs/architecture.md)."""
-    return view_directory(stack, stack.database.path) / "vastobs.duckdb"
-
-
-def view_directory(stack: StackConfig, path: str) -> Path:
-    return stack.local_root / "views" / path.lstrip("/")
+    """The local VAST DB: a DuckDB file inside the database view."""
+    return local_paths.database_file(stack.local_root, stack.database.path)
 
 
 def trino_schema(stack: StackConfig, observatory: str) -> str:

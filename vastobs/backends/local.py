@@ -25,12 +25,7 @@ from vastobs.backends.base import COLLECTIONS, Record
 from vastobs.backends.filelock import exclusive
 from vastobs.ddl import ARROW_BY_NAME
 from vastobs.errors import BackendError
-
-DATABASE_FILE = "vastobs.duckdb"
-
-
-def view_directory(root: Path, path: str) -> Path:
-    return Path(root) / "views" / path.lstrip("/")
+from vastobs.local_paths import DATABASE_FILE, database_file, view_directory
 
 
 def directory_bytes(directory: Path) -> int:
@@ -103,7 +98,7 @@ class LocalBackend:
             raise BackendError(
                 f"database {database}: no view with that bucket (declare the database view first)"
             )
-        return view_directory(self.root, views[0]["path"]) / DATABASE_FILE
+        return database_file(self.root, views[0]["path"])
 
 
 class LocalCollection:
