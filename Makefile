@@ -10,13 +10,13 @@ demo: setup
 
 test: setup
 	@tools/fetch-trino.sh >/dev/null
-	@.venv/bin/python -m devtools.toolchain >/dev/null
+	@.venv/bin/python -m devtools.toolchain java >/dev/null
 	@VASTOBS_REQUIRE_ENGINES=1 .venv/bin/python -m pytest $(PYTEST_ARGS)
 
 # A local Trino serving the local stack's tables and data (Ctrl-C stops it).
 trino: setup
 	@tools/fetch-trino.sh >/dev/null
-	@.venv/bin/python -m devtools.toolchain >/dev/null
+	@.venv/bin/python -m devtools.toolchain java >/dev/null
 	@.venv/bin/python tools/trino_local.py $(TRINO_ARGS)
 
 lint: setup

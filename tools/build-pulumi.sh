@@ -7,15 +7,13 @@
 # docs/toolchain.md for the route taken and the fallbacks that failed.
 set -euo pipefail
 
-PULUMI_VERSION="${PULUMI_VERSION:-3.259.0}"
-# The Python language host has had its own module since v3.80.0, with no tags;
-# the pseudo-version of tag pkg/v3.259.0 (commit a05d88f24d05) is not served by
-# the proxy (403). v3.79.0 is the last sdk/v3 that still carries the host as a
-# package; it speaks the same gRPC protocol to the engine.
-HOST_SDK_VERSION="${HOST_SDK_VERSION:-3.79.0}"
-
-cache="${VASTOBS_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/vastobs}"
-dest="$cache/pulumi-v$PULUMI_VERSION-host-v$HOST_SDK_VERSION"
+# The pinned versions (the language host's, and why it differs, are explained
+# there) and the cache path, from their one definition.
+root=$(cd "$(dirname "$0")/.." && pwd)
+facts=$(cd "$root" && "${PYTHON:-python3.11}" -m devtools.toolchain env)
+eval "$facts"
+cache="$VASTOBS_CACHE_DIR"
+dest="$cache/pulumi-v$PULUMI_VERSION-host-v$PULUMI_HOST_SDK_VERSION"
 bin="$dest/bin"
 
 if [[ -x "$bin/pulumi" && -x "$bin/pulumi-language-python" && -f "$dest/.complete" ]]; then
@@ -70,7 +68,7 @@ module vastobs.local/pulumi-language-python
 
 go 1.21
 
-require github.com/pulumi/pulumi/sdk/v3 v$HOST_SDK_VERSION
+require github.com/pulumi/pulumi/sdk/v3 v$PULUMI_HOST_SDK_VERSION
 MOD
 cat >"$work/host/tools.go" <<'GO'
 //go:build tools
@@ -79,7 +77,7 @@ package tools
 
 import _ "github.com/pulumi/pulumi/sdk/v3/python/cmd/pulumi-language-python"
 GO
-echo "build-pulumi: building pulumi-language-python (sdk v$HOST_SDK_VERSION)" >&2
+echo "build-pulumi: building pulumi-language-python (sdk v$PULUMI_HOST_SDK_VERSION)" >&2
 (cd "$work/host" && go mod tidy && go build "${flags[@]}" -o "$bin/pulumi-language-python" github.com/pulumi/pulumi/sdk/v3/python/cmd/pulumi-language-python)
 
 # The scripts a distribution ships beside the binaries: the program runner the

@@ -1,14 +1,17 @@
 #!/usr/bin/env bash
-# Fetch and unpack the pinned Trino server and the connectors the tests use
-# from Maven Central (476 is the last release published there) into a
-# per-user cache keyed by version. Prints the install directory.
+# Fetch and unpack the pinned Trino server (devtools/toolchain.py pins the last
+# release on Maven Central) and the connectors the tests use, from Maven Central
+# into a per-user cache keyed by version. Prints the install directory.
 set -euo pipefail
 
-TRINO_VERSION="${TRINO_VERSION:-476}"
+python="${PYTHON:-python3.11}"
+root=$(cd "$(dirname "$0")/.." && pwd)
+facts=$(cd "$root" && "$python" -m devtools.toolchain env)  # the pinned version, the cache path
+eval "$facts"
 CONNECTORS=(memory iceberg)
 DEP_PLUGIN="org.apache.maven.plugins:maven-dependency-plugin:3.8.1"
 
-cache="${VASTOBS_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/vastobs}"
+cache="$VASTOBS_CACHE_DIR"
 dest="$cache/trino-server-$TRINO_VERSION"
 
 if [[ -f "$dest/.complete" ]]; then
@@ -37,7 +40,7 @@ tar -xzf "$downloads/trino-server-core-$TRINO_VERSION.tar.gz" -C "$tmp" --strip-
 for c in "${CONNECTORS[@]}"; do
   unpack="$tmp/plugin/.unpack-$c"
   mkdir -p "$unpack"
-  python3 -m zipfile -e "$downloads/trino-$c-$TRINO_VERSION.zip" "$unpack"
+  "$python" -m zipfile -e "$downloads/trino-$c-$TRINO_VERSION.zip" "$unpack"
   # The zip holds one top-level directory; the plugin directory is named after the connector.
   inner=$(find "$unpack" -mindepth 1 -maxdepth 1 -type d | head -n 1)
   mv "${inner:-$unpack}" "$tmp/plugin/$c"

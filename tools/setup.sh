@@ -6,15 +6,16 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 
-PULUMI_VERSION=3.259.0
 python="${PYTHON:-python3.11}"
 command -v "$python" >/dev/null || { echo "setup: $python not found (Python 3.11 is required)" >&2; exit 1; }
+# The pinned versions and the cache path, from their one definition (stdlib only).
+facts=$("$python" -m devtools.toolchain env)
+eval "$facts"
 
 # 1. The virtualenv, reinstalled only when the pins change. uv (itself pinned,
 #    installed once per user into the cache) links packages from its cache, so
 #    a fresh clone's .venv takes seconds instead of a minute with pip.
-UV_VERSION=0.13.8
-cache="${VASTOBS_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/vastobs}"
+cache="$VASTOBS_CACHE_DIR"
 uv="$cache/uv-$UV_VERSION/bin/uv"
 if [[ ! -x "$uv" ]]; then
   echo "setup: installing uv $UV_VERSION into $cache" >&2
@@ -43,7 +44,7 @@ if onpath=$(command -v pulumi 2>/dev/null) && [[ "$onpath" != "$root/.venv/bin/p
     bindir=$dir
   fi
 fi
-[[ -n "$bindir" ]] || bindir=$(PULUMI_VERSION=$PULUMI_VERSION tools/build-pulumi.sh)
+[[ -n "$bindir" ]] || bindir=$(PYTHON="$python" tools/build-pulumi.sh)
 for tool in pulumi pulumi-language-python pulumi-language-python-exec pulumi-resource-pulumi-python; do
   ln -sfn "$bindir/$tool" ".venv/bin/$tool"
 done
