@@ -6,22 +6,20 @@ runs on every file and all findings are collected before the exit code is set.
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
-import sqlglot
 from sqlglot import exp
 from sqlglot.errors import ErrorLevel, OptimizeError, SqlglotError
 from sqlglot.optimizer.qualify import qualify
 
 from runner.catalog import Catalog
-from runner.engines.base import SOURCE_DIALECT
 from runner.engines.duckdb import DuckDBEngine
-from runner.query import Query
+from runner.param_types import PARAM_TYPES
+from runner.query import SOURCE_DIALECT, Query
 from vastobs.sqlfile import SqlFileError
 
 LOCK_FILE = Path("queries") / "analytics.lock"
@@ -161,9 +159,7 @@ def runs_on_duckdb(ctx: Context) -> Iterator[tuple[int, int, str]]:
     except SqlFileError as exc:
         yield exc.line, exc.col, f"does not run on duckdb: {exc.args[0].split(': ', 1)[-1]}"
         return
-    samples = {"boolean": True, "integer": 1, "double": 1.0, "varchar": "x",
-               "timestamp": dt.datetime(2020, 1, 1), "date": dt.date(2020, 1, 1)}  # fmt: skip
-    values = [samples[ctx.query.param_type(name) or "varchar"] for name in order]
+    values = [PARAM_TYPES[ctx.query.param_type(name) or "varchar"].lint_sample for name in order]
     with duckdb.connect(":memory:") as con:
         for (obs, name), table in ctx.catalog.tables.items():
             con.execute(f'CREATE SCHEMA IF NOT EXISTS "{obs}"')
@@ -220,13 +216,9 @@ def lint_file(path: Path, catalog: Catalog, lock: dict[str, dict[str, object]]) 
     shown = str(path)
     try:
         query = Query.load(path)
-        tree = sqlglot.parse_one(query.sql, read=SOURCE_DIALECT, error_level=ErrorLevel.RAISE)
+        tree = query.parse(error_level=ErrorLevel.RAISE)
     except SqlFileError as exc:
         return [Finding(shown, exc.line, exc.col, "Q000", exc.args[0].split(": ", 1)[-1])]
-    except sqlglot.ParseError as exc:
-        err = exc.errors[0] if exc.errors else {}
-        line = query.body_line + int(err.get("line", 1)) - 1
-        return [Finding(shown, line, int(err.get("col", 1)), "Q000", str(err.get("description")))]
     except SqlglotError as exc:
         return [Finding(shown, 1, 1, "Q000", str(exc))]
     ctx = Context(query, tree, catalog, lock)

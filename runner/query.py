@@ -6,19 +6,20 @@ ending at the first line that is not a comment (docs/queries.md).
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import itertools
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from sqlglot import exp
 from sqlglot.dialects.dialect import Dialect
 from sqlglot.tokens import TokenType
 
 from runner.derived import FUNCTIONS
 from runner.errors import ParameterError, QueryFileError
-from vastobs.sqlfile import read_sql_file
+from runner.param_types import PARAM_TYPES
+from vastobs.sqlfile import parse_body, read_sql_file
 
 # Stack config values a parameter may take its default from (``default_from:``).
 STACK_DEFAULTS = (
@@ -27,7 +28,6 @@ STACK_DEFAULTS = (
     "analytics.burst_detection_threshold",
 )
 SOURCE_DIALECT = "trino"  # the dialect query files are written in
-PARAM_TYPES = ("boolean", "integer", "double", "varchar", "timestamp", "date")
 
 
 @dataclass(frozen=True)
@@ -40,62 +40,12 @@ class Param:
     def coerce(self, value: Any) -> Any:
         """Turn a CLI string (or a Python value) into this parameter's type."""
         try:
-            return _COERCE[self.type](value)
+            return PARAM_TYPES[self.type].coerce(value)
         except (TypeError, ValueError):
             raise ParameterError(
                 f"parameter {self.name}: {value!r} is not a valid {self.type}"
-                f" ({_EXAMPLES[self.type]})"
+                f" ({PARAM_TYPES[self.type].example})"
             ) from None
-
-
-def _boolean(value: Any) -> bool:
-    if isinstance(value, bool):
-        return value
-    if str(value).lower() in ("true", "false"):
-        return str(value).lower() == "true"
-    raise ValueError(value)
-
-
-def _integer(value: Any) -> int:
-    if isinstance(value, bool) or (isinstance(value, float) and not value.is_integer()):
-        raise ValueError(value)
-    return int(value)
-
-
-def _double(value: Any) -> float:
-    if isinstance(value, bool):
-        raise ValueError(value)
-    return float(value)
-
-
-def _timestamp(value: Any) -> dt.datetime:
-    if isinstance(value, dt.datetime):
-        return value
-    return dt.datetime.fromisoformat(str(value).replace("Z", "+00:00")).replace(tzinfo=None)
-
-
-def _date(value: Any) -> dt.date:
-    if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
-        return value
-    return dt.date.fromisoformat(str(value))
-
-
-_COERCE = {
-    "boolean": _boolean,
-    "integer": _integer,
-    "double": _double,
-    "varchar": str,
-    "timestamp": _timestamp,
-    "date": _date,
-}
-_EXAMPLES = {
-    "boolean": "true or false",
-    "integer": "e.g. 42",
-    "double": "e.g. 0.9",
-    "varchar": "any text",
-    "timestamp": "ISO 8601 in UTC, e.g. 2024-05-01T12:00:00",
-    "date": "e.g. 2024-05-01",
-}
 
 
 @dataclass(frozen=True)
@@ -175,6 +125,10 @@ class Query:
             stack_defaults=stack_defaults,
             body_line=sql.body_line,
         )
+
+    def parse(self, **options: Any) -> exp.Expression:
+        """The body as a sqlglot tree; a syntax error is raised at its place in the file."""
+        return parse_body(self.path, self.sql, self.body_line, SOURCE_DIALECT, **options)
 
     def param_position(self, name: str) -> tuple[int, int]:
         """Line and column in the file of the first ``:name`` (``?`` when unnamed), so

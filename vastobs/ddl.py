@@ -10,15 +10,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pyarrow as pa
-import sqlglot
 from sqlglot import exp
 
-from vastobs.sqlfile import SqlFileError, read_sql_file
+from vastobs.sqlfile import SqlFileError, parse_body, read_sql_file
 
 TABLES_DIR = Path("queries") / "tables"
 
-# Trino type (as sqlglot prints it) -> Arrow type. Only what VAST DB stores.
-_ARROW: dict[str, pa.DataType] = {
+ARROW_TYPES: dict[str, pa.DataType] = {
     "BOOLEAN": pa.bool_(),
     "TINYINT": pa.int8(),
     "SMALLINT": pa.int16(),
@@ -32,8 +30,10 @@ _ARROW: dict[str, pa.DataType] = {
     "TIMESTAMP(6)": pa.timestamp("us"),
     "TIMESTAMP(9)": pa.timestamp("ns"),
 }
+"""Trino type (as sqlglot prints it) -> Arrow type: what VAST DB stores, and what the
+Trino engine types its results by."""
 
-ARROW_BY_NAME: dict[str, pa.DataType] = {str(t): t for t in _ARROW.values()}
+ARROW_BY_NAME: dict[str, pa.DataType] = {str(t): t for t in ARROW_TYPES.values()}
 
 
 @dataclass(frozen=True)
@@ -44,7 +44,7 @@ class Column:
 
     @property
     def arrow_type(self) -> pa.DataType:
-        return _ARROW[self.type]
+        return ARROW_TYPES[self.type]
 
 
 @dataclass(frozen=True)
@@ -110,14 +110,7 @@ def all_tables(project_dir: Path) -> list[TableDef]:
 def parse_table(path: Path, observatory: str, table: str) -> TableDef:
     sql = read_sql_file(path)
     where = str(path)
-    try:
-        tree = sqlglot.parse_one(sql.body, read="trino")
-    except sqlglot.ParseError as exc:
-        err = exc.errors[0] if exc.errors else {}
-        line = sql.body_line + int(err.get("line", 1)) - 1
-        raise SqlFileError(
-            where, line, int(err.get("col", 1)), str(err.get("description"))
-        ) from exc
+    tree = parse_body(path, sql.body, sql.body_line, "trino")
     if not isinstance(tree, exp.Create) or not isinstance(tree.this, exp.Schema):
         raise SqlFileError(where, sql.body_line, 1, "expected one CREATE TABLE statement")
     named = tree.this.this
@@ -131,8 +124,8 @@ def parse_table(path: Path, observatory: str, table: str) -> TableDef:
     columns = []
     for definition in tree.this.expressions:
         type_sql = definition.args["kind"].sql("trino").upper()
-        if type_sql not in _ARROW:
-            allowed = ", ".join(_ARROW)
+        if type_sql not in ARROW_TYPES:
+            allowed = ", ".join(ARROW_TYPES)
             raise SqlFileError(
                 where,
                 sql.body_line,

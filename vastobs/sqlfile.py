@@ -10,7 +10,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import sqlglot
 import yaml
+from sqlglot import exp
 
 from vastobs.errors import VastobsError
 
@@ -53,3 +55,17 @@ def read_sql_file(path: Path) -> SqlFile:
     blank = next((i for i, line in enumerate(rest) if line.strip()), len(rest))
     body = "\n".join(rest[blank:]).rstrip().rstrip(";")
     return SqlFile(path, meta, body, len(header) + 1 + blank, text)  # lines stay where they are
+
+
+def parse_body(
+    path: Path, body: str, body_line: int, dialect: str, **options: Any
+) -> exp.Expression:
+    """``body`` (starting on line ``body_line`` of ``path``) as a sqlglot tree; a syntax
+    error is raised as a :class:`SqlFileError` at its line and column in the file."""
+    try:
+        return sqlglot.parse_one(body, read=dialect, **options)
+    except sqlglot.ParseError as exc:
+        err = exc.errors[0] if exc.errors else {}
+        line = body_line + int(err.get("line", 1)) - 1
+        message = str(err.get("description", exc))
+        raise SqlFileError(str(path), line, int(err.get("col", 1)), message) from exc

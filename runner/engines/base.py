@@ -6,10 +6,10 @@ import datetime as dt
 import itertools
 import time
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from typing import Any, ClassVar
 
 import pyarrow as pa
-import sqlglot
 from sqlglot import exp
 from sqlglot.dialects.dialect import Dialect
 from sqlglot.errors import ErrorLevel, SqlglotError
@@ -18,18 +18,9 @@ from sqlglot.tokens import TokenType
 from runner.catalog import Catalog, TableMap
 from runner.errors import EngineError, QueryFileError
 from runner.macros import expand
+from runner.param_types import PARAM_TYPES
 from runner.query import SOURCE_DIALECT, Query
 from runner.result import Provenance, Result
-
-SQL_TYPES = {
-    "boolean": "boolean",
-    "integer": "bigint",
-    "double": "double",
-    "varchar": "varchar",
-    "timestamp": "timestamp(6)",
-    "date": "date",
-}
-
 
 _MARKER = "vastobs_param_"
 
@@ -55,14 +46,22 @@ def _positional(sql: str, dialect: str, names: list[str]) -> tuple[str, list[str
 class Engine(ABC):
     """Subclasses set ``name`` and ``dialect`` and implement ``_execute``.
 
-    ``catalog`` lists the logical tables (unknown ones are refused);
-    ``table_map`` turns a logical table into this engine's physical one.
+    ``connect`` makes a connection of the subclass's driver; ``catalog`` lists
+    the logical tables (unknown ones are refused); ``table_map`` turns a logical
+    table into this engine's physical one.
     """
 
     name: ClassVar[str]
     dialect: ClassVar[str]
-    catalog: Catalog | None = None
-    table_map: TableMap | None = None
+
+    def __init__(
+        self,
+        connect: Callable[[], Any],
+        catalog: Catalog | None = None,
+        table_map: TableMap | None = None,
+    ) -> None:
+        self._connect = connect  # a new connection (or cursor) per operation
+        self.catalog, self.table_map = catalog, table_map
 
     def compiled(self, query: Query) -> tuple[str, list[str]]:
         """``compile`` once per file content: sqlglot's work costs tens of milliseconds."""
@@ -81,14 +80,7 @@ class Engine(ABC):
         The order of the markers is read from the generated SQL's tokens: the
         tree's traversal order differs from the text's (CTEs come last).
         """
-        try:
-            tree = sqlglot.parse_one(query.sql, read=SOURCE_DIALECT)
-        except sqlglot.ParseError as exc:
-            err = exc.errors[0] if exc.errors else {}
-            line = query.body_line + int(err.get("line", 1)) - 1
-            raise QueryFileError(
-                str(query.path), line, int(err.get("col", 1)), err.get("description", str(exc))
-            ) from exc
+        tree = query.parse()
         tree = expand(tree, str(query.path), query.body_line)
         names: list[str] = []
         for placeholder in list(tree.find_all(exp.Placeholder)):
@@ -103,7 +95,7 @@ class Engine(ABC):
             marker = exp.Placeholder(this=f"{_MARKER}{len(names)}")
             names.append(placeholder.name)
             # Typed markers: both engines then resolve functions on the declared type.
-            placeholder.replace(exp.cast(marker, SQL_TYPES[param_type]))
+            placeholder.replace(exp.cast(marker, PARAM_TYPES[param_type].sql_type))
         tree = self.adapt(tree, query)
         tree = self._map_tables(tree, query)
         try:

@@ -14,7 +14,7 @@ from sqlglot.errors import SqlglotError
 from sqlglot.optimizer.annotate_types import annotate_types
 from sqlglot.optimizer.qualify import qualify
 
-from runner.catalog import Catalog, TableMap
+from runner.catalog import Catalog
 from runner.engines.base import SOURCE_DIALECT, Engine
 from runner.errors import QueryFileError
 from runner.query import Query
@@ -26,12 +26,7 @@ _EXTRA_COPY = "Arrow output on a DB-API result"
 class DuckDBEngine(Engine):
     name = "duckdb"
     dialect = "duckdb"
-
-    def __init__(
-        self, connect: Connect, catalog: Catalog | None = None, table_map: TableMap | None = None
-    ) -> None:
-        self._connect = connect
-        self.catalog, self.table_map = catalog, table_map
+    _connect: Connect
 
     @classmethod
     def for_file(cls, database: Path | None, catalog: Catalog | None = None) -> DuckDBEngine:

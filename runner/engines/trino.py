@@ -9,39 +9,24 @@ import pyarrow as pa
 import trino
 from trino.exceptions import HttpError, TrinoConnectionError, TrinoQueryError
 
-from runner.catalog import Catalog, TableMap
 from runner.engines.base import Engine
+from vastobs.ddl import ARROW_TYPES
 
 Connect = Callable[[], trino.dbapi.Connection]
 
-# Trino type names (as in cursor.description) to Arrow, so that empty results
-# and all-NULL columns keep their types.
+# Trino type names (as in cursor.description) to Arrow, so that empty results and
+# all-NULL columns keep their types: the DDL's map, plus CHAR, which results may have
+# (a CAST) and tables may not. ``varchar(n)`` and ``char(n)`` are looked up without n.
 _ARROW_TYPES: dict[str, pa.DataType] = {
-    "boolean": pa.bool_(),
-    "tinyint": pa.int8(),
-    "smallint": pa.int16(),
-    "integer": pa.int32(),
-    "bigint": pa.int64(),
-    "real": pa.float32(),
-    "double": pa.float64(),
-    "varchar": pa.string(),
+    **{trino_type.lower(): arrow for trino_type, arrow in ARROW_TYPES.items()},
     "char": pa.string(),
-    "date": pa.date32(),
-    "timestamp(3)": pa.timestamp("ms"),
-    "timestamp(6)": pa.timestamp("us"),
-    "timestamp": pa.timestamp("ms"),
 }
 
 
 class TrinoEngine(Engine):
     name = "trino"
     dialect = "trino"
-
-    def __init__(
-        self, connect: Connect, catalog: Catalog | None = None, table_map: TableMap | None = None
-    ) -> None:
-        self._connect = connect
-        self.catalog, self.table_map = catalog, table_map
+    _connect: Connect
 
     def _execute(self, sql: str, values: list[Any]) -> pa.Table:
         conn = self._connect()
