@@ -18,10 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-import astropy.units as u
-import cdshealpix
 import numpy as np
-from astropy.coordinates import Latitude, Longitude
 
 from vastobs.sky import ORDER
 
@@ -57,6 +54,11 @@ def _cone_cells(
     ra: float, dec: float, radius_arcsec: float, finer: int = 0
 ) -> tuple[np.ndarray, int]:
     """The cells overlapping the cone at ``finer`` orders below its depth, and that order."""
+    # Here, not at module import: cdshealpix loads astropy (~1.2 s), which only a cone pays.
+    import astropy.units as u
+    import cdshealpix
+    from astropy.coordinates import Latitude, Longitude
+
     radius_deg = max(radius_arcsec, 1.0) / 3600
     depth = min(ORDER, _cone_depth(radius_deg) + finer)
     ipix, _depth, _full = cdshealpix.nested.cone_search(

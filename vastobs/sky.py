@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
-import astropy.units as u
-import cdshealpix
 import numpy as np
-from astropy.coordinates import Latitude, Longitude
 
 ORDER = 14
 
 
 def healpix14_array(ra: np.ndarray, dec: np.ndarray) -> np.ndarray:
+    # Here, not at module import: cdshealpix loads astropy (~1.2 s), which the
+    # runner's commands that index no position should not pay.
+    import astropy.units as u
+    import cdshealpix
+    from astropy.coordinates import Latitude, Longitude
+
     return np.asarray(
         cdshealpix.nested.lonlat_to_healpix(
             Longitude(np.asarray(ra, dtype=float) * u.deg),
