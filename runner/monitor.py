@@ -9,13 +9,10 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
-import shutil
 from dataclasses import asdict, dataclass, field
-from pathlib import Path
 from typing import Any
 
-from vastobs.backends.base import Backend, Record
-from vastobs.backends.local import LocalBackend
+from vastobs.backends.base import Backend, Capacity, Record
 from vastobs.config import QuotaConfig, StackConfig
 from vastobs.errors import VastobsError
 from vastobs.units import format_size
@@ -47,13 +44,6 @@ class PathStatus:
     @property
     def used_human(self) -> str:
         return "-" if self.used_bytes is None else format_size(self.used_bytes)
-
-
-@dataclass
-class Capacity:
-    total_bytes: int | None
-    used_bytes: int | None
-    source: str
 
 
 @dataclass
@@ -150,23 +140,4 @@ def take_status(stack: StackConfig, backend: Backend | None = None) -> Status:
             )
         )
     worst = max((p.level for p in paths), default=Level.OK)
-    return Status(now, stack.backend, paths, _capacity(stack, backend), worst)
-
-
-def _capacity(stack: StackConfig, backend: Backend) -> Capacity | None:
-    if isinstance(backend, LocalBackend):
-        root = stack.local_root if stack.local_root.exists() else Path(".")
-        usage = shutil.disk_usage(root)
-        return Capacity(usage.total, usage.used, f"filesystem of {root}")
-    try:
-        clusters = backend.client.list("clusters", "clusters")  # type: ignore[attr-defined]
-    except VastobsError:
-        return None
-    if not clusters:
-        return None
-    cluster = clusters[0]
-    return Capacity(
-        cluster.get("usable_capacity_bytes") or cluster.get("physical_space"),
-        cluster.get("physical_space_in_use"),
-        f"cluster {cluster.get('name', '?')}",
-    )
+    return Status(now, stack.backend, paths, backend.capacity(), worst)

@@ -8,7 +8,7 @@ import certifi
 import pytest
 
 from vastobs.backends.target import backend_for, vms_credentials
-from vastobs.backends.vast import VmsClient
+from vastobs.backends.vast import VastBackend, VmsClient
 from vastobs.config import from_mapping
 from vastobs.errors import BackendError, ConfigError
 
@@ -41,6 +41,11 @@ def test_unreachable_vms_names_the_address_not_the_password(
     message = str(info.value)
     assert message.startswith("views where path=/swift: cannot reach VMS at 127.0.0.1:9")
     assert "hunter2" not in message
+
+
+def test_capacity_is_unknown_when_vms_cannot_say(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("vastobs.backends.vast.BACKOFF_SECONDS", 0.01)
+    assert VastBackend(TARGET, password="pw", token=None).capacity() is None
 
 
 def test_credentials_come_from_the_environment_or_a_file(

@@ -1,4 +1,5 @@
-"""What a backend offers the providers: VMS-shaped collections and a table catalog.
+"""What a backend offers the providers and the monitor: VMS-shaped collections, a
+table catalog, and the capacity of the storage underneath.
 
 Records are dicts with the VMS field names (``id``, ``path``, ``hard_limit``,
 ...), so the providers' matching, diffing and adoption logic is the same for
@@ -7,10 +8,20 @@ the ``vast`` backend (VMS REST through vastpy) and the ``local`` one.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 Record = dict[str, Any]
 COLLECTIONS = ("views", "viewpolicies", "qospolicies", "quotas")
+
+
+@dataclass(frozen=True)
+class Capacity:
+    """Bytes the storage under the views can hold and holds; ``source`` names it."""
+
+    total_bytes: int | None
+    used_bytes: int | None
+    source: str
 
 
 class Collection(Protocol):
@@ -64,3 +75,7 @@ class Backend(Protocol):
 
     def remove_view_data(self, view: Record) -> None:
         """After deleting a view: the local backend removes its directory; VAST keeps it."""
+
+    def capacity(self) -> Capacity | None:
+        """The storage the views live on (usage per path is in the quota records);
+        None when the backend cannot tell."""

@@ -21,7 +21,7 @@ import duckdb
 import pyarrow as pa
 from sqlglot import exp
 
-from vastobs.backends.base import COLLECTIONS, Record
+from vastobs.backends.base import COLLECTIONS, Capacity, Record
 from vastobs.backends.filelock import exclusive
 from vastobs.ddl import ARROW_BY_NAME
 from vastobs.errors import BackendError
@@ -91,6 +91,12 @@ class LocalBackend:
 
     def remove_view_data(self, view: Record) -> None:
         shutil.rmtree(view_directory(self.root, view["path"]), ignore_errors=True)
+
+    def capacity(self) -> Capacity:
+        """The filesystem of the root (of the working directory until the root exists)."""
+        root = self.root if self.root.exists() else Path(".")
+        usage = shutil.disk_usage(root)
+        return Capacity(usage.total, usage.used, f"filesystem of {root}")
 
     def database_file(self, database: str) -> Path:
         views = self.collection("views").list(bucket=database)

@@ -19,7 +19,7 @@ import certifi
 import urllib3
 import vastpy
 
-from vastobs.backends.base import Record
+from vastobs.backends.base import Capacity, Record
 from vastobs.errors import BackendError
 
 IDEMPOTENT = frozenset({"get", "put", "patch", "delete"})
@@ -217,3 +217,19 @@ class VastBackend:
 
     def remove_view_data(self, view: Record) -> None:
         """VAST keeps a deleted view's directory: nothing to do."""
+
+    def capacity(self) -> Capacity | None:
+        """The first cluster's usable and used space from VMS ``/clusters/``; None when
+        VMS will not say (a tenant user may not read clusters)."""
+        try:
+            clusters = self.client.list("clusters", "clusters")
+        except BackendError:
+            return None
+        if not clusters:
+            return None
+        cluster = clusters[0]
+        return Capacity(
+            cluster.get("usable_capacity_bytes") or cluster.get("physical_space"),
+            cluster.get("physical_space_in_use"),
+            f"cluster {cluster.get('name', '?')}",
+        )
