@@ -49,8 +49,6 @@ def preview_scenario(observatories: int, runs: int) -> dict[str, Any]:
     binary = pulumi_bin()
     if binary is None:
         raise SystemExit("the pinned Pulumi CLI is not in .venv/bin: run tools/setup.sh")
-    if not VmsStandin.spec_available():
-        raise SystemExit(f"no VMS spec ({VmsStandin.spec_hint()}): no VMS stand-in")
     with (
         tempfile.TemporaryDirectory(prefix="bench-preview-") as tmp,
         VmsStandin(user="admin", password=PASSWORD) as vms,

@@ -1,4 +1,4 @@
-"""A VMS stand-in for tests: HTTPS, the official spec as referee, faults and a call log.
+"""A VMS stand-in for tests: HTTPS, held to the API contract, faults and a call log.
 
 Nobody can run a VAST cluster here, so this stands in for its management API,
 the endpoints the project uses (views, view and QoS policies, quotas, VAST DB
@@ -6,8 +6,10 @@ schemas, tables and columns, clusters) at ``/api/latest/``. It is strict where
 VMS is strict: Basic or API-token authentication, required fields and enums,
 404 for a missing id, 201/204 as the spec says, filters the spec declares (and
 only those: VMS ignores unknown query parameters, so the client must filter
-what it cannot ask for). Every request and answer is validated against the
-spec; what fails is in ``spec_violations``, which every test asserts is empty.
+what it cannot ask for). Every request and answer is held to the contract in
+devtools/vms_contract.py, the spec's facts for what the project uses (unknown
+fields refused, types, enums, required fields, statuses); what fails is in
+``spec_violations``, which every test asserts is empty.
 
 Lists are answered bare, as the spec shapes them, or in the paged
 ``{count, next, previous, results}`` form when ``page``/``page_size`` are sent
@@ -30,10 +32,10 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
-import pytest
 import trustme
 
-from devtools.vms_spec import Operation, Spec, load_spec
+from devtools import vms_contract as contract
+from devtools.vms_contract import Endpoint
 from devtools.vms_store import COLLECTIONS, Record, VmsRefusal, VmsStore
 
 API_PREFIX = "/api/latest"
@@ -71,9 +73,6 @@ class _Answer:
     problems: list[str] = field(default_factory=list)
 
 
-NO_SPEC = "no VMS spec"  # tests/support/require_engines.py lets these skips through
-
-
 class VmsStandin:
     def __init__(
         self,
@@ -83,14 +82,9 @@ class VmsStandin:
         token: str | None = None,
         page_size: int | None = None,
     ) -> None:
-        spec = load_spec()
-        if spec is None:
-            raise RuntimeError(f"the VMS spec is absent (looked for {self.spec_hint()})")
-        self.spec: Spec = spec
         self.user, self.password, self.token = user, password, token
         self.page_size = page_size
-        limits = spec.doc["components"]["schemas"]["QOSStaticLimits"]
-        self.store = VmsStore(qos_limit_defaults=spec.defaults(limits))
+        self.store = VmsStore()
         self.calls: list[Call] = []
         self.spec_violations: list[str] = []
         self._faults: list[Fault] = []
@@ -102,21 +96,6 @@ class VmsStandin:
         self._server: ThreadingHTTPServer | None = None
 
     # --- lifecycle ---------------------------------------------------------
-
-    @staticmethod
-    def spec_available() -> bool:
-        return load_spec() is not None
-
-    @staticmethod
-    def spec_hint() -> str:
-        return "../shared/reference/vms-openapi-5.3.0.json or $VASTOBS_VMS_SPEC"
-
-    @staticmethod
-    def skip_without_spec() -> None:
-        """Skip the calling test where the read-only reference is absent (a machine
-        without ../shared): the stand-in must not run unvalidated."""
-        if not VmsStandin.spec_available():
-            pytest.skip(f"{NO_SPEC} ({VmsStandin.spec_hint()}): no VMS stand-in")
 
     def __enter__(self) -> VmsStandin:
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
@@ -240,72 +219,68 @@ class VmsStandin:
         return header[len("Basic ") :] == expected
 
     def _answer(self, method: str, path: str, query: dict[str, str], payload: Any) -> _Answer:
-        found = self.spec.operation(method, path)
+        found = contract.endpoint_for(method, path)
         if found is None:
-            problem = f"{method} {path}: not in the VMS spec"
+            problem = f"{method} {path}: not in the VMS contract"
             return _Answer(404, {"detail": problem}, [problem])
-        op, id_ = found
-        problems = [f"{op.label}: {p}" for p in self.spec.query_problems(op, query)]
-        problems += [f"{op.label}: {p}" for p in self.spec.request_problems(op, payload)]
+        endpoint, id_ = found
+        problems = [f"{endpoint.label}: {p}" for p in contract.query_problems(endpoint, query)]
+        problems += [f"{endpoint.label}: {p}" for p in contract.request_problems(endpoint, payload)]
         if problems:  # the project sent what VMS would refuse
             return _Answer(400, {"detail": "; ".join(problems)}, problems)
         try:
             with self._lock:
-                answer = self._route(op, id_, query, payload or {})
+                answer = self._route(endpoint, id_, query, payload or {})
         except VmsRefusal as refusal:
             return _Answer(refusal.status, refusal.detail)
         answer.problems += [
-            f"{op.label} answer: {p}"
-            for p in self.spec.response_problems(op, answer.status, answer.body)
+            f"{endpoint.label} answer: {p}"
+            for p in contract.answer_problems(endpoint, answer.status, answer.body)
         ]
         return answer
 
     def _route(
-        self, op: Operation, id_: str | None, query: dict[str, str], body: Record
+        self, endpoint: Endpoint, id_: str | None, query: dict[str, str], body: Record
     ) -> _Answer:
-        kind, *rest = op.template.strip("/").split("/")
+        kind, *rest = endpoint.path.strip("/").split("/")
         verb = rest[0] if rest and not rest[0].startswith("{") else None
-        store = self.store
+        method, store = endpoint.method, self.store
         if kind in COLLECTIONS and id_ is None and verb is None:
-            if op.method == "get":
+            if method == "GET":
                 return self._list(kind, query, store.list(kind, query))
-            if op.method == "post":
+            if method == "POST":
                 return _Answer(201, store.create(kind, body))
         if kind in COLLECTIONS and id_ is not None:
             if not id_.isdigit():
                 return _Answer(404, {"detail": "Not found."})
             number = int(id_)
-            if op.method == "get":
+            if method == "GET":
                 return _Answer(200, store.get(kind, number))
-            if op.method == "patch":
+            if method == "PATCH":
                 record = store.update(kind, number, body)
-                # The spec gives PATCH an answer body only for QoS policies.
-                return _Answer(200, record if self._answers_body(op) else None)
-            if op.method == "delete":
+                return _Answer(200, record if endpoint.answer is not None else None)
+            if method == "DELETE":
                 store.delete(kind, number)
                 return _Answer(204)
         tabular = {
-            ("schemas", None, "get"): lambda: self._list(kind, query, store.list_schemas(query)),
-            ("schemas", None, "post"): lambda: store.create_schema(body),
-            ("schemas", "delete", "delete"): lambda: store.delete_schema(body),
-            ("tables", None, "get"): lambda: self._list(kind, query, store.list_tables(query)),
-            ("tables", None, "post"): lambda: store.create_table(body),
-            ("tables", "show", "get"): lambda: _Answer(200, store.show_table(query)),
-            ("tables", "add_columns", "patch"): lambda: store.add_columns(body),
-            ("tables", "delete", "delete"): lambda: store.delete_table(body),
-            ("columns", None, "get"): lambda: self._list(kind, query, store.list_columns(query)),
-            ("clusters", None, "get"): lambda: self._list(kind, query, [dict(store.cluster)]),
+            ("schemas", None, "GET"): lambda: self._list(kind, query, store.list_schemas(query)),
+            ("schemas", None, "POST"): lambda: store.create_schema(body),
+            ("schemas", "delete", "DELETE"): lambda: store.delete_schema(body),
+            ("tables", None, "GET"): lambda: self._list(kind, query, store.list_tables(query)),
+            ("tables", None, "POST"): lambda: store.create_table(body),
+            ("tables", "show", "GET"): lambda: _Answer(200, store.show_table(query)),
+            ("tables", "add_columns", "PATCH"): lambda: store.add_columns(body),
+            ("tables", "delete", "DELETE"): lambda: store.delete_table(body),
+            ("columns", None, "GET"): lambda: self._list(kind, query, store.list_columns(query)),
+            ("clusters", None, "GET"): lambda: self._list(kind, query, [dict(store.cluster)]),
         }
-        action = tabular.get((kind, verb, op.method))
+        action = tabular.get((kind, verb, method))
         if action is None:
-            return _Answer(501, {"detail": f"{op.label}: not served by the stand-in"})
+            return _Answer(501, {"detail": f"{endpoint.label}: not served by the stand-in"})
         result = action()
         if isinstance(result, _Answer):
             return result
-        return _Answer(201 if op.method == "post" else 204)
-
-    def _answers_body(self, op: Operation) -> bool:
-        return any((r or {}).get("content") for r in op.spec.get("responses", {}).values() if r)
+        return _Answer(201 if method == "POST" else 204)
 
     def _list(self, kind: str, query: dict[str, str], records: list[Record]) -> _Answer:
         size = query.get("page_size") or (self.page_size and str(self.page_size))

@@ -1,7 +1,7 @@
 """What the VMS stand-in holds, and the rules VMS applies when objects change.
 
-Records are shaped as the spec's response schemas (``View``, ``Quota``,
-``QOSPolicy``, ``ViewPolicy``, ``Schema``, ``Table``, ``Column``, ``Cluster``);
+Records are shaped as the answers in devtools/vms_contract.py (views, quotas,
+QoS and view policies, schemas, tables, columns, clusters);
 computed fields (a quota's ``state``, ``percent_capacity``, ``time_to_block``)
 are derived on every read from the usage a test sets. Rule breaches raise
 ``VmsRefusal`` with the status and message a VMS would answer.
@@ -14,15 +14,10 @@ import itertools
 import uuid
 from typing import Any
 
+from devtools.vms_contract import QOS_LIMIT_DEFAULTS, filters
+
 Record = dict[str, Any]
 COLLECTIONS = ("views", "viewpolicies", "qospolicies", "quotas")
-# Filters VMS applies on list endpoints (spec query parameters that select by field).
-FILTERS = {
-    "views": ("name", "path", "bucket", "policy_id"),
-    "viewpolicies": ("name",),
-    "qospolicies": (),
-    "quotas": ("name", "hard_limit", "soft_limit"),
-}
 UNIQUE = {
     "views": ("path", "bucket", "name"),
     "viewpolicies": ("name",),
@@ -39,8 +34,7 @@ class VmsRefusal(Exception):
 
 
 class VmsStore:
-    def __init__(self, qos_limit_defaults: Record) -> None:
-        self.qos_limit_defaults = qos_limit_defaults
+    def __init__(self) -> None:
         self._ids = itertools.count(1)
         self.records: dict[str, dict[int, Record]] = {k: {} for k in COLLECTIONS}
         self.schemas: dict[tuple[str, str], Record] = {}
@@ -64,7 +58,7 @@ class VmsStore:
 
     def list(self, kind: str, query: dict[str, str]) -> list[Record]:
         found = [self.show(kind, r["id"]) for r in self.records[kind].values()]
-        for field in FILTERS[kind]:
+        for field in filters(kind):
             if field in query:
                 found = [r for r in found if str(r.get(field)) == query[field]]
         return found
@@ -112,7 +106,7 @@ class VmsStore:
         elif kind == "quotas":
             record.update(self._quota_state(record))
         elif kind == "qospolicies":  # VMS answers every limit, unset ones as their default
-            record["static_limits"] = {**self.qos_limit_defaults, **record.get("static_limits", {})}
+            record["static_limits"] = {**QOS_LIMIT_DEFAULTS, **record.get("static_limits", {})}
         return record
 
     def _quota_state(self, quota: Record) -> Record:

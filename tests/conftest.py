@@ -15,6 +15,7 @@ import pytest
 from devtools.pulumi_project import PulumiProject
 from devtools.toolchain import find_java, pulumi_bin, trino_home
 from devtools.trino_server import TrinoServer, running
+from devtools.vms_standin import VmsStandin
 
 pytest_plugins = ["tests.support.require_engines"]
 
@@ -40,3 +41,11 @@ def pulumi_project(tmp_path: Path) -> Iterator[PulumiProject]:
     project = PulumiProject.create(tmp_path, binary)
     yield project
     project.cleanup()
+
+
+@pytest.fixture
+def vms() -> Iterator[VmsStandin]:
+    """The HTTPS VMS stand-in; a test passes only if nothing broke the VMS contract."""
+    with VmsStandin(user="admin", password="standin-Pa55") as standin:
+        yield standin
+    assert standin.spec_violations == []

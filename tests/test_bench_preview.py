@@ -11,13 +11,11 @@ import pytest
 
 from bench.preview import preview_scenario
 from devtools.toolchain import pulumi_bin
-from devtools.vms_standin import VmsStandin
 
 pytestmark = pytest.mark.pulumi
 
 
 def test_a_no_change_preview_never_writes_and_refresh_reads_each_resource_once() -> None:
-    VmsStandin.skip_without_spec()
     if pulumi_bin() is None:
         pytest.skip("needs the pinned Pulumi CLI (tools/setup.sh)")
     result = preview_scenario(observatories=1, runs=1)

@@ -6,7 +6,6 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -18,16 +17,7 @@ from runner.watch import monitor_continuous
 from vastobs.backends.vast import VastBackend
 from vastobs.config import from_mapping
 
-PASSWORD = "mon-Pa55"
 TB = 10**12
-
-
-@pytest.fixture
-def vms() -> Iterator[VmsStandin]:
-    VmsStandin.skip_without_spec()
-    with VmsStandin(user="admin", password=PASSWORD) as standin:
-        yield standin
-    assert standin.spec_violations == []
 
 
 def _config(vms: VmsStandin) -> dict[str, object]:
@@ -43,13 +33,13 @@ def _config(vms: VmsStandin) -> dict[str, object]:
 @pytest.fixture
 def project(tmp_path: Path, vms: VmsStandin, monkeypatch: pytest.MonkeyPatch) -> Path:
     """The quotas and views ``pulumi up`` would have made, created through the client."""
-    monkeypatch.setenv("VASTOBS_VMS_PASSWORD", PASSWORD)
+    monkeypatch.setenv("VASTOBS_VMS_PASSWORD", str(vms.password))
     (tmp_path / "Pulumi.yaml").write_text("name: vastobs\nruntime: python\n")
     stack = {"config": {f"vastobs:{k}": v for k, v in _config(vms).items()}}
     (tmp_path / "Pulumi.mon.yaml").write_text(json.dumps(stack))
     backend = VastBackend(
         {"address": vms.address, "user": "admin", "ca_cert": str(vms.ca_cert_path)},
-        password=PASSWORD, token=None,
+        password=vms.password, token=None,
     )  # fmt: skip
     views, quotas = backend.collection("views"), backend.collection("quotas")
     views.create({"path": "/swift", "policy_id": 1, "protocols": ["NFS"]})

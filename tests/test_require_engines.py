@@ -23,10 +23,8 @@ def test_plain():
 """
 
 
-def _run(
-    tmp_path: Path, require: str | None, suite: str = SUITE
-) -> subprocess.CompletedProcess[str]:
-    (tmp_path / "test_suite.py").write_text(suite)
+def _run(tmp_path: Path, require: str | None) -> subprocess.CompletedProcess[str]:
+    (tmp_path / "test_suite.py").write_text(SUITE)
     env = {k: v for k, v in os.environ.items() if k != "VASTOBS_REQUIRE_ENGINES"}
     env["PYTHONPATH"] = str(PROJECT_DIR)
     if require is not None:
@@ -47,15 +45,3 @@ def test_skipped_engine_test_fails_only_when_required(
     if code:
         assert "test_needs_trino: " in proc.stdout and "no Trino here" in proc.stdout
         assert "test_plain" not in proc.stdout.split("were skipped:")[1]
-
-
-def test_an_absent_vms_spec_is_an_allowed_skip(tmp_path: Path) -> None:
-    """A machine with the project but not ../shared: the stand-in's tests skip, listed."""
-    proc = _run(
-        tmp_path,
-        "1",
-        "import pytest\n\n@pytest.mark.trino\ndef test_standin():\n"
-        "    pytest.skip('no VMS spec (somewhere): no VMS stand-in')\n",
-    )
-    assert proc.returncode == 0, proc.stdout
-    assert "1 engine tests skipped: the VMS spec is absent" in proc.stdout

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 
 import pytest
 import vastpy
@@ -13,18 +12,9 @@ from devtools.vms_standin import VmsStandin
 
 pytestmark = pytest.mark.pulumi
 
-PASSWORD = "s3cret-Pa55"
 SECRET_SIG = "4dabf18193072939515e22adb298388d"  # how Pulumi marks an encrypted value
 STORAGE = ("policy", "qos", "view", "quota", "schema")
 DATABASE = ["database-policy", "database-quota", "database-view"]
-
-
-@pytest.fixture
-def vms() -> Iterator[VmsStandin]:
-    VmsStandin.skip_without_spec()
-    with VmsStandin(user="admin", password=PASSWORD) as standin:
-        yield standin
-    assert standin.spec_violations == []
 
 
 def _stack(standin: VmsStandin, **overrides: object) -> dict[str, object]:
@@ -48,7 +38,7 @@ def _stack(standin: VmsStandin, **overrides: object) -> dict[str, object]:
 
 @pytest.fixture
 def project(pulumi_project: PulumiProject, vms: VmsStandin) -> PulumiProject:
-    pulumi_project.env["VASTOBS_VMS_PASSWORD"] = PASSWORD
+    pulumi_project.env["VASTOBS_VMS_PASSWORD"] = str(vms.password)
     pulumi_project.write_stack(_stack(vms))
     pulumi_project.init()
     return pulumi_project
@@ -106,7 +96,7 @@ def test_drift_is_found_by_refresh_and_undone_by_up(
 def test_existing_objects_are_adopted(project: PulumiProject, vms: VmsStandin) -> None:
     p = project
     client = vastpy.VASTClient(
-        user="admin", password=PASSWORD, address=vms.address,
+        user="admin", password=vms.password, address=vms.address,
         cert_file=str(vms.ca_cert_path), cert_server_name="127.0.0.1",
     )  # fmt: skip
     client.views.post(path="/swift/observations", policy_id=1, protocols=["NFS"])
@@ -139,7 +129,7 @@ def test_no_credential_in_state_not_even_encrypted(project: PulumiProject, vms: 
     assert vms.objects("views")
     files = p.state_files()
     state = "\n".join(f.read_text(errors="replace") for f in files)
-    assert PASSWORD not in state
+    assert str(vms.password) not in state
     stack = next(f for f in files if f.name == "test.json")
     resources = json.loads(stack.read_text())["checkpoint"]["latest"]["resources"]
     assert any(r["type"] == "pulumi:providers:pulumi-python" for r in resources)
@@ -159,7 +149,7 @@ def test_a_password_in_stack_config_is_refused_before_anything_changes(
 ) -> None:
     # Pulumi would keep it, encrypted, as an input of the dynamic provider in state.
     p = project
-    p.run_input(PASSWORD, "config", "set", "--secret", "vastobs:vms_password")
+    p.run_input(str(vms.password), "config", "set", "--secret", "vastobs:vms_password")
     proc = p.run("up", "--yes", "--skip-preview", check=False)
     assert proc.returncode != 0
     assert "vastobs:vms_password: a stack secret would be copied" in proc.stdout + proc.stderr
@@ -168,7 +158,7 @@ def test_a_password_in_stack_config_is_refused_before_anything_changes(
 
 def test_tls_is_verified_unless_turned_off(pulumi_project: PulumiProject, vms: VmsStandin) -> None:
     p = pulumi_project
-    p.env["VASTOBS_VMS_PASSWORD"] = PASSWORD
+    p.env["VASTOBS_VMS_PASSWORD"] = str(vms.password)
     untrusted = _stack(vms, vms={"address": vms.address, "user": "admin"})  # system CAs only
     p.write_stack(untrusted)
     p.init()

@@ -2,8 +2,7 @@
 
 ``make test`` sets it, so a green run means the real Pulumi engine and Trino
 ran; a bare ``pytest`` still skips with a reason where a tool is missing.
-One skip is allowed and listed: the VMS stand-in's tests where the read-only
-VMS spec under ../shared is absent (a machine that has only the project).
+No engine skip is allowed.
 """
 
 from __future__ import annotations
@@ -11,8 +10,6 @@ from __future__ import annotations
 import os
 
 import pytest
-
-from devtools.vms_standin import NO_SPEC
 
 ENGINE_MARKERS = ("pulumi", "trino")
 
@@ -23,16 +20,9 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     reporter = session.config.pluginmanager.get_plugin("terminalreporter")
     if reporter is None:
         return
-    engine_skips = [
+    skipped = [
         r for r in reporter.stats.get("skipped", []) if any(m in r.keywords for m in ENGINE_MARKERS)
     ]
-    allowed = [r for r in engine_skips if NO_SPEC in _reason(r)]
-    skipped = [r for r in engine_skips if r not in allowed]
-    if allowed:
-        reporter.write_line(
-            f"{len(allowed)} engine tests skipped: the VMS spec is absent, so no VMS stand-in",
-            yellow=True,
-        )
     if not skipped:
         return
     reporter.write_line("")
