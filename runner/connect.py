@@ -41,7 +41,11 @@ def load_target(name: str, stack: StackConfig) -> Target:
 
 
 def vastdb_session(stack: StackConfig) -> Any:
-    """The VAST DB data path; credentials only from the environment."""
+    """The VAST DB data path; credentials only from the environment.
+
+    TLS and the per-request timeout are the database's own keys: the S3
+    endpoint is not the VMS, whose ``vms.verify_tls`` says nothing about it.
+    """
     import vastdb
 
     access = os.environ.get("VASTOBS_S3_ACCESS_KEY")
@@ -55,7 +59,8 @@ def vastdb_session(stack: StackConfig) -> Any:
         access=access,
         secret=secret,
         endpoint=stack.database.endpoint,
-        ssl_verify=stack.vms.verify_tls,
+        ssl_verify=stack.database.verify_tls,
+        timeout=stack.database.timeout_seconds,  # requests' timeout, per request
     )
 
 

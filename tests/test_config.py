@@ -2,12 +2,34 @@
 
 from __future__ import annotations
 
+import ast
+import copy
+import importlib.util
+import sys
+import types
+from dataclasses import fields
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from devtools.toolchain import PROJECT_DIR
-from vastobs.config import from_mapping, load_stack
+from runner.connect import vastdb_session
+from vastobs.config import (
+    DOCS,
+    AnalyticsConfig,
+    DatabaseConfig,
+    MonitorConfig,
+    StackConfig,
+    TrinoConfig,
+    VmsConfig,
+    declared,
+    from_mapping,
+    key_table,
+    load_stack,
+    main,
+    table_in,
+)
 from vastobs.errors import ConfigError
 from vastobs.units import parse_duration, parse_size
 
@@ -160,3 +182,158 @@ def test_example_stack_is_valid_once_filled_in(tmp_path: Path) -> None:
     stack = load_stack("prod", tmp_path)
     assert stack.backend == "vast" and stack.vms.verify_tls
     assert all(o.protect for o in stack.observatories)
+
+
+# --- Declared once: the parser, the defaults and the docs read one declaration.
+
+
+def test_docs_key_table_is_the_generated_one() -> None:
+    documented = table_in((PROJECT_DIR / DOCS).read_text(encoding="utf-8"))
+    assert documented == key_table(), "stale: run python -m vastobs.config --write"
+
+
+def test_python_m_vastobs_config_prints_the_table(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main([]) == 0
+    assert capsys.readouterr().out == key_table()
+
+
+SECTIONS = (VmsConfig, DatabaseConfig, AnalyticsConfig, TrinoConfig, MonitorConfig)
+
+
+@pytest.mark.parametrize("section", SECTIONS, ids=lambda c: c.__name__)
+def test_every_key_has_a_description_and_every_number_bounds(section: type) -> None:
+    assert {f.name for f in fields(section)} == {f.name for f, _, _ in declared(section)}
+    for f, spec, hint in declared(section):
+        assert spec.doc, f.name
+        if hint in (int, float):
+            assert spec.lo is not None and spec.hi is not None, f.name
+            assert spec.lo <= f.default <= spec.hi, f.name
+
+
+def test_absent_keys_take_the_declared_defaults(tmp_path: Path) -> None:
+    stack = from_mapping({}, tmp_path)
+    assert (stack.vms, stack.database, stack.analytics, stack.trino, stack.monitor) == tuple(
+        section() for section in SECTIONS
+    )
+    assert stack.backend == StackConfig(project_dir=tmp_path).backend
+    assert stack.local_root == tmp_path / ".vastobs" / "local"
+
+
+def test_no_observatories_is_a_valid_stack(tmp_path: Path) -> None:
+    """A documented choice: a stack may declare the database alone."""
+    assert from_mapping({"backend": "local"}, tmp_path).observatories == ()
+    assert from_mapping({"observatories": {}}, tmp_path).observatories == ()
+
+
+# --- Bounds a user would expect: each (key, bad value) names the key and what is allowed.
+
+
+def _set(dotted: str, value: object) -> dict[str, Any]:
+    """BASE with one key (``a.b.c``) set to ``value``."""
+    raw: dict[str, Any] = copy.deepcopy(BASE)
+    *parents, leaf = dotted.split(".")
+    block = raw
+    for part in parents:
+        block = block.setdefault(part, {})
+    block[leaf] = value
+    return raw
+
+
+BAD = [
+    ("analytics.correlation_window_hours", 0, "(0, 8760]"),
+    ("analytics.correlation_window_hours", 8761, "(0, 8760]"),
+    ("analytics.followup_window_hours", 0, "(0, 8760]"),
+    ("analytics.followup_window_hours", -24, "(0, 8760]"),
+    ("analytics.batch_size", 0, "[1, 10000000]"),
+    ("analytics.batch_size", 2.5, "an integer"),
+    ("analytics.query_timeout_seconds", 0, "[1, 86400]"),
+    ("analytics.burst_detection_threshold", -0.1, "[0, 1]"),
+    ("analytics.burst_detection_threshold", "high", "a number"),
+    ("database.timeout_seconds", 0, "[1, 3600]"),
+    ("database.timeout_seconds", 3601, "[1, 3600]"),
+    ("database.verify_tls", "yes", "true or false"),
+    ("database.bucket", "Bad_Bucket", "S3 bucket name"),
+    ("trino.port", 0, "[1, 65535]"),
+    ("trino.port", 65536, "[1, 65535]"),
+    ("trino.port", True, "an integer"),
+    ("trino.http_scheme", "ftp", "one of http, https"),
+    ("monitor.warn_percent", 0, "(0, 100]"),
+    ("monitor.critical_percent", 0, "(0, 100]"),
+    ("monitor.critical_percent", 101, "(0, 100]"),
+    ("observatories.swift.quota.soft", 0, "a positive size no larger than hard"),
+    ("observatories.swift.protocols", [], "a non-empty list of NFS"),
+    ("local_root", "", "a non-empty directory path"),
+    ("vms.tenant", ["a"], "a string"),
+]
+
+
+@pytest.mark.parametrize(("key", "value", "fragment"), BAD, ids=[f"{k}={v!r}" for k, v, _ in BAD])
+def test_out_of_bounds_values_name_the_key(key: str, value: object, fragment: str) -> None:
+    with pytest.raises(ConfigError) as info:
+        from_mapping(_set(key, value), PROJECT_DIR, source="Pulumi.test.yaml")
+    message = str(info.value)
+    assert message.startswith("Pulumi.test.yaml: vastobs:")
+    assert key in message and repr(value) in message and "expected" in message
+    assert fragment in message
+
+
+EDGES = [
+    ("analytics.correlation_window_hours", 0.5),
+    ("analytics.followup_window_hours", 8760),
+    ("analytics.batch_size", 1),
+    ("analytics.burst_detection_threshold", 0),
+    ("analytics.burst_detection_threshold", 1),
+    ("database.timeout_seconds", "1"),  # Pulumi hands top-level values over as text
+    ("trino.port", 65535),
+    ("monitor.critical_percent", 100),
+]
+
+
+@pytest.mark.parametrize(("key", "value"), EDGES, ids=[f"{k}={v!r}" for k, v in EDGES])
+def test_values_at_the_bounds_are_accepted(key: str, value: object) -> None:
+    stack = from_mapping(_set(key, value), PROJECT_DIR)
+    section, leaf = key.split(".")
+    assert getattr(getattr(stack, section), leaf) == float(value)
+
+
+# --- database.verify_tls and database.timeout_seconds reach the VAST DB SDK.
+
+
+def test_vastdb_session_takes_tls_and_timeout_from_the_database_keys(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    calls: list[dict[str, Any]] = []
+    monkeypatch.setitem(
+        sys.modules, "vastdb", types.SimpleNamespace(connect=lambda **kw: calls.append(kw))
+    )
+    monkeypatch.setenv("VASTOBS_S3_ACCESS_KEY", "access")
+    monkeypatch.setenv("VASTOBS_S3_SECRET_KEY", "secret")
+    database = {"endpoint": "https://vip.example.org", "verify_tls": False, "timeout_seconds": 7}
+    stack = from_mapping({"database": database, "vms": {"verify_tls": True}}, tmp_path)
+    vastdb_session(stack)
+    assert calls == [
+        {
+            "access": "access",
+            "secret": "secret",
+            "endpoint": "https://vip.example.org",
+            "ssl_verify": False,
+            "timeout": 7,
+        }
+    ]
+
+
+def test_the_vastdb_sdk_takes_ssl_verify_and_timeout() -> None:
+    """Read from the installed SDK's source: importing it takes seconds."""
+    spec = importlib.util.find_spec("vastdb")
+    if spec is None or not spec.submodule_search_locations:
+        pytest.skip("vastdb is not installed")
+    source = Path(next(iter(spec.submodule_search_locations))) / "session.py"
+    tree = ast.parse(source.read_text(encoding="utf-8"))
+    init = next(
+        node
+        for cls in tree.body
+        if isinstance(cls, ast.ClassDef) and cls.name == "Session"
+        for node in cls.body
+        if isinstance(node, ast.FunctionDef) and node.name == "__init__"
+    )
+    assert {"ssl_verify", "timeout"} <= {a.arg for a in init.args.kwonlyargs}

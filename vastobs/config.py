@@ -3,38 +3,37 @@
 Plain Python on purpose (no pulumi, no runner import): the program feeds it
 ``pulumi.Config`` values, the runner feeds it ``Pulumi.<stack>.yaml`` read from
 disk. Keys live under the ``vastobs:`` namespace (docs/configuration.md).
-Every error names the key, the value and what is allowed, and is raised
-before any resource is touched.
+
+Each key is declared once, as a dataclass field made by :func:`key`: the
+field's annotation is its type, the field's default its default, and a
+:class:`Key` in the field's metadata holds its bounds, allowed values and
+description. The parser walks those fields, and :func:`key_table` renders them
+as the key table of docs/configuration.md (``python -m vastobs.config --write``).
+Every error names the key, the value and what is allowed, and is raised before
+any resource is touched.
 """
+
+# key() returns a dataclasses.field, which RUF009 cannot see through.
+# ruff: noqa: RUF009
 
 from __future__ import annotations
 
+import argparse
 import os
 import re
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+import typing
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import MISSING, Field, dataclass, field, fields, is_dataclass
+from functools import cache
 from pathlib import Path, PurePosixPath
 from typing import Any
 
 import yaml
 
 from vastobs.errors import ConfigError
-from vastobs.units import parse_duration, parse_size
+from vastobs.units import SIZE_UNITS, parse_duration, parse_size
 
 NAMESPACE = "vastobs"
-BACKENDS = ("local", "vast")
-ACCESS_PATTERNS = ("real_time", "deep_analysis", "archive")
-PROTOCOLS = ("NFS", "NFS4", "SMB", "S3")
-TOP_LEVEL_KEYS = (
-    "backend",
-    "local_root",
-    "vms",
-    "database",
-    "observatories",
-    "analytics",
-    "trino",
-    "monitor",
-)
 # Stack secrets a dynamic provider would see: Pulumi records every config value
 # of the project, secrets included (encrypted), as the inputs of the provider
 # in the state file. Credentials come from the environment or a file instead.
@@ -42,12 +41,40 @@ REFUSED_SECRETS = {
     "vms_password": "VASTOBS_VMS_PASSWORD in the environment or vms.password_file",
     "vms_token": "VASTOBS_VMS_TOKEN in the environment or vms.token_file",
 }
+DOCS = Path("docs") / "configuration.md"
+TABLE_BEGIN = (
+    "<!-- key table: generated from vastobs/config.py by `python -m vastobs.config --write` -->"
+)
+TABLE_END = "<!-- end of the generated key table -->"
 _NAME = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
 _BUCKET = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
 
 
 @dataclass(frozen=True)
+class Key:
+    """How one config key is bounded and described; kept in its field's metadata."""
+
+    doc: str
+    lo: float | None = None
+    hi: float | None = None
+    above: bool = False  # lo itself is excluded: (lo, hi] rather than [lo, hi]
+    choices: tuple[str, ...] = ()
+    form: str = ""  # what the type alone does not say: "view_path", "bucket", "names"
+    aliases: tuple[str, ...] = ()  # other spellings the section accepts (the seed's)
+
+
+def key(doc: str, default: Any = MISSING, **spec: Any) -> Any:
+    """A dataclass field that is a config key; a section's class as ``default`` builds one."""
+    metadata = {"key": Key(doc, **spec)}
+    if isinstance(default, type):
+        return field(default_factory=default, metadata=metadata)
+    return field(default=default, metadata=metadata)
+
+
+@dataclass(frozen=True)
 class QuotaConfig:
+    """Bytes and seconds, read from ``{hard, soft, grace}`` (or a bare hard size)."""
+
     hard: int
     soft: int | None = None
     grace_seconds: int | None = None
@@ -55,60 +82,129 @@ class QuotaConfig:
 
 @dataclass(frozen=True)
 class ObservatoryConfig:
-    name: str
-    path: str
-    quota: QuotaConfig
-    access_pattern: str = "deep_analysis"
-    protocols: tuple[str, ...] = ("NFS",)
-    tables: tuple[str, ...] = ()
-    protect: bool = False
-    allow_destroy_with_data: bool = False
+    name: str  # its key under observatories
+    path: str = key(
+        "View holding the observatory's files; no two views' paths are equal or nested",
+        form="view_path",
+    )
+    quota: QuotaConfig = key(
+        "Quota on the view; the seed's `storage_quota_tb: 200` reads as `{hard: 200TB}`",
+        aliases=("storage_quota_tb",),
+    )
+    access_pattern: str = key(
+        "QoS policy of the view: `real_time` guarantees IOPS, `archive` caps bandwidth",
+        "deep_analysis",
+        choices=("real_time", "deep_analysis", "archive"),
+    )
+    protocols: tuple[str, ...] = key(
+        "Protocols the view is shared over", ("NFS",), choices=("NFS", "NFS4", "SMB", "S3")
+    )
+    tables: tuple[str, ...] = key(
+        "Tables of the observatory's schema; each needs `queries/tables/<name>/<table>.sql`",
+        (),
+        form="names",
+    )
+    protect: bool = key(
+        "Pulumi `protect` on the observatory's resources: nothing of it is deleted", False
+    )
+    allow_destroy_with_data: bool = key(
+        "Let a destroy or replace delete the view and tables even when they hold data", False
+    )
 
 
 @dataclass(frozen=True)
 class DatabaseConfig:
-    bucket: str = "vastobs-db"
-    path: str = "/vastobs/db"
-    quota: QuotaConfig = field(default_factory=lambda: QuotaConfig(hard=10 * 10**12))
-    endpoint: str | None = None
-    verify_tls: bool = True
-    timeout_seconds: int = 30
+    bucket: str = key(
+        "Bucket of the VAST DB; each observatory is a schema in it", "vastobs-db", form="bucket"
+    )
+    path: str = key("View the database bucket lives on", "/vastobs/db", form="view_path")
+    quota: QuotaConfig = key("Quota on the database view", QuotaConfig(hard=10 * 10**12))
+    endpoint: str | None = key(
+        "S3 endpoint (VIP pool) of the VAST DB data path; `load --engine vastdb` needs it", None
+    )
+    verify_tls: bool = key(
+        "Verify the TLS certificate of `database.endpoint` (the VAST DB SDK's `ssl_verify`)",
+        True,
+    )
+    timeout_seconds: int = key(
+        "Seconds the VAST DB SDK waits on each request to `database.endpoint`", 30, lo=1, hi=3600
+    )
 
 
 @dataclass(frozen=True)
 class VmsConfig:
-    address: str | None = None
-    user: str | None = None
-    tenant: str = "default"
-    ca_cert: str | None = None
-    verify_tls: bool = True
-    password_file: str | None = None  # holds the VMS password (the file, not the value, is config)
-    token_file: str | None = None
+    address: str | None = key("VMS host name or address; required when backend is `vast`", None)
+    user: str | None = key("VMS user (also the database bucket's owner)", None)
+    tenant: str = key("VAST tenant owning the views, quotas and database", "default")
+    ca_cert: str | None = key(
+        "CA file (PEM, relative to the project) for the VMS's certificate; else the system CAs",
+        None,
+    )
+    verify_tls: bool = key(
+        "Verify the VMS's TLS certificate; `false` is for lab clusters (preview warns)", True
+    )
+    # The file, not the value, is config: the content is read when a provider runs.
+    password_file: str | None = key(
+        "File (relative to the project) holding the VMS password, if no `VASTOBS_VMS_PASSWORD`",
+        None,
+    )
+    token_file: str | None = key(
+        "File (relative to the project) holding a VMS token, if no `VASTOBS_VMS_TOKEN`", None
+    )
 
 
 @dataclass(frozen=True)
 class AnalyticsConfig:
-    batch_size: int = 1000
-    query_timeout_seconds: int = 300
-    correlation_window_hours: float = 24.0
-    followup_window_hours: float = 168.0
-    burst_detection_threshold: float = 0.9
+    batch_size: int = key("Rows per batch when `load` reads and writes", 1000, lo=1, hi=10**7)
+    query_timeout_seconds: int = key(
+        "Longest a Trino query may run (`query_max_run_time`)", 300, lo=1, hi=86400
+    )
+    correlation_window_hours: float = key(
+        "Default `window_hours` of data_quality_correlation: how close in time two"
+        " measurements of one object are",
+        24.0,
+        lo=0,
+        hi=24 * 365,
+        above=True,
+    )
+    followup_window_hours: float = key(
+        "Default `window_hours` of burst_followup_sequences: how long after a Swift burst"
+        " a Chandra observation follows it up",
+        168.0,
+        lo=0,
+        hi=24 * 365,
+        above=True,
+    )
+    burst_detection_threshold: float = key(
+        "Default `min_significance` of the burst queries (0 reports every burst)",
+        0.9,
+        lo=0,
+        hi=1,
+    )
 
 
 @dataclass(frozen=True)
 class TrinoConfig:
-    host: str = "localhost"
-    port: int = 8080
-    user: str = "vastobs"
-    catalog: str = "vast"
-    http_scheme: str = "https"
-    verify_tls: bool = True
+    host: str = key("Trino coordinator host", "localhost")
+    port: int = key("Trino coordinator port", 8080, lo=1, hi=65535)
+    user: str = key("Trino user; a password comes from `VASTOBS_TRINO_PASSWORD`", "vastobs")
+    catalog: str = key("Trino catalog of the VAST connector", "vast")
+    http_scheme: str = key("Scheme of the coordinator", "https", choices=("http", "https"))
+    verify_tls: bool = key("Verify the coordinator's TLS certificate", True)
 
 
 @dataclass(frozen=True)
 class MonitorConfig:
-    warn_percent: float = 80.0
-    critical_percent: float = 95.0
+    warn_percent: float = key(
+        "Share of a hard quota at which `monitor` warns; not above critical_percent",
+        80.0,
+        lo=0,
+        hi=100,
+        above=True,
+    )
+    critical_percent: float = key(
+        "Share of a hard quota at which `monitor` reports critical", 95.0, lo=0, hi=100, above=True
+    )
 
 
 @dataclass(frozen=True)
@@ -116,14 +212,22 @@ class StackConfig:
     """Everything a stack declares; ``project_dir`` anchors relative paths."""
 
     project_dir: Path
-    backend: str
-    local_root: Path
-    observatories: tuple[ObservatoryConfig, ...]
-    database: DatabaseConfig
-    vms: VmsConfig
-    analytics: AnalyticsConfig
-    trino: TrinoConfig
-    monitor: MonitorConfig
+    backend: str = key(
+        "Where views and the database live: directories and a DuckDB file, or a VAST cluster",
+        "local",
+        choices=("local", "vast"),
+    )
+    local_root: Path = key("Root of the `local` backend's directories", Path(".vastobs/local"))
+    vms: VmsConfig = key("The VAST Management System the `vast` backend drives", VmsConfig)
+    database: DatabaseConfig = key("The VAST DB holding the tables", DatabaseConfig)
+    observatories: tuple[ObservatoryConfig, ...] = key(
+        "One entry per observatory, named in lower-case a-z, 0-9 and `_` (it names a schema);"
+        " may be empty (a stack of the database alone)",
+        (),
+    )
+    analytics: AnalyticsConfig = key("Loading and the queries' defaults", AnalyticsConfig)
+    trino: TrinoConfig = key("The Trino coordinator the `trino` engine queries", TrinoConfig)
+    monitor: MonitorConfig = key("Thresholds of `python -m runner monitor`", MonitorConfig)
 
     def observatory(self, name: str) -> ObservatoryConfig:
         for obs in self.observatories:
@@ -133,32 +237,161 @@ class StackConfig:
         raise ConfigError(f"observatories.{name}", f"no such observatory (configured: {known})")
 
 
+Declared = tuple[Field[Any], Key, Any]
+
+
+@cache
+def declared(cls: type) -> tuple[Declared, ...]:
+    """The keys of a section: each field made by :func:`key`, its Key and its type."""
+    hints = typing.get_type_hints(cls)
+    return tuple((f, f.metadata["key"], hints[f.name]) for f in fields(cls) if "key" in f.metadata)
+
+
+def _is_section(hint: Any) -> bool:
+    return isinstance(hint, type) and is_dataclass(hint) and bool(declared(hint))
+
+
+def _entry_type(hint: Any) -> type | None:
+    """``X`` of a ``tuple[X, ...]`` whose X is a section (a map of named entries)."""
+    args = typing.get_args(hint)
+    if typing.get_origin(hint) is tuple and args and _is_section(args[0]):
+        return typing.cast(type, args[0])
+    return None
+
+
+def _known(cls: type) -> tuple[str, ...]:
+    return tuple(name for f, spec, _ in declared(cls) for name in (f.name, *spec.aliases))
+
+
+TOP_LEVEL_KEYS = _known(StackConfig)
+
+
+def _number(x: float) -> str:
+    return str(int(x)) if float(x).is_integer() else str(x)
+
+
+def allowed(hint: Any, spec: Key, quote: Callable[[str], str] = str) -> str:
+    """What a key accepts, in words: the errors say it, and so does the key table."""
+    if spec.choices:
+        listed = ", ".join(quote(c) for c in spec.choices)
+        return (
+            f"a non-empty list of {listed}"
+            if typing.get_origin(hint) is tuple
+            else f"one of {listed}"
+        )
+    if hint is bool:
+        return f"{quote('true')} or {quote('false')}"
+    if hint in (int, float):
+        kind = "an integer" if hint is int else "a number"
+        interval = f"{'(' if spec.above else '['}{_number(spec.lo)}, {_number(spec.hi)}]"
+        return f"{kind} in {interval}"
+    if hint is QuotaConfig:
+        return (
+            f"a size (the hard limit) or {quote('{hard, soft, grace}')}:"
+            " hard and soft positive sizes, soft no larger than hard, grace a duration"
+        )
+    if hint is Path:
+        return "a non-empty directory path, relative to the project or absolute"
+    if _is_section(hint):
+        return "a mapping of the keys below"
+    if _entry_type(hint):
+        return "a mapping of observatory name to settings"
+    forms = {
+        "view_path": f"an absolute path below '/', such as {quote('/swift/observations')}",
+        "bucket": "an S3 bucket name (3-63 of a-z, 0-9, '.', '-')",
+        "names": "a list of lower-case table names",
+    }
+    return forms.get(spec.form, "a string")
+
+
+def _leaf(key: str) -> str:
+    return key.rsplit(".", 1)[-1]
+
+
 class _Reader:
-    """Typed getters that raise ConfigError naming the full key."""
+    """Walks the declarations over raw values; each error names the full key."""
 
-    def __init__(self, source: str) -> None:
+    def __init__(self, source: str, project_dir: Path) -> None:
         self.source = source
+        self.project_dir = project_dir
 
-    def fail(self, key: str, value: object, allowed: str) -> ConfigError:
-        return ConfigError(key, f"{value!r} is not allowed; expected {allowed}", self.source)
+    def fail(self, key: str, value: object, expected: str) -> ConfigError:
+        return ConfigError(key, f"{value!r} is not allowed; expected {expected}", self.source)
+
+    def section(self, raw: Mapping[str, Any], cls: type, prefix: str) -> dict[str, Any]:
+        """Every key ``cls`` declares, read from ``raw`` in declaration order."""
+        values: dict[str, Any] = {}
+        for f, spec, hint in declared(cls):
+            name = prefix + f.name
+            entry = _entry_type(hint)
+            if _is_section(hint):
+                block = self.mapping(raw, name, _known(hint))
+                values[f.name] = hint(**self.section(block, hint, f"{name}."))
+            elif entry is not None:
+                values[f.name] = self.entries(raw, name, entry, allowed(hint, spec))
+            else:
+                values[f.name] = self.value(raw, name, f, spec, hint)
+        return values
+
+    def value(self, raw: Mapping[str, Any], name: str, f: Field[Any], spec: Key, hint: Any) -> Any:
+        default = None if f.default is MISSING else f.default
+        expected = allowed(hint, spec)
+        if hint is bool:
+            return self.boolean(raw, name, default, expected)
+        if hint in (int, float):
+            return self.number(raw, name, default, spec, expected, integer=hint is int)
+        if hint is QuotaConfig:
+            return self.quota(raw, name, default)
+        if hint is Path:
+            return self.directory(raw, name, default, expected)
+        if typing.get_origin(hint) is tuple:
+            return self.strings(raw, name, default, spec, expected)
+        if spec.form == "view_path":
+            return self.view_path(raw, name, default, expected)
+        if spec.choices:
+            return self.choice(raw, name, default, spec.choices, expected)
+        text = self.text(raw, name, default)
+        if spec.form == "bucket" and not (text and _BUCKET.match(text)):
+            raise self.fail(name, text, expected)
+        return text if text or default is None else default  # empty: the default
 
     def mapping(self, raw: Mapping[str, Any], key: str, known: tuple[str, ...]) -> dict[str, Any]:
-        value = raw.get(key.rsplit(".", 1)[-1], {})
+        value = raw.get(_leaf(key), {})
         if value is None:
             return {}
         if not isinstance(value, Mapping):
             raise self.fail(key, value, "a mapping")
         unknown = sorted(set(value) - set(known))
         if unknown:
-            raise self.fail(f"{key}.{unknown[0]}", value[unknown[0]], f"one of the keys {known}")
+            raise self.fail(
+                f"{key}.{unknown[0]}", value[unknown[0]], f"one of the keys {', '.join(known)}"
+            )
         return dict(value)
 
-    def boolean(self, raw: Mapping[str, Any], key: str, default: bool) -> bool:
-        value = raw.get(key.rsplit(".", 1)[-1], default)
+    def entries(
+        self, raw: Mapping[str, Any], key: str, cls: type, expected: str
+    ) -> tuple[Any, ...]:
+        """A map of lower-case names to sections, such as the observatories."""
+        block = raw.get(_leaf(key)) or {}
+        if not isinstance(block, Mapping):
+            raise self.fail(key, block, expected)
+        result = []
+        for name in block:
+            entry = f"{key}.{name}"
+            if not isinstance(name, str) or not _NAME.match(name):
+                raise self.fail(
+                    entry, name, "a lower-case name of a-z, 0-9 and '_' (it names a schema)"
+                )
+            settings = self.mapping(block, entry, _known(cls))
+            result.append(cls(name=name, **self.section(settings, cls, f"{entry}.")))
+        return tuple(result)
+
+    def boolean(self, raw: Mapping[str, Any], key: str, default: bool, expected: str) -> bool:
+        value = raw.get(_leaf(key), default)
         if isinstance(value, str) and value.lower() in ("true", "false"):
             return value.lower() == "true"
         if not isinstance(value, bool):
-            raise self.fail(key, value, "true or false")
+            raise self.fail(key, value, expected)
         return value
 
     def number(
@@ -166,12 +399,12 @@ class _Reader:
         raw: Mapping[str, Any],
         key: str,
         default: float,
+        spec: Key,
+        expected: str,
         *,
-        lo: float,
-        hi: float,
         integer: bool,
     ) -> Any:
-        value = raw.get(key.rsplit(".", 1)[-1], default)
+        value = raw.get(_leaf(key), default)
         try:
             if isinstance(value, bool):
                 raise ValueError
@@ -179,30 +412,71 @@ class _Reader:
             if integer and float(value) != number:
                 raise ValueError
         except (TypeError, ValueError):
-            kind = "an integer" if integer else "a number"
-            raise self.fail(key, value, f"{kind} in [{lo}, {hi}]") from None
-        if not lo <= number <= hi:
-            raise self.fail(key, value, f"a value in [{lo}, {hi}]")
+            raise self.fail(key, value, expected) from None
+        lo, hi = spec.lo, spec.hi
+        if lo is None or hi is None:
+            raise TypeError(f"{key}: a numeric key declares lo and hi")
+        if not ((number > lo if spec.above else number >= lo) and number <= hi):
+            raise self.fail(key, value, expected)
         return number
 
     def text(self, raw: Mapping[str, Any], key: str, default: str | None) -> str | None:
-        value = raw.get(key.rsplit(".", 1)[-1], default)
+        value = raw.get(_leaf(key), default)
         if value is not None and not isinstance(value, str | int):
             raise self.fail(key, value, "a string")
         return None if value is None else str(value)
 
     def choice(
-        self, raw: Mapping[str, Any], key: str, default: str, allowed: tuple[str, ...]
+        self,
+        raw: Mapping[str, Any],
+        key: str,
+        default: str,
+        choices: tuple[str, ...],
+        expected: str,
     ) -> str:
-        value = raw.get(key.rsplit(".", 1)[-1], default)
-        if value not in allowed:
-            raise self.fail(key, value, f"one of {', '.join(allowed)}")
+        value = raw.get(_leaf(key), default)
+        if value not in choices:
+            raise self.fail(key, value, expected)
         return str(value)
 
-    def view_path(self, raw: Mapping[str, Any], key: str, default: str | None) -> str:
-        value = raw.get(key.rsplit(".", 1)[-1], default)
+    def strings(
+        self,
+        raw: Mapping[str, Any],
+        key: str,
+        default: tuple[str, ...],
+        spec: Key,
+        expected: str,
+    ) -> tuple[str, ...]:
+        """A list of choices (non-empty) or of lower-case names; repeats count once."""
+        value = raw.get(_leaf(key), list(default))
+        if spec.choices:
+            ok = (
+                isinstance(value, list | tuple)
+                and bool(value)
+                and all(v in spec.choices for v in value)
+            )
+        else:
+            ok = isinstance(value, list | tuple) and all(
+                isinstance(v, str) and _NAME.match(v) for v in value
+            )
+        if not ok:
+            raise self.fail(key, value, expected)
+        return tuple(dict.fromkeys(value))
+
+    def directory(self, raw: Mapping[str, Any], key: str, default: Path, expected: str) -> Path:
+        value = raw.get(_leaf(key), default)
+        if isinstance(value, Path):
+            value = str(value)
+        if not isinstance(value, str) or not value.strip():
+            raise self.fail(key, value, expected)
+        return self.project_dir / value
+
+    def view_path(
+        self, raw: Mapping[str, Any], key: str, default: str | None, expected: str
+    ) -> str:
+        value = raw.get(_leaf(key), default)
         if not isinstance(value, str) or not value.startswith("/") or value == "/":
-            raise self.fail(key, value, "an absolute path below '/', such as '/swift/observations'")
+            raise self.fail(key, value, expected)
         parts = PurePosixPath(value).parts
         if any(p in (".", "..") for p in parts) or "//" in value:
             raise self.fail(key, value, "a normalised absolute path (no '.', '..' or '//')")
@@ -238,9 +512,11 @@ class _Reader:
         if sizes["hard"] is None or sizes["hard"] == 0:
             raise self.fail(f"{key}.hard", value.get("hard"), "a positive size such as '100TB'")
         soft = sizes["soft"]
-        if soft is not None and soft > sizes["hard"]:
+        if soft is not None and not 0 < soft <= sizes["hard"]:
             raise self.fail(
-                f"{key}.soft", value["soft"], f"a size no larger than hard ({value['hard']})"
+                f"{key}.soft",
+                value["soft"],
+                f"a positive size no larger than hard ({value['hard']})",
             )
         grace = None
         if value.get("grace") is not None:
@@ -255,11 +531,11 @@ class _Reader:
 
 def from_mapping(raw: Mapping[str, Any], project_dir: Path, source: str = "") -> StackConfig:
     """Validate the ``vastobs:`` keys (namespace already stripped)."""
-    r = _Reader(source)
-    for key, instead in REFUSED_SECRETS.items():
-        if key in raw:
+    r = _Reader(source, project_dir)
+    for name, instead in REFUSED_SECRETS.items():
+        if name in raw:
             raise ConfigError(
-                key,
+                name,
                 "a stack secret would be copied (encrypted) into Pulumi's state, where the "
                 f"dynamic provider's inputs are kept: remove it and use {instead}",
                 source,
@@ -267,152 +543,29 @@ def from_mapping(raw: Mapping[str, Any], project_dir: Path, source: str = "") ->
     unknown = sorted(set(raw) - set(TOP_LEVEL_KEYS))
     if unknown:
         raise r.fail(unknown[0], raw[unknown[0]], f"one of the keys {', '.join(TOP_LEVEL_KEYS)}")
-
-    backend = r.choice(raw, "backend", "local", BACKENDS)
-    local_root = project_dir / (r.text(raw, "local_root", ".vastobs/local") or "")
-
-    db_raw = r.mapping(
-        raw, "database", ("bucket", "path", "quota", "endpoint", "verify_tls", "timeout_seconds")
-    )
-    bucket = r.text(db_raw, "database.bucket", DatabaseConfig.bucket)
-    if not bucket or not _BUCKET.match(bucket):
-        raise r.fail("database.bucket", bucket, "an S3 bucket name (3-63 of a-z, 0-9, '.', '-')")
-    database = DatabaseConfig(
-        bucket=bucket,
-        path=r.view_path(db_raw, "database.path", DatabaseConfig.path),
-        quota=r.quota(db_raw, "database.quota", DatabaseConfig().quota),
-        endpoint=r.text(db_raw, "database.endpoint", None),
-        verify_tls=r.boolean(db_raw, "database.verify_tls", True),
-        timeout_seconds=r.number(
-            db_raw, "database.timeout_seconds", 30, lo=1, hi=3600, integer=True
-        ),
-    )
-
-    vms_raw = r.mapping(
-        raw,
-        "vms",
-        ("address", "user", "tenant", "ca_cert", "verify_tls", "password_file", "token_file"),
-    )
-    vms = VmsConfig(
-        address=r.text(vms_raw, "vms.address", None),
-        user=r.text(vms_raw, "vms.user", None),
-        tenant=r.text(vms_raw, "vms.tenant", "default") or "default",
-        ca_cert=r.text(vms_raw, "vms.ca_cert", None),
-        verify_tls=r.boolean(vms_raw, "vms.verify_tls", True),
-        password_file=r.text(vms_raw, "vms.password_file", None),
-        token_file=r.text(vms_raw, "vms.token_file", None),
-    )
-    if backend == "vast" and not vms.address:
-        raise ConfigError("vms.address", "is required when backend is 'vast'", source)
-
-    observatories = _observatories(r, raw, project_dir)
-    _reject_overlaps(r, observatories, database)
-
-    a = r.mapping(raw, "analytics", tuple(AnalyticsConfig.__dataclass_fields__))
-    analytics = AnalyticsConfig(
-        batch_size=r.number(a, "analytics.batch_size", 1000, lo=1, hi=10**7, integer=True),
-        query_timeout_seconds=r.number(
-            a, "analytics.query_timeout_seconds", 300, lo=1, hi=86400, integer=True
-        ),
-        correlation_window_hours=r.number(
-            a, "analytics.correlation_window_hours", 24, lo=0, hi=24 * 365, integer=False
-        ),
-        followup_window_hours=r.number(
-            a, "analytics.followup_window_hours", 168, lo=0, hi=24 * 365, integer=False
-        ),
-        burst_detection_threshold=r.number(
-            a, "analytics.burst_detection_threshold", 0.9, lo=0, hi=1, integer=False
-        ),
-    )
-
-    t = r.mapping(raw, "trino", tuple(TrinoConfig.__dataclass_fields__))
-    trino = TrinoConfig(
-        host=r.text(t, "trino.host", "localhost") or "localhost",
-        port=r.number(t, "trino.port", 8080, lo=1, hi=65535, integer=True),
-        user=r.text(t, "trino.user", "vastobs") or "vastobs",
-        catalog=r.text(t, "trino.catalog", "vast") or "vast",
-        http_scheme=r.choice(t, "trino.http_scheme", "https", ("http", "https")),
-        verify_tls=r.boolean(t, "trino.verify_tls", True),
-    )
-
-    m = r.mapping(raw, "monitor", ("warn_percent", "critical_percent"))
-    monitor = MonitorConfig(
-        warn_percent=r.number(m, "monitor.warn_percent", 80, lo=0, hi=100, integer=False),
-        critical_percent=r.number(m, "monitor.critical_percent", 95, lo=0, hi=100, integer=False),
-    )
-    if monitor.warn_percent > monitor.critical_percent:
-        raise r.fail(
-            "monitor.warn_percent", monitor.warn_percent, "a value not above critical_percent"
-        )
-
-    return StackConfig(
-        project_dir=project_dir,
-        backend=backend,
-        local_root=local_root,
-        observatories=observatories,
-        database=database,
-        vms=vms,
-        analytics=analytics,
-        trino=trino,
-        monitor=monitor,
-    )
+    stack = StackConfig(project_dir=project_dir, **r.section(raw, StackConfig, ""))
+    _check_across_keys(r, stack)
+    return stack
 
 
-def _observatories(
-    r: _Reader, raw: Mapping[str, Any], project_dir: Path
-) -> tuple[ObservatoryConfig, ...]:
-    block = raw.get("observatories") or {}
-    if not isinstance(block, Mapping):
-        raise r.fail("observatories", block, "a mapping of observatory name to settings")
-    known = (
-        "path",
-        "quota",
-        "storage_quota_tb",
-        "access_pattern",
-        "protocols",
-        "tables",
-        "protect",
-        "allow_destroy_with_data",
-    )
-    result = []
-    for name in block:
-        key = f"observatories.{name}"
-        if not isinstance(name, str) or not _NAME.match(name):
-            raise r.fail(key, name, "a lower-case name of a-z, 0-9 and '_' (it names a schema)")
-        obs = r.mapping(block, key, known)
-        protocols = obs.get("protocols", ["NFS"])
-        if (
-            not isinstance(protocols, list)
-            or not protocols
-            or any(p not in PROTOCOLS for p in protocols)
-        ):
-            raise r.fail(
-                f"{key}.protocols", protocols, f"a non-empty list of {', '.join(PROTOCOLS)}"
-            )
-        tables = obs.get("tables", [])
-        if not isinstance(tables, list) or any(
-            not isinstance(t, str) or not _NAME.match(t) for t in tables
-        ):
-            raise r.fail(f"{key}.tables", tables, "a list of lower-case table names")
-        for table in tables:
-            ddl = project_dir / "queries" / "tables" / name / f"{table}.sql"
+def _check_across_keys(r: _Reader, stack: StackConfig) -> None:
+    """The rules that tie one key to another (or to a file), after each key is valid."""
+    if stack.backend == "vast" and not stack.vms.address:
+        raise ConfigError("vms.address", "is required when backend is 'vast'", r.source)
+    for obs in stack.observatories:
+        for table in obs.tables:
+            ddl = stack.project_dir / "queries" / "tables" / obs.name / f"{table}.sql"
             if not ddl.is_file():
-                raise r.fail(f"{key}.tables", table, f"a table with a DDL file (missing: {ddl})")
-        result.append(
-            ObservatoryConfig(
-                name=name,
-                path=r.view_path(obs, f"{key}.path", None),
-                quota=r.quota(obs, f"{key}.quota", None),
-                access_pattern=r.choice(
-                    obs, f"{key}.access_pattern", "deep_analysis", ACCESS_PATTERNS
-                ),
-                protocols=tuple(dict.fromkeys(protocols)),
-                tables=tuple(tables),
-                protect=r.boolean(obs, f"{key}.protect", False),
-                allow_destroy_with_data=r.boolean(obs, f"{key}.allow_destroy_with_data", False),
-            )
+                raise r.fail(
+                    f"observatories.{obs.name}.tables",
+                    table,
+                    f"a table with a DDL file (missing: {ddl})",
+                )
+    _reject_overlaps(r, stack.observatories, stack.database)
+    if stack.monitor.warn_percent > stack.monitor.critical_percent:
+        raise r.fail(
+            "monitor.warn_percent", stack.monitor.warn_percent, "a value not above critical_percent"
         )
-    return tuple(result)
 
 
 def _reject_overlaps(
@@ -428,6 +581,73 @@ def _reject_overlaps(
                 raise r.fail(
                     key_b, path_b, f"a path that neither equals nor nests with {key_a} ({path_a})"
                 )
+
+
+def _size(n: int) -> str:
+    for unit in ("PB", "TB", "GB", "MB", "KB"):
+        if n % SIZE_UNITS[unit] == 0:
+            return f"{n // SIZE_UNITS[unit]}{unit}"
+    return str(n)
+
+
+def _shown_default(f: Field[Any], hint: Any) -> str:
+    """A key's default as a user would write it."""
+    value = f.default
+    if _is_section(hint):
+        return ""
+    if _entry_type(hint):
+        return "`{}`"
+    if value is MISSING:
+        return "required"
+    if value is None:
+        return "none"
+    if isinstance(value, bool):
+        return f"`{str(value).lower()}`"
+    if isinstance(value, QuotaConfig):
+        return f"`{{hard: {_size(value.hard)}}}`"
+    if isinstance(value, tuple):
+        return f"`[{', '.join(value)}]`"
+    if isinstance(value, int | float):
+        return f"`{_number(value)}`"
+    return f"`{value}`"
+
+
+def _rows(cls: type, prefix: str) -> Iterator[tuple[str, str, str, str]]:
+    for f, spec, hint in declared(cls):
+        name = prefix + f.name
+        quoted = allowed(hint, spec, lambda s: f"`{s}`")
+        yield name, quoted, _shown_default(f, hint), spec.doc
+        entry = _entry_type(hint)
+        if _is_section(hint):
+            yield from _rows(hint, f"{name}.")
+        elif entry is not None:
+            yield from _rows(entry, f"{name}.<name>.")
+
+
+def key_table() -> str:
+    """The key table of docs/configuration.md, rendered from the declarations."""
+    lines = ["| key | allowed | default | what it is for |", "|---|---|---|---|"]
+    lines += [f"| `{n}` | {a} | {d} | {doc} |" for n, a, d, doc in _rows(StackConfig, "")]
+    return "\n".join(lines) + "\n"
+
+
+def _region(document: str) -> tuple[int, int]:
+    begin, end = document.find(TABLE_BEGIN), document.find(TABLE_END)
+    if begin < 0 or end < begin:
+        raise ValueError(f"no key table between {TABLE_BEGIN!r} and {TABLE_END!r}")
+    return begin + len(TABLE_BEGIN), end
+
+
+def table_in(document: str) -> str:
+    """The generated region of ``document`` (between the two marker comments)."""
+    begin, end = _region(document)
+    return document[begin:end].strip("\n") + "\n"
+
+
+def with_key_table(document: str) -> str:
+    """``document`` with its generated region replaced by today's :func:`key_table`."""
+    begin, end = _region(document)
+    return f"{document[:begin]}\n\n{key_table()}\n{document[end:]}"  # blank lines: own blocks
 
 
 def stack_file(project_dir: Path, stack: str) -> Path:
@@ -459,8 +679,26 @@ def load_stack(stack: str, project_dir: Path | None = None) -> StackConfig:
     except yaml.YAMLError as exc:
         raise ConfigError("", f"not valid YAML: {exc}", str(path)) from exc
     raw: dict[str, Any] = {}
-    for key, value in (document.get("config") or {}).items():
-        namespace, _, name = str(key).partition(":")
-        if namespace == NAMESPACE and name:
-            raw[name] = value
+    for name, value in (document.get("config") or {}).items():
+        namespace, _, leaf = str(name).partition(":")
+        if namespace == NAMESPACE and leaf:
+            raw[leaf] = value
     return from_mapping(raw, project_dir, source=path.name)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Print the key table, or (``--write``) put it into docs/configuration.md."""
+    parser = argparse.ArgumentParser(prog="python -m vastobs.config", description=main.__doc__)
+    parser.add_argument("--write", action="store_true", help=f"rewrite the table in {DOCS}")
+    args = parser.parse_args(argv)
+    if not args.write:
+        print(key_table(), end="")
+        return 0
+    path = find_project_dir() / DOCS
+    path.write_text(with_key_table(path.read_text(encoding="utf-8")), encoding="utf-8")
+    print(f"wrote the key table of {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
