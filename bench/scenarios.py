@@ -4,6 +4,7 @@ full scan (the same query without its pruning predicate) and a naive pandas base
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import time
 from dataclasses import dataclass
@@ -17,7 +18,6 @@ import pyarrow.parquet as pq
 
 from bench.timing import Done
 from runner.catalog import Catalog
-from runner.derived import EMPTY_RANGE
 from runner.engines import DuckDBEngine
 from runner.loader import load
 from runner.loader.targets import ROW_GROUP_ROWS, DuckDBTarget
@@ -94,29 +94,12 @@ def bulk_load(database: Path, table: TableDef, path: Path, spill: Path) -> int:
 
 
 def without_pruning(name: str, tmp: Path) -> Query:
-    """The same query with its first HEALPix range the whole sky and the others empty,
-    as the runner pads a cover: a full scan, with no extra predicate to evaluate."""
-    out: list[str] = []
-    opened: list[str] = []
-    in_derived = False
-    for line in (ANALYTICS / f"{name}.sql").read_text().splitlines():
-        if line == "-- derived:":
-            in_derived = True
-            continue
-        if in_derived and line.startswith("--   "):
-            derived, spec = line.removeprefix("--   ").split(":", 1)
-            function = spec.split("function:", 1)[1].split(",", 1)[0].strip()
-            whole = (
-                (0, FULL_SKY_HI) if function.endswith(("lo1", "hi1", "lo", "hi")) else EMPTY_RANGE
-            )
-            bound = whole[0] if "_lo" in function else whole[1]
-            opened.append(f"--   {derived}: {{type: integer, default: {bound}}}")
-            continue
-        in_derived = False
-        out.append(line)
-    at = out.index("-- params:") + 1
+    """The same query with its cone cover the whole sky, one range where the runner's
+    cover has up to four: a full scan, with no extra predicate to evaluate."""
+    text = (ANALYTICS / f"{name}.sql").read_text()
+    whole_sky = rf"\1 BETWEEN 0 AND {FULL_SKY_HI}"
     path = tmp / f"{name}.sql"
-    path.write_text("\n".join(out[:at] + opened + out[at:]) + "\n")
+    path.write_text(re.sub(r"in_cone_cover\(([\w.]+), [^)]*\)", whole_sky, text))
     return Query.load(path)
 
 

@@ -1,12 +1,14 @@
 """Derived parameters: values the runner computes in Python before binding.
 
 A query header names them under ``derived:`` with the function and the
-parameters it takes, e.g. the HEALPix ranges covering a cone::
+parameters it takes, e.g. the single HEALPix range covering a cone::
 
     -- derived:
-    --   hpx_lo1: {function: cone_hpx_lo1, args: [ra, dec, radius_arcsec]}
-    --   hpx_hi1: {function: cone_hpx_hi1, args: [ra, dec, radius_arcsec]}
+    --   hpx_lo: {function: cone_hpx_lo, args: [ra, dec, radius_arcsec]}
+    --   hpx_hi: {function: cone_hpx_hi, args: [ra, dec, radius_arcsec]}
 
+or a runner macro writes them where it expands (``in_cone_cover``, which binds
+the four ranges ``cone_hpx_lo1`` .. ``cone_hpx_hi4``), named by ``call_name``.
 Each function has a declared SQL type, so the value binds like any parameter.
 """
 
@@ -14,7 +16,7 @@ from __future__ import annotations
 
 import functools
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -118,3 +120,17 @@ FUNCTIONS: dict[str, Derived] = {
         for j, end in enumerate(("lo", "hi"))
     },
 }
+
+
+def call_name(function: str, args: Sequence[str]) -> str:
+    """The parameter name a macro gives the value ``function(*args)``: derived like a
+    header's ``derived:`` entry, but declared where the macro is used."""
+    return f"{function}({', '.join(args)})"
+
+
+def parse_call(name: str) -> tuple[str, tuple[str, ...]] | None:
+    """The function and arguments of a ``call_name``; None for any other name."""
+    function, paren, rest = name.partition("(")
+    if not paren or function not in FUNCTIONS or not rest.endswith(")"):
+        return None
+    return function, tuple(arg.strip() for arg in rest[:-1].split(",") if arg.strip())

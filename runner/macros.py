@@ -12,6 +12,10 @@ RA half-width of a circle, for joins that copy each circle only to the cells
 its bounding box touches. ``sky_mean_ra(ra, dec)`` and ``sky_mean_dec(ra, dec)``
 are aggregates: the mean direction of a group of positions, so that a source
 seen at RA 359.9999 and 0.0001 averages near 0, not at 180.
+``in_cone_cover(hpx, :ra, :dec, :radius_arcsec)`` is true for the HEALPix cells
+of a cone's cover (a few times the cone, docs/queries.md "Cones"): range
+predicates ``hpx BETWEEN lo AND hi`` an hpx-sorted table prunes on, whose bounds
+the runner computes from the parameters before binding (runner/derived.py).
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from collections.abc import Callable
 import sqlglot
 from sqlglot import exp
 
+from runner.derived import CONE_RANGES, call_name
 from runner.errors import QueryFileError
 
 _HAVERSINE = sqlglot.parse_one(
@@ -119,6 +124,28 @@ def _sky_mean_dec(args: list[exp.Expression]) -> exp.Expression:
     return _fill(_MEAN_DEC, ("ra", "dec"), args)
 
 
+def _in_cone_cover(args: list[exp.Expression]) -> exp.Expression:
+    """``(hpx BETWEEN :lo1 AND :hi1 OR ... :hi4)``, each bound a derived value.
+
+    The cover is computed in Python (cdshealpix), so the cone is given as
+    parameters; the bounds are bound as values, never written into the SQL, and
+    DuckDB's zone maps and Trino's domains prune on the ranges.
+    """
+    hpx, *cone = args
+    if not all(isinstance(arg, exp.Placeholder) and arg.name for arg in cone):
+        raise ValueError("the cone's ra, dec and radius_arcsec must be :params")
+    names = tuple(arg.name for arg in cone)
+    ranges = [
+        exp.Between(
+            this=hpx.copy(),
+            low=exp.Placeholder(this=call_name(f"cone_hpx_lo{i}", names)),
+            high=exp.Placeholder(this=call_name(f"cone_hpx_hi{i}", names)),
+        )
+        for i in range(1, CONE_RANGES + 1)
+    ]
+    return exp.paren(exp.or_(*ranges, copy=False), copy=False)
+
+
 MACROS: dict[str, tuple[int, Callable[[list[exp.Expression]], exp.Expression]]] = {
     "sky_distance_arcsec": (4, _sky_distance),
     "sky_haversine": (4, _sky_haversine),
@@ -127,6 +154,7 @@ MACROS: dict[str, tuple[int, Callable[[list[exp.Expression]], exp.Expression]]] 
     "ra_reach_deg": (2, _ra_reach_deg),
     "sky_mean_ra": (2, _sky_mean_ra),
     "sky_mean_dec": (2, _sky_mean_dec),
+    "in_cone_cover": (4, _in_cone_cover),
 }
 
 
@@ -142,7 +170,10 @@ def expand(tree: exp.Expression, where: str, line: int) -> exp.Expression:
             raise QueryFileError(
                 where, line, 1, f"{name} takes {arity} arguments, got {len(call.expressions)}"
             )
-        replacement = build(list(call.expressions))
+        try:
+            replacement = build(list(call.expressions))
+        except ValueError as exc:
+            raise QueryFileError(where, line, 1, f"{name}: {exc}") from exc
         if call is tree:
             return replacement
         call.replace(replacement)

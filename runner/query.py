@@ -16,7 +16,7 @@ from sqlglot import exp
 from sqlglot.dialects.dialect import Dialect
 from sqlglot.tokens import TokenType
 
-from runner.derived import FUNCTIONS
+from runner.derived import FUNCTIONS, parse_call
 from runner.errors import ParameterError, QueryFileError
 from runner.param_types import PARAM_TYPES
 from vastobs.sqlfile import parse_body, read_sql_file
@@ -144,18 +144,31 @@ class Query:
         line_start = self.sql.rfind("\n", 0, starts[0]) + 1
         return self.body_line + self.sql.count("\n", 0, starts[0]), starts[0] - line_start + 1
 
+    def derivation(self, name: str) -> tuple[str, tuple[str, ...]] | None:
+        """How the derived value ``name`` is computed: a ``derived:`` entry of the header,
+        or a macro's call on declared parameters (``call_name``); None for other names."""
+        if name in self.derived:
+            return self.derived[name]
+        call = parse_call(name)
+        return call if call and all(arg in self.params for arg in call[1]) else None
+
     def param_type(self, name: str) -> str | None:
         if name in self.params:
             return self.params[name].type
-        if name in self.derived:
-            return FUNCTIONS[self.derived[name][0]].type
-        return None
+        derivation = self.derivation(name)
+        return FUNCTIONS[derivation[0]].type if derivation else None
 
-    def derive(self, values: dict[str, Any]) -> dict[str, Any]:
-        """Bound values plus the derived ones, computed from them."""
-        out = dict(values)
-        for name, (function, args) in self.derived.items():
-            out[name] = FUNCTIONS[function].compute(*(values[a] for a in args))
+    def values_for(self, names: list[str], values: dict[str, Any]) -> list[Any]:
+        """The values to bind to ``names`` (the compiled markers' order): bound parameters
+        as given, derived ones computed from them."""
+        out = []
+        for name in names:
+            derivation = None if name in values else self.derivation(name)
+            if derivation is None:
+                out.append(values[name])
+            else:
+                function, args = derivation
+                out.append(FUNCTIONS[function].compute(*(values[a] for a in args)))
         return out
 
     def bind(self, given: dict[str, Any]) -> dict[str, Any]:

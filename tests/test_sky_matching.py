@@ -19,6 +19,7 @@ from devtools.trino_data import trino_with
 from runner.catalog import Catalog
 from runner.derived import CONE_RANGES, EMPTY_RANGE, FUNCTIONS, cone_ranges
 from runner.engines import DuckDBEngine, Engine
+from runner.errors import QueryFileError
 from runner.query import Query
 from tests.support.compare import assert_same_rows
 from tests.support.dataset import T0, local_database, write_parquet
@@ -91,6 +92,42 @@ def test_derived_cone_cover_stays_close_to_the_cone() -> None:
     for ra, dec in zip(ras, decs, strict=True):
         covered = sum(hi - lo + 1 for lo, hi in cone_ranges(float(ra), float(dec), 300.0))
         assert covered < 40 * cone_cells, (ra, dec)
+
+
+CONE_PARAMS = (
+    "-- name: q\n-- version: 1\n-- params:\n--   ra: {type: double}\n"
+    "--   dec: {type: double}\n--   radius_arcsec: {type: double}\n"
+)
+
+
+def test_in_cone_cover_binds_the_cover_as_ranges(tmp_path: Path) -> None:
+    """The macro's ranges are the derived ones, bound as values (never in the SQL text)."""
+    cone = {"ra": 359.99, "dec": 41.8, "radius_arcsec": 30.0}  # across RA 0: two ranges
+    (lo1, hi1), (lo2, hi2), *empty = cone_ranges(*cone.values())
+    assert empty == [EMPTY_RANGE] * (CONE_RANGES - 2)
+    cells = [0, lo1 - 1, lo1, hi1, hi1 + 1, lo2 - 1, lo2, hi2, hi2 + 1]
+    path = tmp_path / "q.sql"
+    path.write_text(
+        f"{CONE_PARAMS}SELECT h FROM UNNEST(ARRAY{cells}) AS t(h)"
+        " WHERE in_cone_cover(h, :ra, :dec, :radius_arcsec) ORDER BY h"
+    )
+    q, engine = Query.load(path), DuckDBEngine.for_file(None)
+    sql, order = engine.compile(q)
+    where = sql.split(" WHERE ")[1]
+    assert str(lo1) not in where and where.count("BETWEEN CAST(? AS BIGINT)") == CONE_RANGES
+    bound = q.values_for(order, q.bind(cone))
+    assert list(zip(bound[::2], bound[1::2], strict=True)) == list(cone_ranges(*cone.values()))
+    assert engine.run(q, cone).table.column("h").to_pylist() == [lo1, hi1, lo2, hi2]
+
+
+def test_in_cone_cover_takes_the_cone_as_params(tmp_path: Path) -> None:
+    path = tmp_path / "q.sql"
+    path.write_text(
+        f"{CONE_PARAMS}SELECT 1 AS one WHERE in_cone_cover(5, 306e0, :dec, :radius_arcsec)"
+        " AND :ra > 0"
+    )
+    with pytest.raises(QueryFileError, match="in_cone_cover: the cone's ra, dec and radius"):
+        DuckDBEngine.for_file(None).compile(Query.load(path))
 
 
 def _one_row(tmp_path: Path, select: str) -> dict[str, Any]:

@@ -1,5 +1,5 @@
 -- name: cone_search
--- version: 4
+-- version: 5
 -- description: >
 --   Every Swift measurement and Chandra detection within a radius of a sky
 --   position and inside a time range. Four HEALPix index ranges covering the
@@ -12,15 +12,6 @@
 --   radius_arcsec: {type: double, default: 300, description: cone radius (arcsec)}
 --   start_time: {type: timestamp, default: '2000-01-01T00:00:00', description: from (UTC)}
 --   end_time: {type: timestamp, default: '2100-01-01T00:00:00', description: until (UTC)}
--- derived:
---   hpx_lo1: {function: cone_hpx_lo1, args: [ra, dec, radius_arcsec]}
---   hpx_hi1: {function: cone_hpx_hi1, args: [ra, dec, radius_arcsec]}
---   hpx_lo2: {function: cone_hpx_lo2, args: [ra, dec, radius_arcsec]}
---   hpx_hi2: {function: cone_hpx_hi2, args: [ra, dec, radius_arcsec]}
---   hpx_lo3: {function: cone_hpx_lo3, args: [ra, dec, radius_arcsec]}
---   hpx_hi3: {function: cone_hpx_hi3, args: [ra, dec, radius_arcsec]}
---   hpx_lo4: {function: cone_hpx_lo4, args: [ra, dec, radius_arcsec]}
---   hpx_hi4: {function: cone_hpx_hi4, args: [ra, dec, radius_arcsec]}
 WITH points AS (
     SELECT
         'swift' AS observatory,
@@ -36,10 +27,7 @@ WITH points AS (
         m.rate_error,
         m.flux_erg_cm2_s
     FROM swift.measurements AS m
-    WHERE (m.hpx BETWEEN :hpx_lo1 AND :hpx_hi1
-        OR m.hpx BETWEEN :hpx_lo2 AND :hpx_hi2
-        OR m.hpx BETWEEN :hpx_lo3 AND :hpx_hi3
-        OR m.hpx BETWEEN :hpx_lo4 AND :hpx_hi4)
+    WHERE in_cone_cover(m.hpx, :ra, :dec, :radius_arcsec)
       AND m.mid_time BETWEEN :start_time AND :end_time
     UNION ALL
     SELECT
@@ -56,10 +44,7 @@ WITH points AS (
         d.rate_error,
         d.flux_erg_cm2_s
     FROM chandra.detections AS d
-    WHERE (d.hpx BETWEEN :hpx_lo1 AND :hpx_hi1
-        OR d.hpx BETWEEN :hpx_lo2 AND :hpx_hi2
-        OR d.hpx BETWEEN :hpx_lo3 AND :hpx_hi3
-        OR d.hpx BETWEEN :hpx_lo4 AND :hpx_hi4)
+    WHERE in_cone_cover(d.hpx, :ra, :dec, :radius_arcsec)
       AND d.mid_time BETWEEN :start_time AND :end_time
 ),
 haversines AS (

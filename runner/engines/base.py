@@ -81,17 +81,20 @@ class Engine(ABC):
         tree's traversal order differs from the text's (CTEs come last).
         """
         tree = query.parse()
-        tree = expand(tree, str(query.path), query.body_line)
-        names: list[str] = []
-        for placeholder in list(tree.find_all(exp.Placeholder)):
-            param_type = query.param_type(placeholder.name)
-            if param_type is None:
+        for placeholder in tree.find_all(exp.Placeholder):
+            if query.param_type(placeholder.name) is None:
                 what = f":{placeholder.name}" if placeholder.name else "'?'"
                 raise QueryFileError(
                     str(query.path),
                     *query.param_position(placeholder.name),
                     f"parameter {what} is not declared in the header (use named :params)",
                 )
+        # Macros may add markers for derived values (``in_cone_cover``'s ranges).
+        tree = expand(tree, str(query.path), query.body_line)
+        names: list[str] = []
+        for placeholder in list(tree.find_all(exp.Placeholder)):
+            param_type = query.param_type(placeholder.name)
+            assert param_type is not None, placeholder.name  # declared, or a macro's call_name
             marker = exp.Placeholder(this=f"{_MARKER}{len(names)}")
             names.append(placeholder.name)
             # Typed markers: both engines then resolve functions on the declared type.
@@ -134,11 +137,11 @@ class Engine(ABC):
 
     def run(self, query: Query, params: dict[str, Any] | None = None) -> Result:
         values = query.bind(params or {})
-        bound = query.derive(values)
         sql, order = self.compiled(query)
+        bound = query.values_for(order, values)
         started = dt.datetime.now(dt.UTC)
         clock = time.perf_counter()
-        table = self._execute(sql, [bound[name] for name in order])
+        table = self._execute(sql, bound)
         provenance = Provenance(
             query=query.name,
             version=query.version,
@@ -151,9 +154,9 @@ class Engine(ABC):
         return Result(table, provenance)
 
     def explain(self, query: Query, params: dict[str, Any] | None = None) -> str:
-        bound = query.derive(query.bind(params or {}))
+        values = query.bind(params or {})
         sql, order = self.compiled(query)
-        plan = self._execute(f"EXPLAIN {sql}", [bound[name] for name in order])
+        plan = self._execute(f"EXPLAIN {sql}", query.values_for(order, values))
         return "\n".join(str(v) for row in plan.to_pylist() for v in row.values())
 
     @abstractmethod
