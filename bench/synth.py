@@ -19,11 +19,15 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from runner.datagen.config import END_US, START_US
+from runner.datagen.sources import PERSISTENT
 from vastobs.ddl import TableDef
 from vastobs.sky import healpix14_array
 
-EPOCH = np.datetime64("2005-01-01T00:00:00", "us")
-SPAN_US = int(20 * 365.25 * 86400 * 1e6)
+# the demo data's 20 years and V404 Cygni's position (runner/datagen), so the light curve
+# planted here is where the demo's is
+EPOCH = np.datetime64(START_US, "us")
+SPAN_US = END_US - START_US
 
 
 def sphere(rng: np.random.Generator, n: int) -> tuple[np.ndarray, np.ndarray]:
@@ -120,7 +124,7 @@ BATCH_ROWS = 2_000_000
 """Rows generated and written at a time, so memory stays bounded whatever n (about 1 GB
 a batch; 10^8 rows are 50 batches)."""
 NPIX14 = 12 * 4**14
-V404 = (306.0159, 33.8672)
+V404 = next((src.ra, src.dec) for src in PERSISTENT if src.name == "V404 Cyg")
 
 
 @dataclass

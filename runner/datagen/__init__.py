@@ -10,11 +10,14 @@ proportions and the memory and time measured at 10^7 rows.
 
 Modules, one job each: config (options, proportions), streams (random
 streams), sphere (slots, cells, noise, names), distributions (the observed
-distributions), sources (real persistent sources), bursts (the burst
-catalogue), plan (per-cell counts and ids), cell (what a cell's producers
-share), instruments (how XRT, UVOT and BAT measure), swift_rows (the Swift
-row writers), grb, swift and chandra (the producers), columns (Arrow
-columns), sink (Parquet writers), answers (answers.json), generate (the driver).
+distributions), sources (real persistent sources), burst_catalog (the
+whole-sky burst catalogue), plan (per-cell counts and ids), cell (what a
+cell's producers share), instruments (how XRT, UVOT and BAT measure),
+swift_writers (the two Swift row writers); the producers of a cell's rows,
+swift_burst_rows (each burst's Swift rows), swift_target_rows (the Swift rows
+of pointed targets) and chandra_rows (Chandra observations and detections);
+columns (Arrow columns), sink (Parquet writers), answers (answers.json),
+generate (the driver).
 """
 
 from runner.datagen.config import GeneratorConfig

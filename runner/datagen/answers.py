@@ -14,15 +14,15 @@ from typing import Any
 
 import numpy as np
 
-from runner.datagen.bursts import BurstCatalog
+from runner.datagen.burst_catalog import BurstCatalog
 from runner.datagen.cell import CellContext
 from runner.datagen.config import HOUR_US, GeneratorConfig
 from runner.datagen.plan import Plan
 from runner.datagen.sources import PERSISTENT
-from runner.datagen.swift import Targets
+from runner.datagen.swift_target_rows import Targets
 
 FORMAT_VERSION = 1
-WINDOW_HOURS_MAX = 192.0  # answers hold for follow-up windows up to 8 days (chandra.py)
+WINDOW_HOURS_MAX = 192.0  # answers hold for follow-up windows up to 8 days (chandra_rows.py)
 KINDS = {"persistent": "persistent", "afterglow": "afterglow", "target": "shared_background"}
 
 

@@ -1,8 +1,9 @@
 """What one sky cell's producers share: its random stream, free slots, rows and ids.
 
 A cell holds everything whose position falls in it, so the producers
-(swift.py, chandra.py) write into the cell's ``Rows`` and report what they
-planted; ``generate.py`` sorts and writes the cell, then forgets it.
+(swift_burst_rows.py, swift_target_rows.py, chandra_rows.py) write into the
+cell's ``Rows`` and report what they planted; ``generate.py`` sorts and writes
+the cell, then forgets it.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pyarrow as pa
 
-from runner.datagen.bursts import BurstCatalog
+from runner.datagen.burst_catalog import BurstCatalog
 from runner.datagen.columns import Rows
 from runner.datagen.config import GeneratorConfig
 from runner.datagen.plan import Plan

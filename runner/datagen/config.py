@@ -26,7 +26,7 @@ PERSISTENT_SHARE = 0.01  # of rows, per persistent source (capped below)
 PERSISTENT_POINTS = (40, 6000)  # floor and cap of a persistent source's Swift points
 BURST_SHARE = 0.15  # of rows, all burst light curves together
 BURST_POINTS = (4.0, 300.0)  # floor and cap of the mean points per burst
-TARGET_POINTS = 26.0  # mean Swift points per background target (swift.py)
+TARGET_POINTS = 26.0  # mean Swift points per background target (swift_target_rows.py)
 ROWS_PER_CHANDRA_OBS = 400  # background Chandra observations: rows / 400
 CHANDRA_PER_PERSISTENT = (3, 60)  # Chandra observations per persistent source
 ROWS_PER_CELL = 40_000  # measurement rows per coarse sky cell, at most about
@@ -78,7 +78,7 @@ class GeneratorConfig:
         """Background Swift targets: the rows the bursts and persistent sources leave.
 
         A burst has BAT points (0.2 of the mean), XRT points (0.65) when XRT saw it
-        (84%) and UVOT points (0.15) for a third of those (swift.py)."""
+        (84%) and UVOT points (0.15) for a third of those (swift_burst_rows.py)."""
         share = 0.2 + XRT_DETECTED * (0.65 + UVOT_DETECTED * 0.15)
         used = self.expected_bursts * self.points_per_burst * share
         used += persistent_sources * self.points_per_persistent

@@ -14,9 +14,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from runner.datagen import chandra, grb, streams, swift
+from runner.datagen import chandra_rows, streams, swift_burst_rows, swift_target_rows
 from runner.datagen.answers import Answers
-from runner.datagen.bursts import build as build_bursts
+from runner.datagen.burst_catalog import build as build_bursts
 from runner.datagen.cell import CellContext, SlotPool
 from runner.datagen.columns import Rows
 from runner.datagen.config import GeneratorConfig
@@ -120,17 +120,17 @@ def _cell(config, plan, catalog, cell, tables, excluded) -> CellContext:
     )
 
 
-def _fill(ctx: CellContext) -> swift.Targets:
+def _fill(ctx: CellContext) -> swift_target_rows.Targets:
     """Everything in the cell, in a fixed order (the random stream depends on it)."""
     here = ctx.catalog.in_cell(ctx.cell)
-    out = chandra.ChandraRows()
-    grb.bursts(ctx, here)
-    chandra.followups(ctx, out, here)
+    out = chandra_rows.ChandraRows()
+    swift_burst_rows.bursts(ctx, here)
+    chandra_rows.followups(ctx, out, here)
     for i in (ctx.plan.persistent_cells == ctx.cell).nonzero()[0].tolist():
-        swift.persistent(ctx, i)
-        chandra.persistent(ctx, out, i)
-    targets = swift.background(ctx)
-    chandra.background(ctx, out, targets)
+        swift_target_rows.persistent(ctx, i)
+        chandra_rows.persistent(ctx, out, i)
+    targets = swift_target_rows.background(ctx)
+    chandra_rows.background(ctx, out, targets)
     out.flush(ctx)
     if ctx.cell + 1 < ctx.plan.n_cells and ctx.next_obsid != ctx.plan.obsid_base[ctx.cell + 1]:
         raise AssertionError(f"cell {ctx.cell} used other obsids than planned")

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from runner.datagen.bursts import BurstCatalog
+from runner.datagen.burst_catalog import BurstCatalog
 from runner.datagen.config import GeneratorConfig
 from runner.datagen.sources import PersistentSource
 from runner.datagen.sphere import cells_of

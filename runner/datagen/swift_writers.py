@@ -1,8 +1,10 @@
 """The two Swift row writers: swift.observations rows and swift.measurements points.
 
-Producers (grb.py, swift.py) hand over per-observation and per-point arrays;
-strings repeated per point (obs_id, target_name) are Arrow ``take``s of the
-per-observation values, so no Python loop runs per point.
+Producers (swift_burst_rows.py, swift_target_rows.py) hand over
+per-observation and per-point arrays and the true rates, which each
+instrument measures here; strings repeated per point (obs_id, target_name)
+are Arrow ``take``s of the per-observation values, so no Python loop runs per
+point.
 """
 
 from __future__ import annotations
@@ -12,6 +14,14 @@ import pyarrow as pa
 
 from runner.datagen.cell import CellContext, string_ids
 from runner.datagen.columns import repeat, strings
+from runner.datagen.instruments import (
+    BAT_BAND,
+    UVOT_BANDS,
+    XRT_BAND,
+    bat_measure,
+    uvot_measure,
+    xrt_measure,
+)
 
 UVOT_MODES = ("0x30ed", "0x223f", "0x01ab", "0x9999", "0x308f")
 SECOND = 1_000_000
@@ -21,23 +31,39 @@ def add_points(
     ctx: CellContext,
     obs_ids: pa.Array,
     names: pa.Array,
-    obs: np.ndarray,
     instrument: str,
-    band: pa.Array,
+    obs: np.ndarray,
     mid_us: np.ndarray,
     exposure: np.ndarray,
-    ra: np.ndarray,
-    dec: np.ndarray,
-    err: np.ndarray,
-    measured: dict[str, object],
+    position: tuple[np.ndarray | float, np.ndarray | float, np.ndarray | float],
+    true_rate: np.ndarray,
+    uvot_band: np.ndarray | None = None,
 ) -> None:
-    if not len(obs):
+    """One instrument's swift.measurements points, measured from their true rates.
+
+    ``obs`` is each point's observation (an index into ``obs_ids``); the band
+    column and the measurement follow from the instrument (``uvot_band``: each
+    UVOT point's filter index). ``position`` is (ra, dec, error radius), per
+    point or, as numbers, the same for every point.
+    """
+    n = len(obs)
+    if not n:
         return
+    if instrument == "UVOT":
+        band = pa.array(UVOT_BANDS).take(pa.array(uvot_band))
+        measured = uvot_measure(ctx.rng, true_rate, exposure, uvot_band)
+    elif instrument == "XRT":
+        band, measured = repeat(XRT_BAND, n), xrt_measure(ctx.rng, true_rate, exposure)
+    elif instrument == "BAT":
+        band, measured = repeat(BAT_BAND, n), bat_measure(ctx.rng, true_rate, exposure)
+    else:
+        raise ValueError(f"not a Swift instrument: {instrument!r}")
+    ra, dec, err = (np.full(n, v) if np.ndim(v) == 0 else v for v in position)
     index = pa.array(obs, type=pa.int64())
     ctx.rows["swift.measurements"].add(
         obs_id=obs_ids.take(index),
         target_name=names.take(index),
-        instrument=repeat(instrument, len(obs)),
+        instrument=repeat(instrument, n),
         band=band,
         mid_time=mid_us,
         exposure_s=exposure,

@@ -10,21 +10,12 @@ a third of those. Points per burst follow ``GeneratorConfig.points_per_burst``.
 from __future__ import annotations
 
 import numpy as np
-import pyarrow as pa
 
 from runner.datagen import distributions as dist
 from runner.datagen.cell import CellContext
 from runner.datagen.columns import repeat, strings
-from runner.datagen.instruments import (
-    BAT_BAND,
-    UVOT_BANDS,
-    XRT_BAND,
-    bat_measure,
-    stratified,
-    uvot_measure,
-    xrt_measure,
-)
-from runner.datagen.swift_rows import SECOND, add_observations, add_points, sums
+from runner.datagen.instruments import UVOT_BANDS, stratified
+from runner.datagen.swift_writers import SECOND, add_observations, add_points, sums
 
 
 def bursts(ctx: CellContext, idx: np.ndarray) -> None:
@@ -123,50 +114,17 @@ def _burst_light_curve(ctx: CellContext, i: int) -> None:
         np.full(n_obs, c.trigger_id[i]),
     )
 
-    def micro(t: np.ndarray) -> np.ndarray:
-        return t0 + (t * SECOND).astype(np.int64)
-
-    add_points(
-        ctx,
-        obs_ids,
-        names,
-        np.zeros(n_bat, np.int64),
-        "BAT",
-        repeat(BAT_BAND, n_bat),
-        micro(t_bat),
-        bat_exp,
-        np.full(n_bat, c.bat_ra[i]),
-        np.full(n_bat, c.bat_dec[i]),
-        np.full(n_bat, c.bat_err[i]),
-        bat_measure(rng, bat_true, bat_exp),
-    )
-    add_points(
-        ctx,
-        obs_ids,
-        names,
-        obs_xrt,
-        "XRT",
-        repeat(XRT_BAND, n_xrt),
-        micro(t_xrt),
-        xrt_exp,
-        np.full(n_xrt, c.xrt_ra[i]),
-        np.full(n_xrt, c.xrt_dec[i]),
-        np.full(n_xrt, c.xrt_err[i]),
-        xrt_measure(rng, xrt_true, xrt_exp),
-    )
-    add_points(
-        ctx,
-        obs_ids,
-        names,
-        obs_uvot,
-        "UVOT",
-        pa.array(UVOT_BANDS).take(pa.array(band)),
-        micro(t_uvot),
-        uvot_exp,
-        np.full(n_uvot, c.uvot_ra[i]),
-        np.full(n_uvot, c.uvot_dec[i]),
-        np.full(n_uvot, c.uvot_err[i]),
-        uvot_measure(rng, uvot_true, uvot_exp, band),
-    )
+    bat_at = (c.bat_ra[i], c.bat_dec[i], c.bat_err[i])
+    xrt_at = (c.xrt_ra[i], c.xrt_dec[i], c.xrt_err[i])
+    uvot_at = (c.uvot_ra[i], c.uvot_dec[i], c.uvot_err[i])
+    for instrument, obs, t, exposure, at, true_rate in (
+        ("BAT", np.zeros(n_bat, np.int64), t_bat, bat_exp, bat_at, bat_true),
+        ("XRT", obs_xrt, t_xrt, xrt_exp, xrt_at, xrt_true),
+        ("UVOT", obs_uvot, t_uvot, uvot_exp, uvot_at, uvot_true),
+    ):
+        mid = t0 + (t * SECOND).astype(np.int64)
+        add_points(
+            ctx, obs_ids, names, instrument, obs, mid, exposure, at, true_rate, uvot_band=band
+        )
     if n_xrt + n_uvot:
         ctx.swift_points[("afterglow", i)] = {name: n_xrt + n_uvot}

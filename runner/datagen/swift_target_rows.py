@@ -9,7 +9,7 @@
 Every point of an observation carries that observation's measured position
 (truncated noise, sphere.py). Times inside an observation are stratified, so
 (obs_id, instrument, band, mid_time) is unique by construction. Bursts are in
-grb.py.
+swift_burst_rows.py.
 """
 
 from __future__ import annotations
@@ -21,20 +21,12 @@ import pyarrow as pa
 
 from runner.datagen import distributions as dist
 from runner.datagen.cell import CellContext
-from runner.datagen.columns import NULL_INT, repeat
+from runner.datagen.columns import NULL_INT
 from runner.datagen.config import END_US, START_US
-from runner.datagen.instruments import (
-    BAT_BAND,
-    UVOT_BANDS,
-    XRT_BAND,
-    bat_measure,
-    stratified,
-    uvot_measure,
-    xrt_measure,
-)
+from runner.datagen.instruments import UVOT_BANDS, stratified
 from runner.datagen.sources import PERSISTENT, PersistentSource
 from runner.datagen.sphere import SWIFT_CAP_ARCSEC, j_name
-from runner.datagen.swift_rows import SECOND, add_observations, add_points, sums
+from runner.datagen.swift_writers import SECOND, add_observations, add_points, sums
 
 # --- observations of one target, shared by persistent and background targets ----------
 
@@ -92,55 +84,21 @@ def _pointed(
         trigger,
     )
 
-    def at(obs: np.ndarray, frac: np.ndarray) -> np.ndarray:
-        return start[obs] + (frac * duration_s[obs] * SECOND).astype(np.int64)
-
-    add_points(
-        ctx,
-        obs_ids,
-        names,
-        obs_x,
-        "XRT",
-        repeat(XRT_BAND, len(obs_x)),
-        at(obs_x, frac_x),
-        exp_x,
-        xra[obs_x],
-        xdec[obs_x],
-        xrt_err[obs_x],
-        xrt_measure(rng, true_x, exp_x),
-    )
-    add_points(
-        ctx,
-        obs_ids,
-        names,
-        obs_u,
-        "UVOT",
-        pa.array(UVOT_BANDS).take(pa.array(band)),
-        at(obs_u, frac_u),
-        exp_u,
-        ura[obs_u],
-        udec[obs_u],
-        uvot_err[obs_u],
-        uvot_measure(rng, true_u, exp_u, band),
-    )
-    if bat_rate is not None:
-        obs_b = np.arange(n)
-        exp_b = duration_s.astype(float)
-        err_b = dist.bat_err_arcsec(rng, n)
+    for instrument, obs, frac, exposure, (ra, dec, err), true_rate in (
+        ("XRT", obs_x, frac_x, exp_x, (xra, xdec, xrt_err), true_x),
+        ("UVOT", obs_u, frac_u, exp_u, (ura, udec, uvot_err), true_u),
+    ):
+        mid = start[obs] + (frac * duration_s[obs] * SECOND).astype(np.int64)
+        at = (ra[obs], dec[obs], err[obs])
         add_points(
-            ctx,
-            obs_ids,
-            names,
-            obs_b,
-            "BAT",
-            repeat(BAT_BAND, n),
-            start + (duration_s * SECOND / 2).astype(np.int64),
-            exp_b,
-            true_ra,
-            true_dec,
-            err_b,
-            bat_measure(rng, bat_rate, exp_b),
+            ctx, obs_ids, names, instrument, obs, mid, exposure, at, true_rate, uvot_band=band
         )
+    if bat_rate is not None:
+        # BAT's survey: one point an observation, at the true position, over its whole length
+        exp_b = duration_s.astype(float)
+        at = (true_ra, true_dec, dist.bat_err_arcsec(rng, n))
+        mid = start + (duration_s * SECOND / 2).astype(np.int64)
+        add_points(ctx, obs_ids, names, "BAT", np.arange(n), mid, exp_b, at, bat_rate)
     return n_xrt + n_uvot
 
 

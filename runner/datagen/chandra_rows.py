@@ -4,7 +4,7 @@ An observation points at a field: its target and the serendipitous sources
 within 8 arcmin, which keep their names (from their true positions) when the
 field is observed again. Three kinds:
 
-- follow-ups of the cell's bursts, planted in bursts.py: ToO (or DDT)
+- follow-ups of the cell's bursts, planted in burst_catalog.py: ToO (or DDT)
   pointings at the XRT position 0.5-7 days after the trigger (and sometimes a
   later epoch), detecting the afterglow on most epochs;
 - persistent sources (sources.py): grating or continuous-clocking modes when
@@ -32,8 +32,8 @@ from runner.datagen.columns import NULL_INT, strings
 from runner.datagen.config import DAY_US, END_US, START_US
 from runner.datagen.sources import PERSISTENT
 from runner.datagen.sphere import CHANDRA_CAP_ARCSEC, j_name, separation_deg
-from runner.datagen.swift import Targets, observation_times
-from runner.datagen.swift_rows import SECOND
+from runner.datagen.swift_target_rows import Targets, observation_times
+from runner.datagen.swift_writers import SECOND
 
 INSTRUMENTS = ("ACIS-S", "ACIS-I", "HRC-I", "HRC-S")
 INSTRUMENT_P = (0.55, 0.30, 0.10, 0.05)
