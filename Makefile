@@ -1,6 +1,6 @@
 # The two commands of the README. Each does all of its own set-up; a second
 # run reuses the per-user cache (~/.cache/vastobs) and the .venv.
-.PHONY: setup demo test trino lint bench clean
+.PHONY: setup demo test test-fast trino lint bench clean
 
 setup:
 	@tools/setup.sh
@@ -8,10 +8,16 @@ setup:
 demo: setup
 	@tools/demo.sh
 
+# Every test, with the real Pulumi engine and Trino (a skip for a missing one fails).
 test: setup
 	@tools/fetch-trino.sh >/dev/null
 	@.venv/bin/python -m devtools.toolchain java >/dev/null
 	@VASTOBS_REQUIRE_ENGINES=1 .venv/bin/python -m pytest $(PYTEST_ARGS)
+
+# Every test that needs no Pulumi engine, Trino or other server: the edit-run loop.
+test-fast:
+	@tools/setup.sh --python-only
+	@.venv/bin/python -m pytest -m "not pulumi and not trino" $(PYTEST_ARGS)
 
 # A local Trino serving the local stack's tables and data (Ctrl-C stops it).
 trino: setup

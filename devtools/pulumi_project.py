@@ -118,7 +118,30 @@ class PulumiProject:
     def outputs(self) -> dict[str, Any]:
         return json.loads(self.run("stack", "output", "--json").stdout)
 
+    def managed_resources(self) -> list[str]:
+        """URNs of the dynamic resources the stack's state holds (read from the file
+        backend: no engine start)."""
+        checkpoint = next((f for f in self.state_files() if f.name == f"{self.stack}.json"), None)
+        if checkpoint is None:
+            return []
+        latest = json.loads(checkpoint.read_text()).get("checkpoint", {}).get("latest") or {}
+        return [
+            r["urn"] for r in latest.get("resources") or [] if "pulumi-python:dynamic" in r["type"]
+        ]
+
     def cleanup(self) -> None:
-        """Destroy whatever a failed test left, so no directory outlives it."""
-        if (self.root / f"Pulumi.{self.stack}.yaml").exists():
+        """Destroy what a stack left outside its temp directory, so nothing outlives the test.
+
+        No engine run when nothing would: a stack that holds no resource, a
+        ``local`` one rooted inside the project (pytest removes the temp
+        directory), or a ``vast`` one, whose objects lived in the VMS stand-in
+        the test ran against (gone by now)."""
+        path = self.root / f"Pulumi.{self.stack}.yaml"
+        if not path.exists() or not self.managed_resources():
+            return
+        config = (yaml.safe_load(path.read_text()) or {}).get("config") or {}
+        if config.get("vastobs:backend", "local") != "local":
+            return
+        local_root = (self.root / str(config.get("vastobs:local_root", ".vastobs/local"))).resolve()
+        if not local_root.is_relative_to(self.root.resolve()):
             self.run("destroy", "--yes", check=False)

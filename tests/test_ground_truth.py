@@ -37,8 +37,8 @@ import pytest
 
 from devtools.toolchain import PROJECT_DIR
 from devtools.trino_data import trino_with
+from runner.analytics import with_stack_defaults
 from runner.catalog import Catalog
-from runner.cli import with_stack_defaults
 from runner.datagen import GeneratorConfig, generate
 from runner.engines import DuckDBEngine
 from runner.query import Query
@@ -47,7 +47,9 @@ from tests.support.dataset import local_database
 from vastobs.config import load_stack
 
 ANALYTICS = PROJECT_DIR / "queries" / "analytics"
-CONFIG = GeneratorConfig(rows=30_000, seed=2024, followup_fraction=0.2)
+# A third of the default burst rate: still over 100 bursts followed up and over 100
+# planted cross-observatory objects, at half the generation time.
+CONFIG = GeneratorConfig(rows=30_000, seed=2024, followup_fraction=0.2, burst_rate_multiplier=0.3)
 
 
 @pytest.fixture(scope="module")

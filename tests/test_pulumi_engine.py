@@ -1,13 +1,23 @@
-"""The local stack through the real Pulumi CLI and engine."""
+"""The local stack through the real Pulumi CLI and engine.
+
+Every engine run costs seconds, so the tests that only look at a deployed stack,
+or change it and put it back, share one (``deployed``, brought up once per
+module); a test that leaves the stack changed gets its own. The shared stack is
+destroyed by the last test of the file.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import json
+from collections.abc import Iterator
+from dataclasses import dataclass
 
 import duckdb
 import pytest
 
 from devtools.pulumi_project import PulumiProject
+from tests.support.pulumi import pulumi_project_in
 
 pytestmark = pytest.mark.pulumi
 
@@ -48,25 +58,50 @@ def _registry(p: PulumiProject) -> dict:
 
 @pytest.fixture
 def up(pulumi_project: PulumiProject) -> PulumiProject:
+    """A stack of the test's own, for a test that leaves it changed."""
     pulumi_project.write_stack(_stack())
     pulumi_project.init()
     pulumi_project.run("up", "--yes", "--skip-preview")
     return pulumi_project
 
 
-def test_preview_up_noop_refresh_destroy(pulumi_project: PulumiProject) -> None:
-    p = pulumi_project
-    p.write_stack(_stack())
-    p.init()
-    views = p.root / "local-root" / "views"
+@dataclass
+class Deployed:
+    """The module's shared stack, and what its first preview saw before ``up``."""
 
-    creates = p.steps()["create"]
+    project: PulumiProject
+    planned: dict[str, list[str]]
+    preview_touched_backend: bool
+
+
+@pytest.fixture(scope="module")
+def deployed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployed]:
+    with pulumi_project_in(tmp_path_factory.mktemp("deployed")) as p:
+        p.write_stack(_stack())
+        p.init()
+        planned = p.steps()
+        touched = (p.root / "local-root").exists()
+        p.run("up", "--yes", "--skip-preview")
+        yield Deployed(p, planned, touched)
+
+
+@contextlib.contextmanager
+def restored(p: PulumiProject) -> Iterator[PulumiProject]:
+    """A test edits the shared stack's config for a preview; the declared one comes back."""
+    try:
+        yield p
+    finally:
+        p.write_stack(_stack())
+
+
+def test_preview_then_up_creates_the_declared_storage(deployed: Deployed) -> None:
+    p = deployed.project
+    views = p.root / "local-root" / "views"
     expected = [f"{o}-{k}" for o in ("swift", "chandra") for k in STORAGE] + ["swift-bursts"]
     expected += ["database-policy", "database-view", "database-quota"]
-    assert creates == sorted(expected)
-    assert not (p.root / "local-root").exists(), "preview must not touch the backend"
+    assert deployed.planned == {"create": sorted(expected)}
+    assert not deployed.preview_touched_backend, "preview must not touch the backend"
 
-    p.run("up", "--yes", "--skip-preview")
     assert (views / "swift" / "observations").is_dir()
     assert (views / "chandra" / "observations").is_dir()
     assert _tables(p) == {"swift.bursts"}
@@ -79,14 +114,9 @@ def test_preview_up_noop_refresh_destroy(pulumi_project: PulumiProject) -> None:
     p.run("refresh", "--yes", "--skip-preview")
     p.run("preview", "--expect-no-changes")
 
-    p.run("destroy", "--yes", "--skip-preview")
-    assert not (views / "swift" / "observations").exists()
-    assert not (views / "db").exists()
-    assert _registry(p)["views"] == {}
 
-
-def test_out_of_band_change_is_found_by_refresh_and_undone_by_up(up: PulumiProject) -> None:
-    p = up
+def test_out_of_band_change_is_found_by_refresh_and_undone_by_up(deployed: Deployed) -> None:
+    p = deployed.project
     registry = _registry(p)
     quota = next(q for q in registry["quotas"].values() if q["name"] == "vastobs-swift")
     quota["hard_limit"] = 1  # someone edited the quota by hand
@@ -105,19 +135,19 @@ def test_out_of_band_change_is_found_by_refresh_and_undone_by_up(up: PulumiProje
     p.run("preview", "--expect-no-changes")
 
 
-def test_quota_change_updates_in_place(up: PulumiProject) -> None:
-    p = up
-    p.write_stack(_stack(observatories={**_stack()["observatories"], "chandra": {  # type: ignore[dict-item]
-        "path": "/chandra/observations", "quota": {"hard": "250TB"}}}))  # fmt: skip
-    assert p.steps() == {"update": ["chandra-quota"]}  # in place: no replace, no delete
+def test_quota_change_updates_in_place(deployed: Deployed) -> None:
+    with restored(deployed.project) as p:
+        p.write_stack(_stack(observatories={**_stack()["observatories"], "chandra": {  # type: ignore[dict-item]
+            "path": "/chandra/observations", "quota": {"hard": "250TB"}}}))  # fmt: skip
+        assert p.steps() == {"update": ["chandra-quota"]}  # in place: no replace, no delete
 
 
-def test_a_new_observatory_is_config_only(up: PulumiProject) -> None:
-    p = up
-    observatories = dict(_stack()["observatories"])  # type: ignore[call-overload]
-    observatories["nustar"] = {"path": "/nustar/observations", "quota": "20TB"}
-    p.write_stack(_stack(observatories=observatories))
-    assert p.steps() == {"create": sorted(f"nustar-{k}" for k in STORAGE)}
+def test_a_new_observatory_is_config_only(deployed: Deployed) -> None:
+    with restored(deployed.project) as p:
+        observatories = dict(_stack()["observatories"])  # type: ignore[call-overload]
+        observatories["nustar"] = {"path": "/nustar/observations", "quota": "20TB"}
+        p.write_stack(_stack(observatories=observatories))
+        assert p.steps() == {"create": sorted(f"nustar-{k}" for k in STORAGE)}
 
 
 def test_adding_a_column_updates_and_dropping_one_is_refused(up: PulumiProject) -> None:
@@ -142,20 +172,6 @@ def test_adding_a_column_updates_and_dropping_one_is_refused(up: PulumiProject) 
     assert proc.returncode != 0
     out = proc.stdout + proc.stderr
     assert "drops column redshift" in out and "allow_column_changes" in out
-
-
-def test_destroy_refuses_a_view_holding_data(up: PulumiProject) -> None:
-    p = up
-    keep = p.root / "local-root" / "views" / "swift" / "observations" / "obs.parquet"
-    keep.write_bytes(b"PAR1")
-
-    proc = p.run("destroy", "--yes", "--skip-preview", check=False)
-    assert proc.returncode != 0
-    assert "allow_destroy_with_data" in proc.stdout + proc.stderr
-    assert keep.read_bytes() == b"PAR1"
-
-    keep.unlink()  # emptied by hand, the view can go
-    p.run("destroy", "--yes", "--skip-preview")
 
 
 def test_bad_config_fails_before_anything_is_created(pulumi_project: PulumiProject) -> None:
@@ -232,3 +248,25 @@ def test_ci_summary_of_this_projects_preview(up: PulumiProject) -> None:
     code, markdown = _summary(p)
     assert code == 2
     assert "**Blocked:**" in markdown and "chandra" in markdown
+
+
+def test_destroy_refuses_a_view_holding_data_and_then_removes_everything(
+    deployed: Deployed,
+) -> None:
+    """Last in the file: it ends the shared stack."""
+    p = deployed.project
+    views = p.root / "local-root" / "views"
+    keep = views / "swift" / "observations" / "obs.parquet"
+    keep.write_bytes(b"PAR1")
+
+    proc = p.run("destroy", "--yes", "--skip-preview", check=False)
+    assert proc.returncode != 0
+    assert "allow_destroy_with_data" in proc.stdout + proc.stderr
+    assert keep.read_bytes() == b"PAR1"
+
+    keep.unlink()  # emptied by hand, the view can go
+    p.run("destroy", "--yes", "--skip-preview")
+    assert not (views / "swift" / "observations").exists()
+    assert not (views / "db").exists()
+    assert _registry(p)["views"] == {}
+    assert p.managed_resources() == []

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # One-time (and then near-instant) set-up: the .venv with pinned packages and
 # the pinned Pulumi CLI with its Python plugins linked into .venv/bin, so that
-# `source .venv/bin/activate` gives the right `pulumi`.
+# `source .venv/bin/activate` gives the right `pulumi`. With --python-only, the
+# .venv alone (what `make test-fast` needs: no Go, no Pulumi build).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -33,6 +34,7 @@ if [[ ! -x .venv/bin/python || "$(cat "$stamp" 2>/dev/null)" != "$want" ]]; then
     --config-settings editable_mode=compat -e ".[dev]"
   echo "$want" >"$stamp"
 fi
+[[ "${1:-}" != "--python-only" ]] || exit 0
 
 # 2. The Pulumi CLI and plugins: the ones on PATH when they are this version
 #    and complete, else built once into the per-user cache.
