@@ -20,7 +20,7 @@ from bench.timing import Done
 from runner.catalog import Catalog
 from runner.engines import DuckDBEngine
 from runner.loader import load
-from runner.loader.targets import ROW_GROUP_ROWS, DuckDBTarget
+from runner.loader.sinks import ROW_GROUP_ROWS, DuckDBSink
 from runner.query import Query
 from vastobs.backends.local import LocalBackend
 from vastobs.ddl import TableDef, all_tables
@@ -62,7 +62,7 @@ def build(root: Path, files: dict[str, Path]) -> Database:
         if pq.ParquetFile(path).metadata.num_rows > LOADER_MAX_ROWS:
             rows[name] = bulk_load(database, TABLES[name], path, root / "spill")
             continue
-        summary = load(TABLES[name], [path], DuckDBTarget(database, lock_timeout=600),
+        summary = load(TABLES[name], [path], DuckDBSink(database, lock_timeout=600),
                        batch_rows=1_000_000, quarantine_dir=root / "quarantine")  # fmt: skip
         rows[name] = summary.loaded
     return Database(database, time.perf_counter() - start, rows)

@@ -13,7 +13,7 @@ from devtools.trino_server import TrinoServer
 from runner.catalog import Catalog, in_catalog
 from runner.engines import TrinoEngine
 from runner.loader import load
-from runner.loader.targets import TrinoTarget
+from runner.loader.sinks import TrinoSink
 from vastobs.ddl import TableDef, all_tables
 
 
@@ -33,7 +33,7 @@ def trino_with(
         )
         cursor.execute(table.create_sql("trino", target))
         cursor.fetchall()
-    target = TrinoTarget(server.connect, "memory", schema_for)
+    target = TrinoSink(server.connect, "memory", schema_for)
     for name, path in parquet.items():
         summary = load(tables[name], [path], target, batch_rows=5000, quarantine_dir=tmp / "q")
         assert summary.rejected == 0

@@ -13,8 +13,8 @@ from pulumi.runtime import config as runtime_config
 from infra.database import Database
 from infra.observatory import Observatory
 from vastobs.backends.target import target_for
-from vastobs.config import NAMESPACE, TOP_LEVEL_KEYS, find_project_dir, from_mapping
-from vastobs.errors import ConfigError
+from vastobs.config import NAMESPACE, TOP_LEVEL_KEYS, StackConfig, find_project_dir, from_mapping
+from vastobs.errors import VastobsError
 
 
 def _raw_config() -> dict[str, Any]:
@@ -30,28 +30,35 @@ def _raw_config() -> dict[str, Any]:
     return raw
 
 
-# Relative config paths resolve from the directory of Pulumi.yaml, wherever the
-# language host starts the program (older hosts start it in infra/).
-project_dir = find_project_dir(Path(__file__).parent)
-try:
-    stack = from_mapping(_raw_config(), project_dir, source=f"Pulumi.{pulumi.get_stack()}.yaml")
-except ConfigError as exc:
-    raise pulumi.RunError(str(exc)) from None  # one line, no traceback
-if stack.backend == "vast" and not stack.vms.verify_tls:
-    pulumi.log.warn(
-        f"vastobs:vms.verify_tls is false: the certificate of {stack.vms.address} is NOT verified"
+def declare(stack: StackConfig) -> None:
+    """The database and one Observatory per configured observatory, and the stack's outputs."""
+    if stack.backend == "vast" and not stack.vms.verify_tls:
+        pulumi.log.warn(
+            f"vastobs:vms.verify_tls is false: the certificate of {stack.vms.address} "
+            "is NOT verified"
+        )
+    target = target_for(stack)
+    database = Database(stack, target)
+    observatories = {
+        cfg.name: Observatory(cfg, stack, database, target) for cfg in stack.observatories
+    }
+    pulumi.export("backend", stack.backend)
+    pulumi.export("database", {"bucket": database.bucket, "path": stack.database.path})
+    pulumi.export(
+        "observatories",
+        {
+            name: {"path": obs.view.path, "view_id": obs.view.vms_id}
+            for name, obs in observatories.items()
+        },
     )
 
-target = target_for(stack)
-database = Database(stack, target)
-observatories = {cfg.name: Observatory(cfg, stack, database, target) for cfg in stack.observatories}
 
-pulumi.export("backend", stack.backend)
-pulumi.export("database", {"bucket": database.bucket, "path": stack.database.path})
-pulumi.export(
-    "observatories",
-    {
-        name: {"path": obs.view.path, "view_id": obs.view.vms_id}
-        for name, obs in observatories.items()
-    },
-)
+# The program's edge: a config, DDL or backend error is one line, no traceback.
+# Relative config paths resolve from the directory of Pulumi.yaml, wherever the
+# language host starts the program (older hosts start it in infra/).
+try:
+    project_dir = find_project_dir(Path(__file__).parent)
+    source = f"Pulumi.{pulumi.get_stack()}.yaml"
+    declare(from_mapping(_raw_config(), project_dir, source=source))
+except VastobsError as exc:
+    raise pulumi.RunError(str(exc)) from None

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NoReturn, TextIO
 
-from vastobs.errors import VastobsError
+from vastobs.errors import PreviewError, VastobsError
 
 KINDS = ("create", "update", "replace", "delete", "same")
 # With --show-replacement-steps the engine adds these beside the ``replace`` step.
@@ -34,13 +34,6 @@ VIEW_TYPE = "vast:View"
 STACK_TYPE = "pulumi:pulumi:Stack"
 
 EXIT_OK, EXIT_BAD_INPUT, EXIT_BLOCKED = 0, 1, 2
-
-
-class PreviewError(VastobsError):
-    """The preview cannot be read or parsed, or the summary written; names the file."""
-
-    def __init__(self, source: str, message: str) -> None:
-        super().__init__(f"{source}: {message}")
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,11 @@
-"""``python -m runner``: thin commands over the library; the one place errors are caught."""
+"""``python -m runner``: thin commands over the library; the one place errors are caught.
+
+Each command parses, calls the library (``runner.analytics``, ``runner.connect``,
+the loader, the monitor, the generator) and hands the outcome to ``runner.render``.
+Commands import the heavy stacks they alone need (matplotlib for ``plot``, the
+generator and its astropy for ``demo-data``) when they run, so every other
+command starts without them.
+"""
 
 from __future__ import annotations
 
@@ -9,24 +16,26 @@ from pathlib import Path
 from typing import Any
 
 from rich.progress import Progress
-from rich.table import Table
 
-from runner.connect import database_file, engine_for, load_target
-from runner.datagen import GeneratorConfig, Summary, generate
-from runner.errors import ParameterError
+from runner.analytics import analytics, prepare, resolve_query, with_stack_defaults
+from runner.connect import ENGINES, SINKS, database_file, engine_for, sink_for
 from runner.lint import ANALYTICS_DIR, lint, write_lock
-from runner.loader import LoadSummary, load
+from runner.loader import load
 from runner.monitor import Level
-from runner.output import FORMATS, console, write_result
-from runner.plot import light_curve_figure, resolve_target, save, series_of
 from runner.query import Query
+from runner.render import (
+    FORMATS,
+    print_analytics,
+    print_demo_data,
+    print_load,
+    print_query,
+    write_result,
+)
 from runner.watch import monitor_continuous, monitor_once
 from vastobs.config import StackConfig, find_project_dir, load_stack, resolve_stack
 from vastobs.ddl import load_table
-from vastobs.errors import VastobsError
+from vastobs.errors import ParameterError, VastobsError
 from vastobs.local_paths import view_directory
-
-QUERY_DIRS = ("queries/analytics", "queries/checks")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -81,7 +90,7 @@ def _parser() -> argparse.ArgumentParser:
     plot.add_argument("--start", help="from (UTC, ISO 8601)")
     plot.add_argument("--end", help="until (UTC, ISO 8601)")
     plot.add_argument("--flux", action="store_true", help="plot energy flux instead of rate")
-    plot.add_argument("--engine", default="duckdb", choices=("duckdb", "trino"))
+    plot.add_argument("--engine", default="duckdb", choices=tuple(ENGINES))
     plot.add_argument("--output", type=Path, default=Path("light_curve.png"))
     plot.set_defaults(command=_plot)
 
@@ -96,7 +105,9 @@ def _parser() -> argparse.ArgumentParser:
     load_cmd = sub.add_parser("load", help="load observation files into a table")
     load_cmd.add_argument("table", help="<observatory>.<table>, e.g. swift.bursts")
     load_cmd.add_argument("files", nargs="+", type=Path, metavar="FILE")
-    load_cmd.add_argument("--engine", default="duckdb", choices=("duckdb", "trino", "vastdb"))
+    load_cmd.add_argument(
+        "--into", default="duckdb", choices=tuple(SINKS), help="where the rows go"
+    )
     load_cmd.add_argument("--quarantine", type=Path, help="default .vastobs/quarantine")
     load_cmd.set_defaults(command=_load)
 
@@ -117,7 +128,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _engine_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--engine", default="duckdb", choices=("duckdb", "trino"))
+    p.add_argument("--engine", default="duckdb", choices=tuple(ENGINES))
     p.add_argument("--param", action="append", default=[], metavar="NAME=VALUE")
 
 
@@ -125,64 +136,13 @@ def _stack(args: argparse.Namespace) -> StackConfig:
     return load_stack(resolve_stack(args.stack), find_project_dir())
 
 
-def resolve_query(ref: str, project_dir: Path) -> Query:
-    path = Path(ref)
-    if path.suffix == ".sql":
-        if not path.is_file():
-            raise ParameterError(f"query file {ref} not found")
-        return Query.load(path)
-    for folder in QUERY_DIRS:
-        candidate = project_dir / folder / f"{ref}.sql"
-        if candidate.is_file():
-            return Query.load(candidate)
-    raise ParameterError(f"no query named {ref!r} under {', '.join(QUERY_DIRS)}")
-
-
-def given_params(items: list[str]) -> dict[str, str]:
-    params = {}
-    for item in items:
-        name, sep, value = item.partition("=")
-        if not sep:
-            raise ParameterError(f"--param {item!r}: expected NAME=VALUE")
-        params[name] = value
-    return params
-
-
-def with_stack_defaults(query: Query, stack: StackConfig, params: dict[str, Any]) -> dict[str, Any]:
-    """Parameters whose header says ``default_from: analytics.<key>`` take the stack's value."""
-    out = dict(params)
-    for name, source in query.stack_defaults.items():
-        section, _, key = source.partition(".")
-        if name not in out:
-            out[name] = getattr(getattr(stack, section), key)
-    return out
-
-
 def _list(args: argparse.Namespace) -> int:
-    table = Table("name", "version", "description", title="analytics")
-    for path in sorted((find_project_dir() / ANALYTICS_DIR).glob("*.sql")):
-        q = Query.load(path)
-        table.add_row(q.name, str(q.version), " ".join(q.description.split()))
-    console().print(table)
+    print_analytics(analytics(find_project_dir()))
     return 0
 
 
 def _show(args: argparse.Namespace) -> int:
-    project_dir = find_project_dir()
-    q = resolve_query(args.query, project_dir)
-    out = console()
-    out.print(f"[bold]{q.name}[/bold] v{q.version} ({q.path}) owner {q.owner or '-'}")
-    out.print(" ".join(q.description.split()))
-    params = Table("parameter", "type", "default", "description")
-    for p in q.params.values():
-        default = q.stack_defaults.get(p.name, p.default)
-        params.add_row(p.name, p.type, str(default), p.description)
-    for name, (function, fargs) in q.derived.items():
-        params.add_row(
-            name, "derived", f"{function}({', '.join(fargs)})", "computed before binding"
-        )
-    out.print(params)
-    out.print(q.sql, markup=False, highlight=False)
+    print_query(resolve_query(args.query, find_project_dir()))
     return 0
 
 
@@ -203,20 +163,19 @@ def _lock(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
-    stack = _stack(args)
     if args.all == bool(args.query):
         raise ParameterError("run takes a query name or --all, not both or neither")
+    if args.format == "parquet" and args.output is None:
+        raise ParameterError("--format parquet needs --output FILE")
+    stack = _stack(args)
     engine = engine_for(args.engine, stack)
     if args.all:
-        for path in sorted((stack.project_dir / ANALYTICS_DIR).glob("*.sql")):
-            query = Query.load(path)
+        for query in analytics(stack.project_dir):
             result = engine.run(query, with_stack_defaults(query, stack, {}))
             write_result(result, args.format, _numbered(args.output, query.name))
         return 0
-    query = resolve_query(args.query, stack.project_dir)
-    params = with_stack_defaults(query, stack, given_params(args.param))
-    result = engine.run(query, params)
-    write_result(result, args.format, args.output)
+    query, params = prepare(args.query, stack, args.param)
+    write_result(engine.run(query, params), args.format, args.output)
     return 0
 
 
@@ -230,26 +189,27 @@ def _numbered(output: Path | None, name: str) -> Path | None:
 
 def _explain(args: argparse.Namespace) -> int:
     stack = _stack(args)
-    query = resolve_query(args.query, stack.project_dir)
-    params = with_stack_defaults(query, stack, given_params(args.param))
+    query, params = prepare(args.query, stack, args.param)
     print(engine_for(args.engine, stack).explain(query, params))
     return 0
 
 
 def _plot(args: argparse.Namespace) -> int:
+    from runner.plot import light_curve_figure, resolve_target, save, series_of  # matplotlib
+
+    if args.ra is not None and args.dec is None:
+        raise ParameterError("--ra needs --dec")
     stack = _stack(args)
     engine = engine_for(args.engine, stack)
-    analytics = stack.project_dir / ANALYTICS_DIR
+    analytics_dir = stack.project_dir / ANALYTICS_DIR
     if args.target:
-        ra, dec = resolve_target(engine, analytics, args.target)
+        ra, dec = resolve_target(engine, analytics_dir, args.target)
         title = f"{args.target} (RA {ra:.4f}, Dec {dec:.4f})"
-    elif args.dec is None:
-        raise ParameterError("--ra needs --dec")
     else:
         ra, dec, title = args.ra, args.dec, f"RA {args.ra:.4f}, Dec {args.dec:.4f}"
     params: dict[str, Any] = {"ra": ra, "dec": dec, "radius_arcsec": args.radius_arcsec}
     params.update({k: v for k, v in (("start_time", args.start), ("end_time", args.end)) if v})
-    result = engine.run(Query.load(analytics / "multi_wavelength_light_curve.sql"), params)
+    result = engine.run(Query.load(analytics_dir / "multi_wavelength_light_curve.sql"), params)
     series = series_of(result, args.flux)
     save(light_curve_figure(series, title, args.flux), args.output)
     points = sum(len(s.values) for s in series)
@@ -261,7 +221,7 @@ def _plot(args: argparse.Namespace) -> int:
 def _monitor(args: argparse.Namespace) -> int:
     try:
         stack = _stack(args)
-    except VastobsError as exc:
+    except VastobsError as exc:  # a check that cannot read its config says UNKNOWN (exit 3)
         print(f"UNKNOWN: {exc}", file=sys.stderr)
         return int(Level.UNKNOWN)
     if args.continuous:
@@ -277,7 +237,7 @@ def _awaiting_followup(stack: StackConfig) -> None:
     query = Query.load(stack.project_dir / ANALYTICS_DIR / "bursts_awaiting_followup.sql")
     try:
         result = engine_for("duckdb", stack).run(query, with_stack_defaults(query, stack, {}))
-    except VastobsError as exc:
+    except VastobsError as exc:  # an extra beside the storage check: never its exit code
         print(f"bursts awaiting follow-up: not available ({exc})", file=sys.stderr)
         return
     write_result(result, "table", None)
@@ -302,7 +262,7 @@ def _load(args: argparse.Namespace) -> int:
         summary = load(
             table,
             list(args.files),
-            load_target(args.engine, stack),
+            sink_for(args.into, stack),
             batch_rows=stack.analytics.batch_size,
             quarantine_dir=args.quarantine or stack.project_dir / ".vastobs" / "quarantine",
             raw_dir=raw_dir,
@@ -313,6 +273,8 @@ def _load(args: argparse.Namespace) -> int:
 
 
 def _demo_data(args: argparse.Namespace) -> int:
+    from runner.datagen import GeneratorConfig, generate  # the generator loads astropy
+
     config = GeneratorConfig(
         rows=args.rows,
         seed=args.seed,
@@ -329,28 +291,3 @@ def _demo_data(args: argparse.Namespace) -> int:
         )
     print_demo_data(summary)
     return 0
-
-
-def print_demo_data(summary: Summary) -> None:
-    table = Table(title=f"demo data in {summary.out} ({summary.seconds:.1f} s)")
-    for column in ("table", "rows", "file"):
-        table.add_column(column, no_wrap=True)
-    for name, rows in summary.rows.items():
-        table.add_row(name, str(rows), str(summary.files[name]))
-    console().print(table)
-    print(
-        f"{summary.answers}: {summary.bursts} bursts, {summary.planted_followups} planted "
-        f"Chandra follow-ups, {summary.cross_objects} objects seen by both observatories"
-    )
-
-
-def print_load(summary: LoadSummary) -> None:
-    table = Table(title=f"{summary.table} on {summary.target}")
-    for column in ("file", "read", "loaded", "already present", "rejected", "quarantine"):
-        table.add_column(column, no_wrap=True)
-    for f in summary.files:
-        table.add_row(
-            f.path.name, str(f.read), str(f.loaded), str(f.already_present), str(f.rejected),
-            str(f.quarantine or ""),
-        )  # fmt: skip
-    console().print(table)

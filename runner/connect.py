@@ -1,8 +1,14 @@
-"""Engines built from the stack config and the environment (secrets only there)."""
+"""Engines and load sinks built from the stack config and the environment (secrets only there).
+
+``ENGINES`` and ``SINKS`` are the one registry of each: the CLI offers their
+names as ``--engine`` and ``load --into`` choices, and ``engine_for`` and
+``sink_for`` build one by name.
+"""
 
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -10,10 +16,10 @@ import trino
 
 from runner.catalog import Catalog, in_catalog
 from runner.engines import DuckDBEngine, Engine, TrinoEngine
-from runner.errors import ParameterError
-from runner.loader.targets import DuckDBTarget, Target, TrinoTarget, VastDBTarget
+from runner.loader.sinks import DuckDBSink, Sink, TrinoSink, VastDBSink
 from vastobs import local_paths
 from vastobs.config import StackConfig
+from vastobs.errors import ParameterError
 
 
 def database_file(stack: StackConfig) -> Path:
@@ -26,18 +32,46 @@ def trino_schema(stack: StackConfig, observatory: str) -> str:
     return f"{stack.database.bucket}/{observatory}"
 
 
-def load_target(name: str, stack: StackConfig) -> Target:
-    if name == "duckdb":
-        return DuckDBTarget(database_file(stack))
-    if name == "trino":
-        return TrinoTarget(
-            lambda: trino_connection(stack),
-            stack.trino.catalog,
-            lambda obs: trino_schema(stack, obs),
-        )
-    if name == "vastdb":
-        return VastDBTarget(lambda: vastdb_session(stack), stack.database.bucket)
-    raise ParameterError(f"--engine {name!r} is not one of duckdb, trino, vastdb")
+def _duckdb_engine(stack: StackConfig) -> Engine:
+    db = database_file(stack)
+    return DuckDBEngine.for_file(db if db.is_file() else None, Catalog.load(stack.project_dir))
+
+
+def _trino_engine(stack: StackConfig) -> Engine:
+    table_map = in_catalog(stack.trino.catalog, lambda obs: trino_schema(stack, obs))
+    catalog = Catalog.load(stack.project_dir)
+    return TrinoEngine(lambda: trino_connection(stack), catalog, table_map)
+
+
+ENGINES: dict[str, Callable[[StackConfig], Engine]] = {
+    "duckdb": _duckdb_engine,  # embedded, reads the local VAST DB file
+    "trino": _trino_engine,  # production: the VAST DB connector
+}
+
+
+def engine_for(name: str, stack: StackConfig) -> Engine:
+    if name not in ENGINES:
+        raise ParameterError(f"engine {name!r} is not one of {', '.join(ENGINES)}")
+    return ENGINES[name](stack)
+
+
+def _trino_sink(stack: StackConfig) -> Sink:
+    return TrinoSink(
+        lambda: trino_connection(stack), stack.trino.catalog, lambda obs: trino_schema(stack, obs)
+    )
+
+
+SINKS: dict[str, Callable[[StackConfig], Sink]] = {
+    "duckdb": lambda stack: DuckDBSink(database_file(stack)),
+    "trino": _trino_sink,
+    "vastdb": lambda stack: VastDBSink(lambda: vastdb_session(stack), stack.database.bucket),
+}
+
+
+def sink_for(name: str, stack: StackConfig) -> Sink:
+    if name not in SINKS:
+        raise ParameterError(f"sink {name!r} is not one of {', '.join(SINKS)}")
+    return SINKS[name](stack)
 
 
 def vastdb_session(stack: StackConfig) -> Any:
@@ -62,17 +96,6 @@ def vastdb_session(stack: StackConfig) -> Any:
         ssl_verify=stack.database.verify_tls,
         timeout=stack.database.timeout_seconds,  # requests' timeout, per request
     )
-
-
-def engine_for(name: str, stack: StackConfig) -> Engine:
-    catalog = Catalog.load(stack.project_dir)
-    if name == "duckdb":
-        db = database_file(stack)
-        return DuckDBEngine.for_file(db if db.is_file() else None, catalog)
-    if name == "trino":
-        table_map = in_catalog(stack.trino.catalog, lambda obs: trino_schema(stack, obs))
-        return TrinoEngine(lambda: trino_connection(stack), catalog, table_map)
-    raise ParameterError(f"--engine {name!r} is not one of duckdb, trino")
 
 
 def trino_connection(stack: StackConfig) -> trino.dbapi.Connection:

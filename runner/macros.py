@@ -26,7 +26,7 @@ import sqlglot
 from sqlglot import exp
 
 from runner.derived import CONE_RANGES, call_name
-from runner.errors import QueryFileError
+from vastobs.errors import SqlFileError
 
 _HAVERSINE = sqlglot.parse_one(
     "power(sin(radians(dec2 - dec1) / 2), 2)"
@@ -167,13 +167,13 @@ def expand(tree: exp.Expression, where: str, line: int) -> exp.Expression:
             continue
         arity, build = MACROS[name]
         if len(call.expressions) != arity:
-            raise QueryFileError(
+            raise SqlFileError(
                 where, line, 1, f"{name} takes {arity} arguments, got {len(call.expressions)}"
             )
         try:
             replacement = build(list(call.expressions))
         except ValueError as exc:
-            raise QueryFileError(where, line, 1, f"{name}: {exc}") from exc
+            raise SqlFileError(where, line, 1, f"{name}: {exc}") from exc
         if call is tree:
             return replacement
         call.replace(replacement)

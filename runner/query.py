@@ -17,8 +17,8 @@ from sqlglot.dialects.dialect import Dialect
 from sqlglot.tokens import TokenType
 
 from runner.derived import FUNCTIONS, parse_call
-from runner.errors import ParameterError, QueryFileError
 from runner.param_types import PARAM_TYPES
+from vastobs.errors import ParameterError, SqlFileError
 from vastobs.sqlfile import parse_body, read_sql_file
 
 # Stack config values a parameter may take its default from (``default_from:``).
@@ -69,16 +69,16 @@ class Query:
         meta, where = sql.meta, str(path)
         for key in ("name", "version"):
             if key not in meta:
-                raise QueryFileError(where, 1, 1, f"header lacks '{key}'")
+                raise SqlFileError(where, 1, 1, f"header lacks '{key}'")
         if not isinstance(meta["version"], int) or isinstance(meta["version"], bool):
-            raise QueryFileError(where, 1, 1, f"version {meta['version']!r} must be an integer")
+            raise SqlFileError(where, 1, 1, f"version {meta['version']!r} must be an integer")
         params = {}
         stack_defaults: dict[str, str] = {}
         for pname, spec in (meta.get("params") or {}).items():
             spec = spec or {}
             ptype = spec.get("type")
             if ptype not in PARAM_TYPES:
-                raise QueryFileError(
+                raise SqlFileError(
                     where,
                     1,
                     1,
@@ -88,7 +88,7 @@ class Query:
             if spec.get("default_from"):
                 source = str(spec["default_from"])
                 if source not in STACK_DEFAULTS:
-                    raise QueryFileError(
+                    raise SqlFileError(
                         where, 1, 1, f"param {pname}: default_from {source!r} is not one of "
                         f"{', '.join(STACK_DEFAULTS)}",
                     )  # fmt: skip
@@ -103,12 +103,12 @@ class Query:
             args = tuple((spec or {}).get("args") or ())
             if function not in FUNCTIONS:
                 known = ", ".join(FUNCTIONS)
-                raise QueryFileError(
+                raise SqlFileError(
                     where, 1, 1, f"derived {dname}: function {function!r} is not one of {known}"
                 )
             missing = [a for a in args if a not in params]
             if missing:
-                raise QueryFileError(
+                raise SqlFileError(
                     where, 1, 1, f"derived {dname}: argument {missing[0]} is not a declared param"
                 )
             derived[dname] = (function, args)

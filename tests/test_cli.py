@@ -9,7 +9,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from devtools.toolchain import PROJECT_DIR
+from runner.cli import main
+from runner.connect import ENGINES, SINKS
 
 
 def runner(*args: str, cwd: Path = PROJECT_DIR) -> subprocess.CompletedProcess[str]:
@@ -70,3 +74,82 @@ def test_unreachable_trino_is_a_clear_error(tmp_path: Path) -> None:
     proc = runner("--stack", "cli-test", "run", "engine_parity", "--engine", "trino", cwd=tmp_path)
     assert proc.returncode == 1
     assert "cannot reach Trino at 127.0.0.1:9" in proc.stderr
+
+
+# Every config and command-line mistake ends as one line naming the problem, exit 1,
+# no traceback (argparse's own usage errors keep argparse's format and exit 2).
+BAD_INVOCATIONS = [
+    (["run", "cone_search", "--format", "parquet"], "--format parquet needs --output FILE"),
+    (["run"], "run takes a query name or --all"),
+    (["run", "--all", "cone_search"], "run takes a query name or --all"),
+    (["run", "no_such_query"], "no query named 'no_such_query'"),
+    (["run", "missing.sql"], "query file missing.sql not found"),
+    (["run", "engine_parity", "--param", "window_hours"], "expected NAME=VALUE"),
+    (["run", "engine_parity", "--param", "nope=1"], "unknown parameter nope"),
+    (["run", "engine_parity", "--param", "window_hours=a week"], "window_hours"),
+    (["show", "no_such_query"], "no query named"),
+    (["explain", "no_such_query"], "no query named"),
+    (["--stack", "nowhere", "run", "engine_parity"], "Pulumi.nowhere.yaml"),
+    (["--stack", "bad", "run", "engine_parity"], "vastobs:trino.port"),
+    (["plot", "light-curve", "--ra", "10"], "--ra needs --dec"),
+    (["load", "swift.nope", "x.csv"], "table swift.nope: not in observatories.swift.tables"),
+    (["load", "nowhere.bursts", "x.csv"], "nowhere"),
+    (["load", "swift.bursts", "no_such_file.csv"], "no_such_file.csv: no such file"),
+    (["demo-data", "--rows", "10"], "--rows 10: at least 1000"),
+    (["demo-data", "--rows", "-5"], "--rows -5: at least 1000"),
+    (["demo-data", "--rows", str(10**12)], "--rows 1000000000000: at most"),
+    (["demo-data", "--rows", "5000", "--seed", "-1"], "--seed -1"),
+    (["demo-data", "--rows", "5000", "--burst-rate-multiplier", "0"], "(0, 1000]"),
+    (["demo-data", "--rows", "5000", "--burst-rate-multiplier", "-1"], "(0, 1000]"),
+    (["demo-data", "--rows", "5000", "--burst-rate-multiplier", "nan"], "(0, 1000]"),
+    (["demo-data", "--rows", "5000", "--burst-rate-multiplier", "1e6"], "(0, 1000]"),
+    (["demo-data", "--rows", "5000", "--burst-rate-multiplier", "1000"], "at most 2.58"),
+    (["demo-data", "--rows", "1000"], "--burst-rate-multiplier 1 makes 1940 bursts"),
+    (["demo-data", "--rows", "5000", "--followup-fraction", "2"], "--followup-fraction 2.0"),
+    (["demo-data", "--rows", "5000", "--followup-fraction", "-0.1"], "[0, 1]"),
+]
+
+
+@pytest.fixture
+def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The project's queries and stacks, plus a stack whose config is wrong."""
+    for name in ("Pulumi.yaml", "Pulumi.local.yaml"):
+        shutil.copy(PROJECT_DIR / name, tmp_path / name)
+    (tmp_path / "queries").symlink_to(PROJECT_DIR / "queries")
+    (tmp_path / "Pulumi.bad.yaml").write_text("config:\n  vastobs:trino:\n    port: 0\n")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("PULUMI_STACK", raising=False)
+    return tmp_path
+
+
+@pytest.mark.parametrize(("argv", "fragment"), BAD_INVOCATIONS, ids=lambda a: " ".join(a))
+def test_a_mistake_is_one_line_and_exit_1(
+    argv: list[str], fragment: str, project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    argv = [*argv, "--out", str(project / "out")] if argv[0] == "demo-data" else argv
+    assert main(argv) == 1
+    err = capsys.readouterr().err
+    assert "Traceback" not in err
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), err
+    assert fragment in lines[0]
+    assert not (project / "out").exists()
+
+
+def test_debug_shows_where_a_mistake_was_raised(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["--debug", "run", "cone_search", "--format", "parquet"]) == 1
+    err = capsys.readouterr().err
+    assert "Traceback" in err and err.strip().splitlines()[-1].startswith("error: --format")
+
+
+def test_choices_come_from_the_registries(capsys: pytest.CaptureFixture[str]) -> None:
+    """``--engine`` offers ENGINES, ``load --into`` offers SINKS: argparse refuses the rest."""
+    with pytest.raises(SystemExit) as info:
+        main(["load", "swift.bursts", "x.csv", "--into", "nowhere"])
+    assert info.value.code == 2
+    assert f"choose from {', '.join(repr(s) for s in SINKS)}" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["run", "cone_search", "--engine", "vastdb"])
+    assert f"choose from {', '.join(repr(e) for e in ENGINES)}" in capsys.readouterr().err

@@ -23,9 +23,9 @@ import pytest
 from devtools.toolchain import PROJECT_DIR
 from runner.cli import main
 from runner.datagen import TABLES, GeneratorConfig, generate, table_file
-from runner.errors import ParameterError
 from tests.support.dataset import local_database
 from vastobs.ddl import load_table
+from vastobs.errors import ParameterError
 from vastobs.sky import healpix14_array
 
 TIME = {"swift.bursts": "trigger_time", "swift.observations": "start_time",

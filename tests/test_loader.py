@@ -13,10 +13,10 @@ import pytest
 
 from devtools.toolchain import PROJECT_DIR
 from runner.loader import load
-from runner.loader.load import TableMissing
-from runner.loader.targets import DuckDBTarget
+from runner.loader.sinks import DuckDBSink
 from vastobs.backends.local import LocalBackend
 from vastobs.ddl import load_table
+from vastobs.errors import TableMissing
 from vastobs.sky import healpix14
 
 BURSTS = load_table(PROJECT_DIR, "swift", "bursts")
@@ -38,7 +38,7 @@ def _load(database: Path, tmp_path: Path, *files: Path, table=BURSTS):
     return load(
         table,
         list(files),
-        DuckDBTarget(database),
+        DuckDBSink(database),
         batch_rows=2,
         quarantine_dir=tmp_path / "quarantine",
         raw_dir=tmp_path / "raw",
@@ -181,7 +181,7 @@ def test_a_missing_table_is_refused(tmp_path: Path, database: Path) -> None:
 def test_loading_into_the_real_trino(tmp_path: Path, trino_server) -> None:
     from sqlglot import exp
 
-    from runner.loader.targets import TrinoTarget
+    from runner.loader.sinks import TrinoSink
 
     conn = trino_server.connect()
     cursor = conn.cursor()
@@ -191,7 +191,7 @@ def test_loading_into_the_real_trino(tmp_path: Path, trino_server) -> None:
         BURSTS.create_sql("trino", exp.table_("bursts", db="loader_swift", catalog="memory"))
     )
     cursor.fetchall()
-    target = TrinoTarget(trino_server.connect, "memory", lambda obs: f"loader_{obs}")
+    target = TrinoSink(trino_server.connect, "memory", lambda obs: f"loader_{obs}")
     csv = tmp_path / "bursts.csv"
     csv.write_text(
         HEADER + "\n"
@@ -221,11 +221,11 @@ def _fake(table_def=BURSTS, **table_options):
 
 
 def test_vastdb_target_inserts_arrow_batches_once(tmp_path: Path) -> None:
-    from runner.loader.targets import VastDBTarget
+    from runner.loader.sinks import VastDBSink
 
     session, table = _fake()
     path = _bursts_parquet(tmp_path / "b.parquet")
-    target = VastDBTarget(lambda: session, "obsdb", insert_rows=2)
+    target = VastDBSink(lambda: session, "obsdb", insert_rows=2)
     first = load(BURSTS, [path], target, batch_rows=2, quarantine_dir=tmp_path / "q").files[0]
     second = load(BURSTS, [path], target, batch_rows=2, quarantine_dir=tmp_path / "q").files[0]
     assert (first.loaded, second.loaded, second.already_present) == (3, 0, 3)
@@ -237,11 +237,11 @@ def test_vastdb_target_inserts_arrow_batches_once(tmp_path: Path) -> None:
 def test_vastdb_failed_insert_rolls_the_file_back(tmp_path: Path) -> None:
     from vastdb import errors
 
-    from runner.loader.targets import VastDBTarget
+    from runner.loader.sinks import VastDBSink
 
     session, table = _fake(fail_after_inserts=1)
     path = _bursts_parquet(tmp_path / "b.parquet")
-    target = VastDBTarget(lambda: session, "obsdb", insert_rows=2)
+    target = VastDBSink(lambda: session, "obsdb", insert_rows=2)
     with pytest.raises(errors.ServiceUnavailable):
         load(BURSTS, [path], target, batch_rows=2, quarantine_dir=tmp_path / "q")
     assert table.rows.num_rows == 0  # the first slice went in, then the whole file rolled back
@@ -252,10 +252,10 @@ def test_vastdb_failed_insert_rolls_the_file_back(tmp_path: Path) -> None:
 
 
 def test_vastdb_missing_table_is_refused(tmp_path: Path) -> None:
-    from runner.loader.targets import VastDBTarget
+    from runner.loader.sinks import VastDBSink
 
     session, _table = _fake(load_table(PROJECT_DIR, "chandra", "detections"))
-    target = VastDBTarget(lambda: session, "obsdb")
+    target = VastDBSink(lambda: session, "obsdb")
     with pytest.raises(TableMissing):
         load(
             BURSTS,

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from runner.monitor import Level, take_status
-from runner.watch import changes
+from runner.render import changes
 from vastobs.backends.local import LocalBackend
 from vastobs.config import from_mapping
 

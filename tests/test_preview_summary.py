@@ -15,7 +15,6 @@ import pytest
 from devtools.toolchain import PROJECT_DIR
 from infra.preview_summary import (
     SECRET_SIG,
-    PreviewError,
     Summary,
     changed_names,
     display_type,
@@ -25,7 +24,7 @@ from infra.preview_summary import (
     render_value,
     summarise,
 )
-from vastobs.errors import VastobsError
+from vastobs.errors import PreviewError, VastobsError
 
 FIXTURES = PROJECT_DIR / "tests" / "fixtures" / "preview"
 ALL = sorted(p.stem for p in FIXTURES.glob("*.json"))

@@ -10,8 +10,8 @@ import sqlglot
 
 from devtools.toolchain import PROJECT_DIR
 from runner.engines import DuckDBEngine, TrinoEngine
-from runner.errors import ParameterError, QueryFileError
 from runner.query import Query
+from vastobs.errors import ParameterError, SqlFileError
 
 SQL_FILES = sorted((PROJECT_DIR / "queries").rglob("*.sql"))
 
@@ -72,20 +72,20 @@ def test_parameter_errors_name_the_parameter_and_type(tmp_path: Path) -> None:
     ],
 )
 def test_bad_headers_are_reported_with_position(tmp_path: Path, text: str, fragment: str) -> None:
-    with pytest.raises(QueryFileError, match=fragment) as info:
+    with pytest.raises(SqlFileError, match=fragment) as info:
         Query.load(_write(tmp_path, text))
     assert str(info.value).startswith(f"{tmp_path / 'q.sql'}:")
 
 
 def test_undeclared_parameter_is_refused(tmp_path: Path) -> None:
     q = Query.load(_write(tmp_path, "-- name: q\n-- version: 1\nSELECT :x AS x"))
-    with pytest.raises(QueryFileError, match=":x is not declared"):
+    with pytest.raises(SqlFileError, match=":x is not declared"):
         DuckDBEngine.for_file(None).run(q)
 
 
 def test_syntax_error_points_into_the_file(tmp_path: Path) -> None:
     q = Query.load(_write(tmp_path, "-- name: q\n-- version: 1\nSELECT 1 AS a\nFROM (SELECT"))
-    with pytest.raises(QueryFileError) as info:
+    with pytest.raises(SqlFileError) as info:
         DuckDBEngine.for_file(None).run(q)
     assert info.value.line >= 3
 
@@ -138,5 +138,5 @@ def test_macro_arity_is_checked(tmp_path: Path) -> None:
     q = Query.load(
         _write(tmp_path, "-- name: q\n-- version: 1\nSELECT sky_distance_arcsec(1, 2, 3) AS d")
     )
-    with pytest.raises(QueryFileError, match="takes 4 arguments, got 3"):
+    with pytest.raises(SqlFileError, match="takes 4 arguments, got 3"):
         DuckDBEngine.for_file(None).run(q)

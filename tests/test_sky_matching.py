@@ -19,10 +19,10 @@ from devtools.trino_data import trino_with
 from runner.catalog import Catalog
 from runner.derived import CONE_RANGES, EMPTY_RANGE, FUNCTIONS, cone_ranges
 from runner.engines import DuckDBEngine, Engine
-from runner.errors import QueryFileError
 from runner.query import Query
 from tests.support.compare import assert_same_rows
 from tests.support.dataset import T0, local_database, write_parquet
+from vastobs.errors import SqlFileError
 from vastobs.sky import healpix14_array
 
 ANALYTICS = PROJECT_DIR / "queries" / "analytics"
@@ -126,7 +126,7 @@ def test_in_cone_cover_takes_the_cone_as_params(tmp_path: Path) -> None:
         f"{CONE_PARAMS}SELECT 1 AS one WHERE in_cone_cover(5, 306e0, :dec, :radius_arcsec)"
         " AND :ra > 0"
     )
-    with pytest.raises(QueryFileError, match="in_cone_cover: the cone's ra, dec and radius"):
+    with pytest.raises(SqlFileError, match="in_cone_cover: the cone's ra, dec and radius"):
         DuckDBEngine.for_file(None).compile(Query.load(path))
 
 

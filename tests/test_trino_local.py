@@ -14,7 +14,7 @@ import pytest
 
 from devtools.toolchain import PROJECT_DIR
 from devtools.trino_server import TrinoServer
-from runner.cli import with_stack_defaults
+from runner.analytics import with_stack_defaults
 from runner.connect import database_file, engine_for
 from runner.datagen import GeneratorConfig, generate
 from runner.query import Query

@@ -120,7 +120,7 @@ class DatabaseConfig:
     path: str = key("View the database bucket lives on", "/vastobs/db", form="view_path")
     quota: QuotaConfig = key("Quota on the database view", QuotaConfig(hard=10 * 10**12))
     endpoint: str | None = key(
-        "S3 endpoint (VIP pool) of the VAST DB data path; `load --engine vastdb` needs it", None
+        "S3 endpoint (VIP pool) of the VAST DB data path; `load --into vastdb` needs it", None
     )
     verify_tls: bool = key(
         "Verify the TLS certificate of `database.endpoint` (the VAST DB SDK's `ssl_verify`)",

@@ -1,7 +1,10 @@
 """The project's one exception tree, shared by infra/ and runner/.
 
-Only the CLI edges (``python -m runner`` and the Pulumi program) catch
-:class:`VastobsError`; everything below raises with context and lets it travel.
+Only the edges catch :class:`VastobsError`: ``python -m runner`` (``runner/cli.py``),
+the Pulumi program (``infra/__main__.py``) and ``python -m infra.preview_summary``.
+Below them a catch is kept only where it recovers (the monitor's UNKNOWN, a
+lint finding, a 404 that means "gone"); everything else raises with context and
+lets it travel. Each message names what is wrong, so an edge prints it as one line.
 """
 
 from __future__ import annotations
@@ -23,3 +26,39 @@ class ConfigError(VastobsError):
 
 class BackendError(VastobsError):
     """A storage backend (VMS or local) refused or failed an operation."""
+
+
+class SqlFileError(VastobsError):
+    """A query's or a DDL file's header or body is malformed; carries ``path:line:col``."""
+
+    def __init__(self, path: str, line: int, col: int, message: str) -> None:
+        self.path, self.line, self.col = path, line, col
+        super().__init__(f"{path}:{line}:{col}: {message}")
+
+
+class ParameterError(VastobsError):
+    """A query parameter or a command-line option is missing, unknown, or not allowed."""
+
+
+class EngineError(VastobsError):
+    """The engine failed a query; Trino failures carry the query id."""
+
+    def __init__(self, engine: str, message: str, query_id: str | None = None) -> None:
+        self.engine, self.query_id = engine, query_id
+        suffix = f" (query id {query_id})" if query_id else ""
+        super().__init__(f"{engine}: {message}{suffix}")
+
+
+class InputError(VastobsError):
+    """An input file cannot be read at all (as opposed to rows that fail checks)."""
+
+
+class TableMissing(VastobsError):
+    """The sink lacks the table: Pulumi creates tables, the loader never does."""
+
+
+class PreviewError(VastobsError):
+    """The preview cannot be read or parsed, or the summary written; names the file."""
+
+    def __init__(self, source: str, message: str) -> None:
+        super().__init__(f"{source}: {message}")

@@ -14,15 +14,7 @@ import sqlglot
 import yaml
 from sqlglot import exp
 
-from vastobs.errors import VastobsError
-
-
-class SqlFileError(VastobsError):
-    """A SQL file's header or body is malformed; carries ``path:line:col``."""
-
-    def __init__(self, path: str, line: int, col: int, message: str) -> None:
-        self.path, self.line, self.col = path, line, col
-        super().__init__(f"{path}:{line}:{col}: {message}")
+from vastobs.errors import SqlFileError
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from runner.datagen.distributions import UVOT_DETECTED, XRT_DETECTED
-from runner.errors import ParameterError
+from vastobs.errors import ParameterError
 
 START_US = int(np.datetime64("2005-01-01T00:00:00", "us").astype(np.int64))
 END_US = int(np.datetime64("2025-01-01T00:00:00", "us").astype(np.int64))
@@ -30,6 +30,9 @@ TARGET_POINTS = 26.0  # mean Swift points per background target (swift_target_ro
 ROWS_PER_CHANDRA_OBS = 400  # background Chandra observations: rows / 400
 CHANDRA_PER_PERSISTENT = (3, 60)  # Chandra observations per persistent source
 ROWS_PER_CELL = 40_000  # measurement rows per coarse sky cell, at most about
+MAX_ROWS = 400_000_000
+"""Beyond about 4.9e8 rows the coarse cells reach order 6, whose 1,024 order-11
+slots per cell cannot keep a cell's ~1,500 objects apart (sphere.py)."""
 
 
 @dataclass(frozen=True)
@@ -43,11 +46,20 @@ class GeneratorConfig:
     def __post_init__(self) -> None:
         if self.rows < 1000:
             raise ParameterError(f"--rows {self.rows}: at least 1000")
+        if self.rows > MAX_ROWS:
+            raise ParameterError(f"--rows {self.rows}: at most {MAX_ROWS} (the sky cells' slots)")
         if self.seed < 0:
             raise ParameterError(f"--seed {self.seed}: must be >= 0")
         if not 0 < self.burst_rate_multiplier <= 1000:
             raise ParameterError(
                 f"--burst-rate-multiplier {self.burst_rate_multiplier}: must be in (0, 1000]"
+            )
+        if self.expected_bursts > self.rows:
+            most = self.rows / (BURSTS_PER_YEAR * YEARS)
+            raise ParameterError(
+                f"--burst-rate-multiplier {self.burst_rate_multiplier:g} makes "
+                f"{self.expected_bursts:.0f} bursts, more than --rows {self.rows} can hold "
+                f"(each burst has measurement rows): at --rows {self.rows} at most {most:.3g}"
             )
         if not 0 <= self.followup_fraction <= 1:
             raise ParameterError(f"--followup-fraction {self.followup_fraction}: must be in [0, 1]")

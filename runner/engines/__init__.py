@@ -1,5 +1,6 @@
 """Engines run Trino SQL: ``trino`` (production, the VAST DB connector) and
-``duckdb`` (embedded). Each takes a connection factory, so tests hand in theirs.
+``duckdb`` (embedded). Each takes a connection factory, so tests hand in theirs;
+``runner.connect.ENGINES`` builds them from a stack by name.
 """
 
 from __future__ import annotations
@@ -8,6 +9,4 @@ from runner.engines.base import Engine
 from runner.engines.duckdb import DuckDBEngine
 from runner.engines.trino import TrinoEngine
 
-ENGINES: dict[str, type[Engine]] = {"duckdb": DuckDBEngine, "trino": TrinoEngine}
-
-__all__ = ["ENGINES", "DuckDBEngine", "Engine", "TrinoEngine"]
+__all__ = ["DuckDBEngine", "Engine", "TrinoEngine"]

@@ -16,11 +16,11 @@ from sqlglot.errors import ErrorLevel, SqlglotError
 from sqlglot.tokens import TokenType
 
 from runner.catalog import Catalog, TableMap
-from runner.errors import EngineError, QueryFileError
 from runner.macros import expand
 from runner.param_types import PARAM_TYPES
 from runner.query import SOURCE_DIALECT, Query
 from runner.result import Provenance, Result
+from vastobs.errors import EngineError, SqlFileError
 
 _MARKER = "vastobs_param_"
 
@@ -84,7 +84,7 @@ class Engine(ABC):
         for placeholder in tree.find_all(exp.Placeholder):
             if query.param_type(placeholder.name) is None:
                 what = f":{placeholder.name}" if placeholder.name else "'?'"
-                raise QueryFileError(
+                raise SqlFileError(
                     str(query.path),
                     *query.param_position(placeholder.name),
                     f"parameter {what} is not declared in the header (use named :params)",
@@ -104,7 +104,7 @@ class Engine(ABC):
         try:
             sql = tree.sql(dialect=self.dialect, unsupported_level=ErrorLevel.RAISE)
         except SqlglotError as exc:
-            raise QueryFileError(
+            raise SqlFileError(
                 str(query.path), query.body_line, 1, f"cannot run on {self.name}: {exc}"
             ) from exc
         return _positional(sql, self.dialect, names)
@@ -122,7 +122,7 @@ class Engine(ABC):
             key = (table.db, table.name)
             if self.catalog is not None and key not in self.catalog.tables:
                 known = ", ".join(self.catalog.names())
-                raise QueryFileError(
+                raise SqlFileError(
                     str(query.path), query.body_line, 1,
                     f"unknown table {table.sql(SOURCE_DIALECT)} (tables: {known})",
                 )  # fmt: skip

@@ -16,8 +16,8 @@ from sqlglot.optimizer.qualify import qualify
 
 from runner.catalog import Catalog
 from runner.engines.base import SOURCE_DIALECT, Engine
-from runner.errors import QueryFileError
 from runner.query import Query
+from vastobs.errors import SqlFileError
 
 Connect = Callable[[], duckdb.DuckDBPyConnection]
 _EXTRA_COPY = "Arrow output on a DB-API result"
@@ -51,7 +51,7 @@ class DuckDBEngine(Engine):
                 dialect=SOURCE_DIALECT,
             )
         except SqlglotError as exc:
-            raise QueryFileError(str(query.path), query.body_line, 1, str(exc)) from exc
+            raise SqlFileError(str(query.path), query.body_line, 1, str(exc)) from exc
         for div in list(tree.find_all(exp.Div)):
             if (
                 div.left.type

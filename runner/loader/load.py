@@ -13,15 +13,11 @@ from typing import Any
 
 import pyarrow as pa
 
-from runner.loader.readers import InputError, parquet_batches, text_rows
-from runner.loader.targets import Target
+from runner.loader.readers import parquet_batches, text_rows
+from runner.loader.sinks import Sink
 from runner.loader.validate import Rejected, RowChecker, check_rows, check_table
 from vastobs.ddl import TableDef
-from vastobs.errors import VastobsError
-
-
-class TableMissing(VastobsError):
-    """The target lacks the table: Pulumi creates tables, the loader never does."""
+from vastobs.errors import InputError, TableMissing
 
 
 @dataclass
@@ -39,7 +35,7 @@ class FileSummary:
 @dataclass
 class LoadSummary:
     table: str
-    target: str
+    sink: str
     files: list[FileSummary] = field(default_factory=list)
 
     @property
@@ -62,7 +58,7 @@ def sha256_of(path: Path) -> str:
 def load(
     table: TableDef,
     files: list[Path],
-    target: Target,
+    sink: Sink,
     *,
     batch_rows: int,
     quarantine_dir: Path,
@@ -72,18 +68,18 @@ def load(
     missing = [p for p in files if not p.is_file()]
     if missing:
         raise InputError(f"{missing[0]}: no such file")
-    if not target.exists(table):
+    if not sink.exists(table):
         raise TableMissing(
-            f"table {table.logical_name} does not exist on {target.name}: "
+            f"table {table.logical_name} does not exist on {sink.name}: "
             "declare it in the stack config and run pulumi up (Pulumi creates tables)"
         )
-    summary = LoadSummary(table.logical_name, target.name)
+    summary = LoadSummary(table.logical_name, sink.name)
     checker = RowChecker(table)  # shared across files: a key twice in the input is rejected
     for path in files:
         result = FileSummary(path, sha256_of(path))
         rejected: list[Rejected] = []
         accepted = 0
-        with target.writer(table) as writer:
+        with sink.writer(table) as writer:
             for good, bad in _checked_batches(checker, path, batch_rows):
                 result.read += good.num_rows + len(bad)
                 accepted += good.num_rows

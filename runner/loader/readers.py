@@ -15,13 +15,9 @@ from typing import Any
 import pyarrow.parquet as pq
 
 from runner.loader.grbtable import is_grb_table, read_grb_table
-from vastobs.errors import VastobsError
+from vastobs.errors import InputError
 
 TEXT_ENCODINGS = ("utf-8", "latin-1")  # latin-1 decodes any byte: the last resort
-
-
-class InputError(VastobsError):
-    """An input file cannot be read at all (as opposed to rows that fail checks)."""
 
 
 def parquet_batches(path: Path, batch_rows: int) -> Iterator[tuple[int, Any]]:

@@ -15,7 +15,7 @@ import pyarrow.parquet as pq
 
 from devtools.toolchain import PROJECT_DIR
 from runner.loader import load
-from runner.loader.targets import DuckDBTarget
+from runner.loader.sinks import DuckDBSink
 from vastobs.backends.local import LocalBackend
 from vastobs.ddl import TableDef, all_tables
 from vastobs.sky import healpix14
@@ -77,7 +77,7 @@ def local_database(root: Path, data: dict[str, list[dict[str, Any]]] | dict[str,
     files = {k: v for k, v in data.items() if isinstance(v, Path)}
     files.update(write_parquet(root, {k: v for k, v in data.items() if not isinstance(v, Path)}))
     for name, path in files.items():
-        summary = load(tables[name], [path], DuckDBTarget(database), batch_rows=1000,
+        summary = load(tables[name], [path], DuckDBSink(database), batch_rows=1000,
                        quarantine_dir=root / "quarantine")  # fmt: skip
         assert summary.rejected == 0, f"test data for {name} rejected"
     return database

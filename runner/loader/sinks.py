@@ -1,7 +1,8 @@
-"""Where rows go: the local DuckDB file, a Trino catalog, or VAST DB through vastdb.
+"""Where loaded rows go (a sink): the local DuckDB file, a Trino catalog, or VAST DB through vastdb.
 
-Each target appends only rows whose natural key (the DDL's ``key``) is new,
-so loading a file twice adds nothing.
+Each sink appends only rows whose natural key (the DDL's ``key``) is new,
+so loading a file twice adds nothing. ``runner.connect.SINKS`` builds them
+from a stack by name (``load --into``).
 """
 
 from __future__ import annotations
@@ -15,9 +16,9 @@ import duckdb
 import pyarrow as pa
 from sqlglot import exp
 
-from runner.errors import EngineError
 from vastobs.backends.filelock import exclusive
 from vastobs.ddl import TableDef
+from vastobs.errors import EngineError
 
 INSERT_CHUNK = 200  # rows per parameterised INSERT on Trino
 ROW_GROUP_ROWS = 16_384
@@ -38,7 +39,7 @@ class Writer(Protocol):
         """Insert the staged rows whose key is not yet present; return how many."""
 
 
-class Target(Protocol):
+class Sink(Protocol):
     name: str
 
     def exists(self, table: TableDef) -> bool: ...
@@ -51,7 +52,7 @@ def _ident(name: str, dialect: str) -> str:
     return exp.to_identifier(name, quoted=True).sql(dialect)
 
 
-class DuckDBTarget:
+class DuckDBSink:
     """The local VAST DB file; every write holds the file lock (bounded wait)."""
 
     name = "duckdb"
@@ -93,9 +94,9 @@ class _DuckDBWriter:
 
     def __init__(self, con: duckdb.DuckDBPyConnection, table: TableDef) -> None:
         self.con, self.table = con, table
-        self.target = exp.table_(table.name, db=table.observatory, quoted=True).sql("duckdb")
+        self.qualified = exp.table_(table.name, db=table.observatory, quoted=True).sql("duckdb")
         self.con.execute(
-            f"CREATE OR REPLACE TEMP TABLE staging AS SELECT * FROM {self.target} LIMIT 0"
+            f"CREATE OR REPLACE TEMP TABLE staging AS SELECT * FROM {self.qualified} LIMIT 0"
         )
 
     def stage(self, batch: pa.Table) -> None:
@@ -110,8 +111,8 @@ class _DuckDBWriter:
             f"s.{_ident(k, 'duckdb')} = t.{_ident(k, 'duckdb')}" for k in self.table.key
         )
         inserted = self.con.execute(
-            f"INSERT INTO {self.target} ({columns}) SELECT {columns} FROM staging AS s "
-            f"ANTI JOIN {self.target} AS t ON {on} ORDER BY {_order(self.table)}"
+            f"INSERT INTO {self.qualified} ({columns}) SELECT {columns} FROM staging AS s "
+            f"ANTI JOIN {self.qualified} AS t ON {on} ORDER BY {_order(self.table)}"
         ).fetchone()
         self.con.execute("DROP TABLE staging")
         return int(inserted[0]) if inserted else 0
@@ -123,7 +124,7 @@ def _order(table: TableDef) -> str:
     return ", ".join(_ident(k, "duckdb") for k in keys)
 
 
-class TrinoTarget:
+class TrinoSink:
     """A Trino catalog whose schema per observatory holds the tables."""
 
     name = "trino"
@@ -193,18 +194,18 @@ class TrinoTarget:
 
 
 class _TrinoWriter:
-    def __init__(self, target: TrinoTarget, table: TableDef) -> None:
-        self.target, self.table = target, table
+    def __init__(self, sink: TrinoSink, table: TableDef) -> None:
+        self.sink, self.table = sink, table
         self.rows: list[dict[str, Any]] = []
 
     def stage(self, batch: pa.Table) -> None:
         self.rows.extend(batch.to_pylist())
 
     def commit(self) -> int:
-        return self.target.append_new(self.table, self.rows)
+        return self.sink.append_new(self.table, self.rows)
 
 
-class VastDBTarget:
+class VastDBSink:
     """VAST DB through the vastdb SDK: Arrow batches in one transaction per file.
 
     The transaction commits when the file's rows are in, and rolls back if any
@@ -232,8 +233,8 @@ class VastDBTarget:
 
 
 class _VastDBWriter:
-    def __init__(self, target: VastDBTarget, table: TableDef) -> None:
-        self.target, self.table = target, table
+    def __init__(self, sink: VastDBSink, table: TableDef) -> None:
+        self.sink, self.table = sink, table
         self.batches: list[pa.Table] = []
 
     def stage(self, batch: pa.Table) -> None:
@@ -245,14 +246,14 @@ class _VastDBWriter:
             return 0
         staged = pa.concat_tables(self.batches)
         key = list(self.table.key)
-        with self.target.connect().transaction() as tx:
-            live = self.target._table(tx, self.table)
+        with self.sink.connect().transaction() as tx:
+            live = self.sink._table(tx, self.table)
             if live is None:
                 raise EngineError("vastdb", f"table {self.table.logical_name} disappeared")
             present = live.select(columns=key).read_all()
             fresh = _without_keys(staged, present, key)
-            for start in range(0, fresh.num_rows, self.target.insert_rows):
-                live.insert(fresh.slice(start, self.target.insert_rows))
+            for start in range(0, fresh.num_rows, self.sink.insert_rows):
+                live.insert(fresh.slice(start, self.sink.insert_rows))
         return fresh.num_rows
 
 

@@ -1,0 +1,224 @@
+"""Everything the CLI shows or writes: results in four formats, the analytics
+and one query's card, the monitor's table and alert lines, and the summaries
+of a load and of generated demo data.
+
+Commands compute with the library and hand the outcome here; nothing in this
+module queries, loads or loops (``runner/watch.py`` holds the monitor's loop).
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pyarrow as pa
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+from rich.console import Console
+from rich.table import Table
+
+from runner.loader import LoadSummary
+from runner.monitor import Level, Status
+from runner.query import Query
+from runner.result import Result
+from vastobs.errors import ParameterError
+from vastobs.units import format_size
+
+if TYPE_CHECKING:  # the generator loads astropy: only demo-data should pay for it
+    from runner.datagen import Summary as DemoSummary
+
+FORMATS = ("table", "csv", "json", "parquet")
+LEVEL_STYLE = {
+    Level.OK: "green",
+    Level.WARN: "yellow",
+    Level.CRITICAL: "red",
+    Level.UNKNOWN: "magenta",
+}
+
+
+def console() -> Console:
+    # Piped output (logs, CI) is not wrapped at 80 columns.
+    return Console(width=None if sys.stdout.isatty() else 200)
+
+
+# --- query results ---------------------------------------------------------------------------
+
+
+def write_result(result: Result, fmt: str, output: Path | None) -> None:
+    """To ``output``, else stdout; Parquet carries the provenance in its schema metadata."""
+    provenance = result.provenance.as_dict()
+    if fmt == "parquet":
+        if output is None:
+            raise ParameterError("--format parquet needs --output FILE")
+        meta = {b"vastobs.provenance": json.dumps(provenance).encode()}
+        pq.write_table(result.table.replace_schema_metadata(meta), output)
+        return
+    text = result_text(result, fmt)
+    if output is None:
+        sys.stdout.write(text)
+    else:
+        output.write_text(text, encoding="utf-8")
+
+
+def result_text(result: Result, fmt: str) -> str:
+    """A result as ``table`` (rich, 50 rows), ``csv`` or ``json``, with its provenance."""
+    provenance = result.provenance.as_dict()
+    if fmt == "json":
+        rows = result.table.to_pylist()
+        return json.dumps({"provenance": provenance, "rows": rows}, default=str, indent=2) + "\n"
+    if fmt == "csv":
+        buffer = io.BytesIO()
+        pacsv.write_csv(result.table, buffer)
+        return f"# provenance: {json.dumps(provenance)}\n" + buffer.getvalue().decode()
+    out = console()
+    with out.capture() as captured:
+        out.print(_rich_table(result.table, result.provenance.query))
+        p = result.provenance
+        out.print(
+            f"[dim]{p.query} v{p.version} sha256:{p.sha256[:12]} on {p.engine}, "
+            f"{result.table.num_rows} rows in {p.elapsed_seconds * 1000:.1f} ms, "
+            f"params {provenance['params']}[/dim]"
+        )
+    return captured.get()
+
+
+def _rich_table(table: pa.Table, title: str, limit: int = 50) -> Table:
+    shown = Table(title=title)
+    for name in table.column_names:
+        shown.add_column(name, no_wrap=True)
+    for row in table.slice(0, limit).to_pylist():
+        shown.add_row(*(_cell(v) for v in row.values()))
+    if table.num_rows > limit:
+        shown.caption = (
+            f"first {limit} of {table.num_rows} rows (use --format csv|json|parquet for all)"
+        )
+    return shown
+
+
+def _cell(value: object) -> str:
+    if isinstance(value, float):
+        return f"{value:.6g}"
+    return "" if value is None else str(value)
+
+
+# --- queries ---------------------------------------------------------------------------------
+
+
+def print_analytics(queries: list[Query]) -> None:
+    table = Table("name", "version", "description", title="analytics")
+    for q in queries:
+        table.add_row(q.name, str(q.version), " ".join(q.description.split()))
+    console().print(table)
+
+
+def print_query(q: Query) -> None:
+    """Header, parameters (derived ones too), SQL."""
+    out = console()
+    out.print(f"[bold]{q.name}[/bold] v{q.version} ({q.path}) owner {q.owner or '-'}")
+    out.print(" ".join(q.description.split()))
+    params = Table("parameter", "type", "default", "description")
+    for p in q.params.values():
+        default = q.stack_defaults.get(p.name, p.default)
+        params.add_row(p.name, p.type, str(default), p.description)
+    for name, (function, fargs) in q.derived.items():
+        params.add_row(
+            name, "derived", f"{function}({', '.join(fargs)})", "computed before binding"
+        )
+    out.print(params)
+    out.print(q.sql, markup=False, highlight=False)
+
+
+# --- storage status --------------------------------------------------------------------------
+
+
+def status_table(status: Status) -> Table:
+    table = Table(title=f"storage on {status.backend} at {status.taken_at:%Y-%m-%d %H:%M:%S} UTC")
+    for column in (
+        "observatory",
+        "path",
+        "view",
+        "hard",
+        "soft",
+        "used",
+        "used bytes",
+        "%",
+        "state",
+        "time to block",
+        "level",
+    ):
+        table.add_column(column, no_wrap=True)
+    for p in status.paths:
+        style = LEVEL_STYLE[p.level]
+        table.add_row(
+            p.name, p.path, "yes" if p.view_exists else "MISSING",
+            "-" if p.hard_limit is None else format_size(p.hard_limit),
+            "-" if not p.soft_limit else format_size(p.soft_limit),
+            p.used_human, "-" if p.used_bytes is None else f"{p.used_bytes:,}",
+            "-" if p.percent_used is None else f"{p.percent_used:.1f}",
+            p.state, p.time_to_block or "-",
+            f"[{style}]{p.level.name}[/{style}]",
+        )  # fmt: skip
+    if status.capacity and status.capacity.total_bytes:
+        cap = status.capacity
+        used = f"{format_size(cap.used_bytes)} used of " if cap.used_bytes is not None else ""
+        table.caption = f"capacity: {used}{format_size(cap.total_bytes)} ({cap.source})"
+    return table
+
+
+def alert_lines(status: Status) -> list[str]:
+    if status.error:
+        return [f"UNKNOWN: storage status could not be read: {status.error}"]
+    return [
+        f"{p.level.name}: {p.name} {p.path}: {'; '.join(p.reasons)}"
+        for p in status.paths
+        if p.level != Level.OK
+    ]
+
+
+def changes(before: Status, after: Status) -> list[str]:
+    """What moved between two checks: level or state changes, and usage deltas."""
+    old = {p.name: p for p in before.paths}
+    lines = []
+    for p in after.paths:
+        q = old.get(p.name)
+        if q is None:
+            lines.append(f"{p.name}: now {p.state}, {p.used_human}")
+            continue
+        if (q.level, q.state) != (p.level, p.state):
+            lines.append(f"{p.name}: {q.level.name}/{q.state} -> {p.level.name}/{p.state}")
+        if q.used_bytes != p.used_bytes and p.used_bytes is not None:
+            delta = p.used_bytes - (q.used_bytes or 0)
+            sign = "+" if delta >= 0 else "-"
+            lines.append(f"{p.name}: used {p.used_human} ({sign}{format_size(abs(delta))})")
+    return lines
+
+
+# --- loads and generated data ----------------------------------------------------------------
+
+
+def print_load(summary: LoadSummary) -> None:
+    table = Table(title=f"{summary.table} into {summary.sink}")
+    for column in ("file", "read", "loaded", "already present", "rejected", "quarantine"):
+        table.add_column(column, no_wrap=True)
+    for f in summary.files:
+        table.add_row(
+            f.path.name, str(f.read), str(f.loaded), str(f.already_present), str(f.rejected),
+            str(f.quarantine or ""),
+        )  # fmt: skip
+    console().print(table)
+
+
+def print_demo_data(summary: DemoSummary) -> None:
+    table = Table(title=f"demo data in {summary.out} ({summary.seconds:.1f} s)")
+    for column in ("table", "rows", "file"):
+        table.add_column(column, no_wrap=True)
+    for name, rows in summary.rows.items():
+        table.add_row(name, str(rows), str(summary.files[name]))
+    console().print(table)
+    print(
+        f"{summary.answers}: {summary.bursts} bursts, {summary.planted_followups} planted "
+        f"Chandra follow-ups, {summary.cross_objects} objects seen by both observatories"
+    )
