@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import pulumi
 
-from infra.resources.quota import Quota
-from infra.resources.view import View
-from infra.resources.view_policy import ViewPolicy
+from infra.resources.quota import Quota, QuotaProps
+from infra.resources.view import View, ViewProps
+from infra.resources.view_policy import ViewPolicy, ViewPolicyProps
 from vastobs.backends.target import Target
 from vastobs.config import StackConfig
 
@@ -22,30 +22,38 @@ class Database(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
         self.bucket = cfg.bucket
         self.policy = ViewPolicy(
-            "database-policy", name=f"vastobs-{cfg.bucket}", flavor="S3_NATIVE", target=target,
-            tenant=stack.vms.tenant, opts=child,
-        )  # fmt: skip
+            "database-policy",
+            ViewPolicyProps(
+                name=f"vastobs-{cfg.bucket}",
+                flavor="S3_NATIVE",
+                tenant=stack.vms.tenant,
+                target=target,
+            ),
+            opts=child,
+        )
         self.view = View(
             "database-view",
-            name=cfg.bucket,
-            path=cfg.path,
-            protocols=["DATABASE", "S3"],
-            policy_id=self.policy.vms_id,
-            bucket=cfg.bucket,
-            bucket_owner=stack.vms.user or "vastobs",
-            tenant=stack.vms.tenant,
-            target=target,
+            ViewProps(
+                name=cfg.bucket,
+                path=cfg.path,
+                protocols=["DATABASE", "S3"],
+                policy_id=self.policy.vms_id,
+                bucket=cfg.bucket,
+                bucket_owner=stack.vms.user or "vastobs",
+                tenant=stack.vms.tenant,
+                target=target,
+            ),
             opts=child,
         )
         self.quota = Quota(
             "database-quota",
-            name=f"vastobs-{cfg.bucket}",
-            path=cfg.path,
-            hard_limit=cfg.quota.hard,
-            soft_limit=cfg.quota.soft,
-            grace_seconds=cfg.quota.grace_seconds,
-            tenant=stack.vms.tenant,
-            target=target,
+            QuotaProps.limiting(
+                cfg.path,
+                cfg.quota,
+                name=f"vastobs-{cfg.bucket}",
+                tenant=stack.vms.tenant,
+                target=target,
+            ),
             opts=pulumi.ResourceOptions(parent=self, depends_on=[self.view]),
         )
         self.register_outputs({"bucket": cfg.bucket, "path": cfg.path})

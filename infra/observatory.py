@@ -10,12 +10,12 @@ from __future__ import annotations
 import pulumi
 
 from infra.database import Database
-from infra.resources.qos_policy import QosPolicy
-from infra.resources.quota import Quota
-from infra.resources.schema import Schema
-from infra.resources.table import Table
-from infra.resources.view import View
-from infra.resources.view_policy import ViewPolicy
+from infra.resources.qos_policy import QosPolicy, QosPolicyProps
+from infra.resources.quota import Quota, QuotaProps
+from infra.resources.schema import Schema, SchemaProps
+from infra.resources.table import Table, TableProps
+from infra.resources.view import View, ViewProps
+from infra.resources.view_policy import ViewPolicy, ViewPolicyProps
 from vastobs.backends.target import Target
 from vastobs.config import ObservatoryConfig, StackConfig
 from vastobs.ddl import load_table
@@ -37,43 +37,51 @@ class Observatory(pulumi.ComponentResource):
         name, tenant = cfg.name, stack.vms.tenant
         child = pulumi.ResourceOptions(parent=self, protect=cfg.protect)
         self.policy = ViewPolicy(
-            f"{name}-policy", name=f"vastobs-{name}", flavor=policy_flavor(cfg.protocols),
-            tenant=tenant, target=target, opts=child,
-        )  # fmt: skip
+            f"{name}-policy",
+            ViewPolicyProps(
+                name=f"vastobs-{name}",
+                flavor=policy_flavor(cfg.protocols),
+                tenant=tenant,
+                target=target,
+            ),
+            opts=child,
+        )
         self.qos = QosPolicy(
-            f"{name}-qos", name=f"vastobs-{name}-{cfg.access_pattern}",
-            access_pattern=cfg.access_pattern, tenant=tenant, target=target, opts=child,
-        )  # fmt: skip
+            f"{name}-qos",
+            QosPolicyProps.for_access_pattern(
+                cfg.access_pattern,
+                name=f"vastobs-{name}-{cfg.access_pattern}",
+                tenant=tenant,
+                target=target,
+            ),
+            opts=child,
+        )
         self.view = View(
             f"{name}-view",
-            name=f"vastobs-{name}",
-            path=cfg.path,
-            protocols=list(cfg.protocols),
-            policy_id=self.policy.vms_id,
-            qos_policy_id=self.qos.vms_id,
-            tenant=tenant,
-            allow_destroy_with_data=cfg.allow_destroy_with_data,
-            target=target,
+            ViewProps(
+                name=f"vastobs-{name}",
+                path=cfg.path,
+                protocols=list(cfg.protocols),
+                policy_id=self.policy.vms_id,
+                qos_policy_id=self.qos.vms_id,
+                tenant=tenant,
+                allow_destroy_with_data=cfg.allow_destroy_with_data,
+                target=target,
+            ),
             opts=child,
         )
         self.quota = Quota(
             f"{name}-quota",
-            name=f"vastobs-{name}",
-            path=cfg.path,
-            hard_limit=cfg.quota.hard,
-            soft_limit=cfg.quota.soft,
-            grace_seconds=cfg.quota.grace_seconds,
-            tenant=tenant,
-            target=target,
+            QuotaProps.limiting(
+                cfg.path, cfg.quota, name=f"vastobs-{name}", tenant=tenant, target=target
+            ),
             opts=pulumi.ResourceOptions.merge(
                 child, pulumi.ResourceOptions(depends_on=[self.view])
             ),
         )
         self.schema = Schema(
             f"{name}-schema",
-            database=database.bucket,
-            name=name,
-            target=target,
+            SchemaProps(database=database.bucket, name=name, target=target),
             opts=pulumi.ResourceOptions.merge(
                 child, pulumi.ResourceOptions(depends_on=[database.view])
             ),
@@ -81,12 +89,14 @@ class Observatory(pulumi.ComponentResource):
         self.tables = [
             Table(
                 f"{name}-{table}",
-                database=database.bucket,
-                schema=name,
-                name=table,
-                columns=load_table(stack.project_dir, name, table).vms_arrow_schema(),
-                allow_destroy_with_data=cfg.allow_destroy_with_data,
-                target=target,
+                TableProps(
+                    database=database.bucket,
+                    schema=name,
+                    name=table,
+                    columns=load_table(stack.project_dir, name, table).vms_arrow_schema(),
+                    allow_destroy_with_data=cfg.allow_destroy_with_data,
+                    target=target,
+                ),
                 opts=pulumi.ResourceOptions.merge(
                     child, pulumi.ResourceOptions(depends_on=[self.schema])
                 ),

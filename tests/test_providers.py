@@ -1,4 +1,5 @@
-"""Provider methods called directly against the local backend: diff, adopt, drift, safety."""
+"""Provider methods called directly against the local backend: diff, adopt, drift, safety;
+and the property bags the resources send, which existing stacks' state holds."""
 
 from __future__ import annotations
 
@@ -6,10 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from infra.resources.quota import QuotaProvider, grace_period
-from infra.resources.table import TableProvider
-from infra.resources.view import ViewProvider
-from infra.resources.view_policy import ViewPolicyProvider
+from infra.resources.qos_policy import QosPolicy, QosPolicyProps
+from infra.resources.quota import Quota, QuotaProps, QuotaProvider, grace_period
+from infra.resources.schema import Schema, SchemaProps
+from infra.resources.table import Table, TableProps, TableProvider
+from infra.resources.view import View, ViewProps, ViewProvider
+from infra.resources.view_policy import ViewPolicy, ViewPolicyProps, ViewPolicyProvider
+from vastobs.config import QuotaConfig
 from vastobs.errors import BackendError
 
 
@@ -128,3 +132,44 @@ def test_dropping_or_retyping_a_column_is_refused_unless_allowed() -> None:
     allowed = _table([("a", "int64")], allow_column_changes=True)
     assert provider.check(old, allowed).failures == []
     assert "columns" in provider.diff("x", old, allowed).replaces
+
+
+def test_props_send_the_property_bags_existing_state_holds(tmp_path: Path) -> None:
+    """Keys and values as state recorded them before the props objects, so preview stays quiet."""
+    target = _target(tmp_path)
+    view = ViewProps(name="vastobs-swift", path="/swift/observations", protocols=["NFS", "S3"],
+                     policy_id=1, tenant="default", target=target)  # fmt: skip
+    assert View.inputs(view) == _view(tmp_path)
+    policy = ViewPolicyProps(name="p", flavor="NFS", target=target)
+    assert ViewPolicy.inputs(policy) == {
+        "name": "p", "flavor": "NFS", "tenant": None, "nfs_read_write": [],
+        "nfs_read_only": [], "s3_read_write": [], "target": target, "vms_id": None,
+        "adopted": None,
+    }  # fmt: skip
+    qos = QosPolicyProps.for_access_pattern("archive", name="q", tenant="t", target=target)
+    assert QosPolicy.inputs(qos) == {
+        "name": "q", "tenant": "t", "is_gold": False, "limit_by": "BW",
+        "static_limits": {"max_reads_bw_mbps": 1000, "max_writes_bw_mbps": 1000},
+        "target": target, "vms_id": None, "adopted": None,
+    }  # fmt: skip
+    quota = QuotaProps.limiting(
+        "/swift", QuotaConfig(100, 80, 7 * 86400), name="q", tenant=None, target=target
+    )
+    assert Quota.inputs(quota) == {
+        "name": "q", "path": "/swift", "hard_limit": 100, "soft_limit": 80,
+        "grace_period": "7 00:00:00", "tenant": None, "target": target, "vms_id": None,
+        "adopted": None,
+    }  # fmt: skip
+    schema = SchemaProps(database="db", name="swift", target=target)
+    assert Schema.inputs(schema) == {
+        "database": "db",
+        "name": "swift",
+        "target": target,
+        "adopted": None,
+    }
+    columns = _table([("a", "int64")])["columns"]
+    table = TableProps(database="db", schema="swift", name="bursts", columns=columns,
+                       target=target)  # fmt: skip
+    assert Table.inputs(table) == _table(
+        [("a", "int64")], allow_destroy_with_data=False, target=target, adopted=None
+    )

@@ -1,4 +1,5 @@
-"""The providers' shared machinery: a partial diff and adopt-on-create CRUD.
+"""The resources' shared machinery: typed props sent once as the property bag, a
+partial diff, and adopt-on-create CRUD.
 
 Pulumi pickles the provider into the hidden input ``__provider``; any edit of
 provider code changes it (pulumi/pulumi#12401). Diffing only the declared
@@ -10,24 +11,63 @@ its backend from the ``target`` input and the credentials in its environment.
 from __future__ import annotations
 
 import sys
+from dataclasses import dataclass, fields
 from typing import Any, ClassVar
 
+import pulumi
 from pulumi.dynamic import (
     CheckResult,
     CreateResult,
     DiffResult,
     ReadResult,
+    Resource,
     ResourceProvider,
     UpdateResult,
 )
 
 from vastobs.backends.base import Backend, Record
-from vastobs.backends.target import backend_for
+from vastobs.backends.target import Target, backend_for
 from vastobs.errors import BackendError, VastobsError
 
 # Properties that are not desired state: pickled provider code, where to
 # connect, and what the provider reports back (the VMS id, whether it adopted).
 NOT_STATE = frozenset({"__provider", "target", "vms_id", "adopted"})
+
+
+@dataclass(frozen=True, kw_only=True)
+class Props:
+    """A resource's inputs, one typed field each; ``target`` says where its objects live."""
+
+    target: Target
+
+    def inputs(self) -> dict[str, Any]:
+        """The fields by name, shallow (``dataclasses.asdict`` would deep-copy Outputs)."""
+        return {f.name: getattr(self, f.name) for f in fields(self)}
+
+
+class VastResource(Resource):
+    """A dynamic resource whose inputs are one props object; subclasses name the provider."""
+
+    provider_class: ClassVar[type[BaseProvider]]
+    # What the provider reports back, sent as inputs of None so that Pulumi returns them.
+    reported: ClassVar[tuple[str, ...]] = ("adopted",)
+
+    def __init__(
+        self, resource_name: str, props: Props, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        super().__init__(self.provider_class(), resource_name, self.inputs(props), opts)
+
+    @classmethod
+    def inputs(cls, props: Props) -> dict[str, Any]:
+        """The property bag Pulumi receives (the provider's pickle is added by Pulumi)."""
+        return {**props.inputs(), **dict.fromkeys(cls.reported)}
+
+
+class CollectionResource(VastResource):
+    """A VMS object: its provider also reports the VMS id."""
+
+    vms_id: pulumi.Output[int]
+    reported = ("vms_id", "adopted")
 
 
 class BaseProvider(ResourceProvider):

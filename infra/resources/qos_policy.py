@@ -9,12 +9,10 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
-import pulumi
-from pulumi.dynamic import Resource
-
-from infra.resources.base import CollectionProvider
+from infra.resources.base import CollectionProvider, CollectionResource, Props
 from vastobs.backends.base import Record
 from vastobs.backends.target import Target
 
@@ -76,26 +74,21 @@ class QosPolicyProvider(CollectionProvider):
         }
 
 
-class QosPolicy(Resource, module="vast", name="QosPolicy"):
-    vms_id: pulumi.Output[int]
+@dataclass(frozen=True, kw_only=True)
+class QosPolicyProps(Props):
+    name: str
+    tenant: str | None = None
+    is_gold: bool
+    limit_by: str
+    static_limits: dict[str, int]
 
-    def __init__(
-        self,
-        resource_name: str,
-        *,
-        name: str,
-        access_pattern: str,
-        target: Target,
-        tenant: str | None = None,
-        opts: pulumi.ResourceOptions | None = None,
-    ) -> None:
-        profile = ACCESS_PATTERN_QOS[access_pattern]
-        props = {
-            "name": name,
-            "tenant": tenant,
-            **profile,
-            "target": target,
-            "vms_id": None,
-            "adopted": None,
-        }
-        super().__init__(QosPolicyProvider(), resource_name, props, opts)
+    @classmethod
+    def for_access_pattern(
+        cls, access_pattern: str, *, name: str, tenant: str | None, target: Target
+    ) -> QosPolicyProps:
+        """The profile ``ACCESS_PATTERN_QOS`` gives the pattern; the pattern itself is not sent."""
+        return cls(name=name, tenant=tenant, target=target, **ACCESS_PATTERN_QOS[access_pattern])
+
+
+class QosPolicy(CollectionResource, module="vast", name="QosPolicy"):
+    provider_class = QosPolicyProvider

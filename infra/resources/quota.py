@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
-import pulumi
-from pulumi.dynamic import Resource
-
-from infra.resources.base import CollectionProvider, single_match
+from infra.resources.base import CollectionProvider, CollectionResource, Props, single_match
 from vastobs.backends.base import Backend, Record
 from vastobs.backends.target import Target
+from vastobs.config import QuotaConfig
 
 
 def grace_period(seconds: int | None) -> str | None:
@@ -63,31 +62,30 @@ class QuotaProvider(CollectionProvider):
         }
 
 
-class Quota(Resource, module="vast", name="Quota"):
-    vms_id: pulumi.Output[int]
+@dataclass(frozen=True, kw_only=True)
+class QuotaProps(Props):
+    name: str
+    path: str
+    hard_limit: int
+    soft_limit: int | None = None
+    grace_period: str | None = None  # as VMS spells it (grace_period())
+    tenant: str | None = None
 
-    def __init__(
-        self,
-        resource_name: str,
-        *,
-        name: str,
-        path: str,
-        hard_limit: int,
-        target: Target,
-        soft_limit: int | None = None,
-        grace_seconds: int | None = None,
-        tenant: str | None = None,
-        opts: pulumi.ResourceOptions | None = None,
-    ) -> None:
-        props = {
-            "name": name,
-            "path": path,
-            "hard_limit": hard_limit,
-            "soft_limit": soft_limit,
-            "grace_period": grace_period(grace_seconds),
-            "tenant": tenant,
-            "target": target,
-            "vms_id": None,
-            "adopted": None,
-        }
-        super().__init__(QuotaProvider(), resource_name, props, opts)
+    @classmethod
+    def limiting(
+        cls, path: str, quota: QuotaConfig, *, name: str, tenant: str | None, target: Target
+    ) -> QuotaProps:
+        """The declared ``quota`` on ``path``."""
+        return cls(
+            name=name,
+            path=path,
+            hard_limit=quota.hard,
+            soft_limit=quota.soft,
+            grace_period=grace_period(quota.grace_seconds),
+            tenant=tenant,
+            target=target,
+        )
+
+
+class Quota(CollectionResource, module="vast", name="Quota"):
+    provider_class = QuotaProvider

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
-import pulumi
-from pulumi.dynamic import CreateResult, ReadResult, Resource, UpdateResult
+from pulumi.dynamic import CreateResult, ReadResult, UpdateResult
 
-from infra.resources.base import BaseProvider
-from vastobs.backends.target import Target
+from infra.resources.base import BaseProvider, Props, VastResource
 
 
 class SchemaProvider(BaseProvider):
@@ -40,15 +39,11 @@ class SchemaProvider(BaseProvider):
             catalog.delete_schema(props["database"], props["name"])
 
 
-class Schema(Resource, module="vast", name="Schema"):
-    def __init__(
-        self,
-        resource_name: str,
-        *,
-        database: str,
-        name: str,
-        target: Target,
-        opts: pulumi.ResourceOptions | None = None,
-    ) -> None:
-        props = {"database": database, "name": name, "target": target, "adopted": None}
-        super().__init__(SchemaProvider(), resource_name, props, opts)
+@dataclass(frozen=True, kw_only=True)
+class SchemaProps(Props):
+    database: str
+    name: str
+
+
+class Schema(VastResource, module="vast", name="Schema"):
+    provider_class = SchemaProvider

@@ -8,22 +8,20 @@ empty). Refresh reads the live columns, so column drift shows.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
-import pulumi
 from pulumi.dynamic import (
     CheckFailure,
     CheckResult,
     CreateResult,
     DiffResult,
     ReadResult,
-    Resource,
     UpdateResult,
 )
 
-from infra.resources.base import BaseProvider
+from infra.resources.base import BaseProvider, Props, VastResource
 from vastobs.backends.base import Record
-from vastobs.backends.target import Target
 from vastobs.errors import BackendError
 
 
@@ -107,28 +105,15 @@ class TableProvider(BaseProvider):
         )
 
 
-class Table(Resource, module="vast", name="Table"):
-    def __init__(
-        self,
-        resource_name: str,
-        *,
-        database: str,
-        schema: str,
-        name: str,
-        columns: list[Record],
-        target: Target,
-        allow_column_changes: bool = False,
-        allow_destroy_with_data: bool = False,
-        opts: pulumi.ResourceOptions | None = None,
-    ) -> None:
-        props = {
-            "database": database,
-            "schema": schema,
-            "name": name,
-            "columns": columns,
-            "allow_column_changes": allow_column_changes,
-            "allow_destroy_with_data": allow_destroy_with_data,
-            "target": target,
-            "adopted": None,
-        }
-        super().__init__(TableProvider(), resource_name, props, opts)
+@dataclass(frozen=True, kw_only=True)
+class TableProps(Props):
+    database: str
+    schema: str
+    name: str
+    columns: list[Record]
+    allow_column_changes: bool = False
+    allow_destroy_with_data: bool = False
+
+
+class Table(VastResource, module="vast", name="Table"):
+    provider_class = TableProvider

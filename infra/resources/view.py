@@ -7,14 +7,13 @@ data is not deleted unless its observatory sets ``allow_destroy_with_data``.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import pulumi
-from pulumi.dynamic import Resource
 
-from infra.resources.base import CollectionProvider, single_match
+from infra.resources.base import CollectionProvider, CollectionResource, Props, single_match
 from vastobs.backends.base import Backend, Record
-from vastobs.backends.target import Target
 from vastobs.errors import BackendError
 
 
@@ -74,37 +73,18 @@ class ViewProvider(CollectionProvider):
         backend.remove_view_data(record)
 
 
-class View(Resource, module="vast", name="View"):
-    vms_id: pulumi.Output[int]
+@dataclass(frozen=True, kw_only=True)
+class ViewProps(Props):
+    name: str
+    path: str
+    protocols: list[str]
+    policy_id: pulumi.Input[int]
+    qos_policy_id: pulumi.Input[int] | None = None
+    bucket: str | None = None
+    bucket_owner: str | None = None
+    tenant: str | None = None
+    allow_destroy_with_data: bool = False
 
-    def __init__(
-        self,
-        resource_name: str,
-        *,
-        name: str,
-        path: str,
-        protocols: list[str],
-        policy_id: pulumi.Input[int],
-        target: Target,
-        qos_policy_id: pulumi.Input[int] | None = None,
-        bucket: str | None = None,
-        bucket_owner: str | None = None,
-        tenant: str | None = None,
-        allow_destroy_with_data: bool = False,
-        opts: pulumi.ResourceOptions | None = None,
-    ) -> None:
-        props = {
-            "name": name,
-            "path": path,
-            "protocols": protocols,
-            "policy_id": policy_id,
-            "qos_policy_id": qos_policy_id,
-            "bucket": bucket,
-            "bucket_owner": bucket_owner,
-            "tenant": tenant,
-            "allow_destroy_with_data": allow_destroy_with_data,
-            "target": target,
-            "vms_id": None,
-            "adopted": None,
-        }
-        super().__init__(ViewProvider(), resource_name, props, opts)
+
+class View(CollectionResource, module="vast", name="View"):
+    provider_class = ViewProvider

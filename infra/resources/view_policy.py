@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any
 
-import pulumi
-from pulumi.dynamic import Resource
-
-from infra.resources.base import CollectionProvider
+from infra.resources.base import CollectionProvider, CollectionResource, Props
 from vastobs.backends.base import Record
-from vastobs.backends.target import Target
 
 
 class ViewPolicyProvider(CollectionProvider):
@@ -33,31 +30,15 @@ class ViewPolicyProvider(CollectionProvider):
         }
 
 
-class ViewPolicy(Resource, module="vast", name="ViewPolicy"):
-    vms_id: pulumi.Output[int]
+@dataclass(frozen=True, kw_only=True)
+class ViewPolicyProps(Props):
+    name: str
+    flavor: str
+    tenant: str | None = None
+    nfs_read_write: list[str] = field(default_factory=list)
+    nfs_read_only: list[str] = field(default_factory=list)
+    s3_read_write: list[str] = field(default_factory=list)
 
-    def __init__(
-        self,
-        resource_name: str,
-        *,
-        name: str,
-        flavor: str,
-        target: Target,
-        tenant: str | None = None,
-        nfs_read_write: list[str] | None = None,
-        nfs_read_only: list[str] | None = None,
-        s3_read_write: list[str] | None = None,
-        opts: pulumi.ResourceOptions | None = None,
-    ) -> None:
-        props = {
-            "name": name,
-            "flavor": flavor,
-            "tenant": tenant,
-            "nfs_read_write": nfs_read_write or [],
-            "nfs_read_only": nfs_read_only or [],
-            "s3_read_write": s3_read_write or [],
-            "target": target,
-            "vms_id": None,
-            "adopted": None,
-        }
-        super().__init__(ViewPolicyProvider(), resource_name, props, opts)
+
+class ViewPolicy(CollectionResource, module="vast", name="ViewPolicy"):
+    provider_class = ViewPolicyProvider
