@@ -1,4 +1,5 @@
-"""A real single-node Trino 476 on a loopback port, for tests, benchmarks and `make trino`.
+"""A real single-node Trino (the version devtools/toolchain.py pins) on a loopback port,
+for tests, benchmarks and `make trino`.
 
 Catalogs: ``memory`` (small data; no DELETE/MERGE; 128 MB per node) and
 ``iceberg`` (Parquet on local disk, for larger data), plus any more memory

@@ -18,8 +18,8 @@ def test_bench_smoke_answers_are_right(capsys: pytest.CaptureFixture[str]) -> No
                 "20000",
                 "--repeats",
                 "1",
-                "--budget",
-                "2",
+                "--budget",  # naive baselines cut short: no answer of theirs is checked
+                "0.5",
                 "--smoke",
                 "--no-preview",
                 "--trino-sizes",
