@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from devtools.toolchain import TRINO_VERSION
+
 
 @dataclass(frozen=True)
 class Target:
@@ -138,7 +140,7 @@ def _trino_lines(trino: dict[str, Any]) -> list[str]:
         return (
             ["", f"Trino: not run ({trino.get('skipped', 'use --trino-sizes')})."] if trino else []
         )
-    lines = ["", "## The same on Trino 476", "",
+    lines = ["", f"## The same on Trino {TRINO_VERSION}", "",
              "Single node on the same machine, through `TrinoEngine` as `runner run --engine trino` "
              "does. Trino's floor, `SELECT 1` through the same path (planning, scheduling, HTTP "
              f"polling), was {_ms(trino['floor_select_1'])} ms. Below 10^6 rows the tables are in "

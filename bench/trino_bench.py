@@ -1,4 +1,4 @@
-"""Scenarios 1-4 on the real Trino 476, beside the embedded DuckDB numbers.
+"""Scenarios 1-4 on the real Trino (the pinned version), beside the embedded DuckDB numbers.
 
 The same generated Parquet files as the DuckDB scenarios (bench/synth.py,
 sorted by sky cell and time, 122,880-row row groups) are registered in an
@@ -25,7 +25,7 @@ from sqlglot import exp
 from bench import scenarios as sc
 from bench.datasets import crossmatch_files, data, followup_files, points_files, selective_cases
 from bench.timing import measure
-from devtools.toolchain import find_java, trino_home
+from devtools.toolchain import MIN_JAVA, TRINO_VERSION, find_java, trino_home
 from devtools.trino_data import iceberg_table
 from devtools.trino_server import TrinoServer, running
 from runner.catalog import Catalog, in_catalog
@@ -111,7 +111,7 @@ def trino_scenarios(
         home, java = trino_home(), find_java()
         if home is None or java is None:
             return {
-                "skipped": "Trino 476 or Java >= 24 missing: run make test once (it fetches both)"
+                "skipped": f"Trino {TRINO_VERSION} or Java >= {MIN_JAVA} missing: run make test once (it fetches both)"
             }
         with (
             tempfile.TemporaryDirectory(prefix="bench-trino-") as tmp,
