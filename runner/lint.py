@@ -7,9 +7,11 @@ runs on every file and all findings are collected before the exit code is set.
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
+from typing import Any
 
 import duckdb
 from sqlglot import exp
@@ -18,8 +20,10 @@ from sqlglot.optimizer.qualify import qualify
 
 from runner.catalog import Catalog
 from runner.engines.duckdb import DuckDBEngine
+from runner.param_domains import shown
 from runner.param_types import PARAM_TYPES
-from runner.query import SOURCE_DIALECT, Query
+from runner.query import SOURCE_DIALECT, Query, header_position
+from vastobs.config import StackConfig
 from vastobs.sqlfile import SqlFileError
 
 LOCK_FILE = Path("queries") / "analytics.lock"
@@ -196,6 +200,53 @@ def name_matches_file(ctx: Context) -> Iterator[tuple[int, int, str]]:
     """The header's name is the file's name, so `run NAME` finds it."""
     if ctx.query.name != ctx.query.path.stem:
         yield 1, 1, f"name {ctx.query.name!r} differs from the file name {ctx.query.path.stem!r}"
+
+
+@rule("Q009")
+def parameter_domains(ctx: Context) -> Iterator[tuple[int, int, str]]:
+    """Every domain entry applies to its parameter's type, every default lies inside its
+    domain, and so does every value the stack key of a ``default_from`` allows."""
+    query = ctx.query
+    for problem in query.problems:
+        yield problem.line, problem.col, problem.message
+    header = query.path.read_text(encoding="utf-8").splitlines()[: query.body_line - 1]
+    defaults = {name: p.default for name, p in query.params.items() if p.default is not None}
+    for name, param in query.params.items():
+        if any(problem.param == name for problem in query.problems):
+            continue  # its domain is not what the header meant: the problem says why
+        if param.default is not None and not _unresolved(param.domain.refs, defaults):
+            wrong = param.domain.violation(param.default, defaults)
+            if wrong:
+                where = header_position(header, name, "default")
+                yield *where, f"param {name}: default {shown(param.default)} {wrong}"
+        source = query.stack_defaults.get(name)
+        for value in _stack_values(source) if source else ():
+            wrong = param.domain.violation(value, defaults)
+            if wrong and not _unresolved(param.domain.refs, defaults):
+                where = header_position(header, name, "default_from")
+                yield (
+                    *where,
+                    f"param {name}: the stack's {source} may be {shown(value)}; {name} {wrong}",
+                )
+
+
+def _unresolved(refs: list[str], values: dict[str, Any]) -> bool:
+    return any(ref not in values for ref in refs)
+
+
+def _stack_values(source: str) -> list[Any]:
+    """The stack key's default and the ends of what it allows (just inside an open end):
+    the domain, an interval, holds every allowed value if it holds these."""
+    section, _, name = source.partition(".")
+    owner = next(f for f in fields(StackConfig) if f.name == section).default_factory
+    field = next(f for f in fields(owner) if f.name == name)  # type: ignore[arg-type]
+    spec = field.metadata["key"]
+    values = [field.default]
+    if spec.lo is not None:
+        values.append(math.nextafter(spec.lo, math.inf) if spec.above else spec.lo)
+    if spec.hi is not None:
+        values.append(spec.hi)
+    return [float(v) if isinstance(field.default, float) else v for v in values]
 
 
 def read_lock(project_dir: Path) -> dict[str, dict[str, object]]:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import itertools
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +17,8 @@ from sqlglot.dialects.dialect import Dialect
 from sqlglot.tokens import TokenType
 
 from runner.derived import FUNCTIONS, parse_call
-from runner.param_types import PARAM_TYPES
+from runner.param_domains import Domain, parse_domain, shown
+from runner.param_types import PARAM_TYPES, has_offset
 from vastobs.errors import ParameterError, SqlFileError
 from vastobs.sqlfile import parse_body, read_sql_file
 
@@ -36,16 +37,39 @@ class Param:
     type: str
     default: Any = None
     description: str = ""
+    domain: Domain = field(default_factory=Domain)
 
-    def coerce(self, value: Any) -> Any:
-        """Turn a CLI string (or a Python value) into this parameter's type."""
+    def coerce(self, value: Any, query: str = "") -> Any:
+        """Turn a CLI string (or a Python value) into this parameter's type; an offset
+        the domain refuses is refused here, before the value becomes UTC."""
+        of = f" of {query}" if query else ""
         try:
+            if self.domain.offset == "refuse" and has_offset(value):
+                raise ParameterError(
+                    f"parameter {self.name}={shown(value)}{of}: must be UTC (no offset, or Z)"
+                )
             return PARAM_TYPES[self.type].coerce(value)
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):
             raise ParameterError(
-                f"parameter {self.name}: {value!r} is not a valid {self.type}"
+                f"parameter {self.name}={shown(value)}{of}: not a valid {self.type}"
                 f" ({PARAM_TYPES[self.type].example})"
             ) from None
+
+    def check(self, value: Any, values: dict[str, Any], query: str) -> None:
+        """Refuse a value outside the domain: one line, the parameter, its value, the range."""
+        problem = self.domain.violation(value, values)
+        if problem:
+            raise ParameterError(f"parameter {self.name}={shown(value)} of {query}: {problem}")
+
+
+@dataclass(frozen=True)
+class HeaderProblem:
+    """A header entry the runner cannot apply (lint Q009 reports each; a run refuses)."""
+
+    param: str
+    line: int
+    col: int
+    message: str
 
 
 @dataclass(frozen=True)
@@ -60,6 +84,7 @@ class Query:
     params: dict[str, Param] = field(default_factory=dict)
     derived: dict[str, tuple[str, tuple[str, ...]]] = field(default_factory=dict)
     stack_defaults: dict[str, str] = field(default_factory=dict)  # param -> 'analytics.<key>'
+    problems: tuple[HeaderProblem, ...] = ()  # domain entries that cannot apply
 
     body_line: int = 1  # line of the first SQL line, for lint positions
 
@@ -72,11 +97,14 @@ class Query:
                 raise SqlFileError(where, 1, 1, f"header lacks '{key}'")
         if not isinstance(meta["version"], int) or isinstance(meta["version"], bool):
             raise SqlFileError(where, 1, 1, f"version {meta['version']!r} must be an integer")
+        header = sql.text.splitlines()[: sql.body_line - 1]
+        specs = {name: spec or {} for name, spec in (meta.get("params") or {}).items()}
+        types = {name: spec.get("type") for name, spec in specs.items()}
         params = {}
         stack_defaults: dict[str, str] = {}
-        for pname, spec in (meta.get("params") or {}).items():
-            spec = spec or {}
-            ptype = spec.get("type")
+        problems: list[HeaderProblem] = []
+        for pname, spec in specs.items():
+            ptype = types[pname]
             if ptype not in PARAM_TYPES:
                 raise SqlFileError(
                     where,
@@ -84,7 +112,11 @@ class Query:
                     1,
                     f"param {pname}: type {ptype!r} is not one of {', '.join(PARAM_TYPES)}",
                 )
-            param = Param(pname, ptype, None, str(spec.get("description", "")))
+            domain, found = parse_domain(pname, ptype, spec, types, PARAM_TYPES[ptype].coerce)
+            problems += [
+                HeaderProblem(pname, *header_position(header, pname, k), m) for k, m in found
+            ]
+            param = Param(pname, ptype, None, str(spec.get("description", "")), domain)
             if spec.get("default_from"):
                 source = str(spec["default_from"])
                 if source not in STACK_DEFAULTS:
@@ -94,9 +126,9 @@ class Query:
                     )  # fmt: skip
                 stack_defaults[pname] = source
             default = spec.get("default")
-            params[pname] = Param(
-                pname, ptype, None if default is None else param.coerce(default), param.description
-            )
+            if default is not None:
+                param = replace(param, default=param.coerce(default))
+            params[pname] = param
         derived = {}
         for dname, spec in (meta.get("derived") or {}).items():
             function = (spec or {}).get("function")
@@ -123,6 +155,7 @@ class Query:
             params=params,
             derived=derived,
             stack_defaults=stack_defaults,
+            problems=tuple(problems),
             body_line=sql.body_line,
         )
 
@@ -172,16 +205,20 @@ class Query:
         return out
 
     def bind(self, given: dict[str, Any]) -> dict[str, Any]:
-        """Defaults filled in, every value typed; unknown or missing names fail."""
+        """Defaults filled in, every value typed and inside its domain, before any derived
+        value is computed or SQL runs; unknown or missing names fail."""
         unknown = sorted(set(given) - set(self.params))
         if unknown:
             known = ", ".join(self.params) or "none"
             raise ParameterError(
                 f"{self.name}: unknown parameter {unknown[0]} (parameters: {known})"
             )
+        if self.problems:
+            first = self.problems[0]
+            raise SqlFileError(str(self.path), first.line, first.col, first.message)
         values = {}
         for name, param in self.params.items():
-            value = param.coerce(given[name]) if name in given else param.default
+            value = param.coerce(given[name], self.name) if name in given else param.default
             if value is None and name in self.stack_defaults:
                 raise ParameterError(
                     f"{self.name}: parameter {name} defaults to the stack's "
@@ -192,4 +229,38 @@ class Query:
                     f"{self.name}: parameter {name} ({param.type}) is required and has no default"
                 )
             values[name] = value
+        for name, param in self.params.items():
+            param.check(values[name], values, self.name)
         return values
+
+
+def header_position(header: list[str], param: str, key: str) -> tuple[int, int]:
+    """Line and column of ``key`` in the header entry declaring ``param`` (inline
+    ``{type: double, min: 0}`` or a block of ``--     min: 0`` lines); the entry's own
+    line if the key is not found, 1:1 if the entry is not."""
+    for number, line in enumerate(header, 1):
+        body = line[2:]
+        if not (body.startswith("  ") and body.lstrip().startswith(f"{param}:")):
+            continue
+        indent = len(body) - len(body.lstrip())
+        for offset, entry in enumerate(header[number - 1 :]):
+            text = entry[2:]
+            if offset and (not text.strip() or len(text) - len(text.lstrip()) <= indent):
+                break
+            at = _key_at(entry, key, skip=line.index(param) + len(param) if not offset else 0)
+            if at:
+                return number + offset, at
+        return number, line.index(param) + 1
+    return 1, 1
+
+
+def _key_at(line: str, key: str, skip: int) -> int:
+    """1-based column of ``key:`` in ``line`` as a mapping key (after ``{``, ``,`` or
+    indentation), searching from ``skip``; 0 if absent."""
+    start = skip
+    while (found := line.find(f"{key}:", start)) >= 0:
+        before = line[skip:found].rstrip()
+        if not before or before.endswith(("{", ",", "--")) or line[:found].strip() == "--":
+            return found + 1
+        start = found + 1
+    return 0

@@ -51,7 +51,7 @@ def test_demo_provisions_the_local_stack_and_runs_a_query(tmp_path: Path) -> Non
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert (copy / ".vastobs" / "local" / "views" / "swift" / "observations").is_dir()
     assert (copy / ".vastobs" / "local" / "views" / "chandra" / "observations").is_dir()
-    assert "V404 Cyg" in proc.stdout and "engine_parity v1" in proc.stdout
+    assert "V404 Cyg" in proc.stdout and "engine_parity v2" in proc.stdout
     assert "observatory_summary v1" in proc.stdout  # run --all ran the analytics
     assert "storage on local" in proc.stdout and "monitor exit code: 0" in proc.stdout
     assert (copy / "Pulumi.local.yaml").read_text() == (

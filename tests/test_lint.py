@@ -116,3 +116,17 @@ def test_cli_prints_findings_and_exits_1(project: Path) -> None:
     lines = proc.stdout.splitlines()
     assert lines and all(line.startswith(f"{bad}:") for line in lines)
     assert any(" Q007 bad is not in queries/analytics.lock" in line for line in lines)
+
+
+def test_a_default_outside_its_domain(project: Path) -> None:
+    path = project / "queries" / "analytics" / "q.sql"
+    path.write_text(
+        "-- name: q\n-- version: 1\n-- params:\n"
+        "--   dec: {type: double, default: 95, min: -90, max: 90}\n"
+        "SELECT b.grb_name FROM swift.bursts AS b WHERE b.dec < :dec"
+    )
+    write_lock(project)
+    found = [str(f) for f in lint([path], project)]
+    assert found == [
+        f"{path}:4:26 Q009 param dec: default 95.0 must be a finite number in [-90, 90]"
+    ]

@@ -44,6 +44,13 @@ def test_header_is_parsed(tmp_path: Path) -> None:
     )
     assert (q.name, q.version, q.owner, q.body_line) == ("q", 3, "astro", 7)
     assert q.params["since"].default == dt.datetime(2024, 1, 1)
+    # an offset is the same instant in UTC, never the same wall-clock time
+    assert q.bind({"n": 1, "since": "2024-01-01T02:00:00+02:00"})["since"] == dt.datetime(
+        2024, 1, 1
+    )
+    assert q.bind({"n": 1, "since": "2023-12-31T19:00:00-05:00"})["since"] == dt.datetime(
+        2024, 1, 1
+    )
     assert q.sql == "SELECT 1 AS one"
     assert q.bind({"n": "5"}) == {"since": dt.datetime(2024, 1, 1), "n": 5}
 
@@ -57,8 +64,10 @@ def test_parameter_errors_name_the_parameter_and_type(tmp_path: Path) -> None:
     )
     with pytest.raises(ParameterError, match=r"parameter n .*required"):
         q.bind({})
-    with pytest.raises(ParameterError, match="'five' is not a valid integer"):
+    with pytest.raises(ParameterError, match=r"^parameter n='five' of q: not a valid integer"):
         q.bind({"n": "five"})
+    with pytest.raises(ParameterError, match=r"^parameter n=9223372036854775808 of q: not a valid"):
+        q.bind({"n": 2**63})  # beyond bigint: refused here, not by the engine
     with pytest.raises(ParameterError, match="unknown parameter m"):
         q.bind({"n": 1, "m": 2})
 

@@ -1,5 +1,5 @@
 -- name: burst_followup_sequences
--- version: 5
+-- version: 6
 -- description: >
 --   Each significant Swift burst with the Chandra observations that followed
 --   it within the window and inside its error circle (combined with
@@ -10,8 +10,8 @@
 --   condition, then the exact haversine: no Cartesian product.
 -- owner: analytics
 -- params:
---   window_hours: {type: double, default_from: analytics.followup_window_hours, description: follow-up window after the trigger (hours)}
---   min_significance: {type: double, default_from: analytics.burst_detection_threshold, description: "minimum burst significance, 0 to 1"}
+--   window_hours: {type: double, default_from: analytics.followup_window_hours, above: 0, max: 8760, description: follow-up window after the trigger (hours)}
+--   min_significance: {type: double, default_from: analytics.burst_detection_threshold, min: 0, max: 1, description: "minimum burst significance, 0 to 1"}
 WITH bursts AS (
     SELECT
         b.trigger_id,

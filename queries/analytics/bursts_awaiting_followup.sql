@@ -1,5 +1,5 @@
 -- name: bursts_awaiting_followup
--- version: 4
+-- version: 5
 -- description: >
 --   What a duty scientist watches: significant Swift bursts from the last
 --   hours that no Chandra observation (in any status, scheduled included) has
@@ -7,8 +7,8 @@
 --   `as_of` is later than it (the default), so replayed data reads naturally.
 -- owner: analytics
 -- params:
---   lookback_hours: {type: double, default: 168, description: how far back to look (hours)}
---   min_significance: {type: double, default_from: analytics.burst_detection_threshold, description: minimum burst significance}
+--   lookback_hours: {type: double, default: 168, above: 0, max: 876000, description: how far back to look (hours)}
+--   min_significance: {type: double, default_from: analytics.burst_detection_threshold, min: 0, max: 1, description: minimum burst significance}
 --   as_of: {type: timestamp, default: '2100-01-01T00:00:00', description: the moment to look from (UTC)}
 WITH clock AS (
     SELECT least(:as_of, max(trigger_time)) AS now_utc FROM swift.bursts

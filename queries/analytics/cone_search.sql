@@ -1,5 +1,5 @@
 -- name: cone_search
--- version: 5
+-- version: 6
 -- description: >
 --   Every Swift measurement and Chandra detection within a radius of a sky
 --   position and inside a time range. Four HEALPix index ranges covering the
@@ -7,11 +7,11 @@
 --   groups); the exact haversine decides.
 -- owner: analytics
 -- params:
---   ra: {type: double, default: 306.0159, description: cone centre RA (ICRS degrees)}
---   dec: {type: double, default: 33.8672, description: cone centre Dec (ICRS degrees)}
---   radius_arcsec: {type: double, default: 300, description: cone radius (arcsec)}
+--   ra: {type: double, default: 306.0159, min: 0, below: 360, description: cone centre RA (ICRS degrees)}
+--   dec: {type: double, default: 33.8672, min: -90, max: 90, description: cone centre Dec (ICRS degrees)}
+--   radius_arcsec: {type: double, default: 300, above: 0, max: 36000, description: cone radius (arcsec)}
 --   start_time: {type: timestamp, default: '2000-01-01T00:00:00', description: from (UTC)}
---   end_time: {type: timestamp, default: '2100-01-01T00:00:00', description: until (UTC)}
+--   end_time: {type: timestamp, default: '2100-01-01T00:00:00', min: start_time, description: until (UTC)}
 WITH points AS (
     SELECT
         'swift' AS observatory,

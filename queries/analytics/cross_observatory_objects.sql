@@ -1,5 +1,5 @@
 -- name: cross_observatory_objects
--- version: 5
+-- version: 6
 -- description: >
 --   Objects observed by both observatories: Swift targets (positions from
 --   XRT and UVOT, the arcsecond instruments) matched to Chandra sources within
@@ -11,8 +11,8 @@
 --   each object's points (right across RA 0/360).
 -- owner: analytics
 -- params:
---   match_factor: {type: double, default: 1.0, description: multiple of the combined 90% error radius}
---   min_radius_arcsec: {type: double, default: 2.0, description: floor of the match radius (arcsec)}
+--   match_factor: {type: double, default: 1.0, min: 0, max: 100, description: multiple of the combined 90% error radius}
+--   min_radius_arcsec: {type: double, default: 2.0, min: 0, max: 3600, description: floor of the match radius (arcsec)}
 WITH swift_targets AS (
     SELECT
         m.target_name,

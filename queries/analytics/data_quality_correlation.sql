@@ -1,5 +1,5 @@
 -- name: data_quality_correlation
--- version: 4
+-- version: 5
 -- description: >
 --   For objects both observatories measured within the correlation window of
 --   each other (same object, near-simultaneous), how their quality indicators
@@ -7,8 +7,8 @@
 --   against Chandra's pile-up and streak flags and detection significance.
 -- owner: analytics
 -- params:
---   window_hours: {type: double, default_from: analytics.correlation_window_hours, description: how close in time the two measurements must be (hours)}
---   radius_arcsec: {type: double, default: 5.0, description: how close on the sky (arcsec)}
+--   window_hours: {type: double, default_from: analytics.correlation_window_hours, above: 0, max: 8760, description: how close in time the two measurements must be (hours)}
+--   radius_arcsec: {type: double, default: 5.0, above: 0, max: 720, description: how close on the sky (arcsec)}
 WITH swift_points AS (
     SELECT
         m.target_name,

@@ -1,5 +1,5 @@
 -- name: multi_wavelength_light_curve
--- version: 4
+-- version: 5
 -- description: >
 --   Time-ordered rates and fluxes, with errors, per instrument and band, from
 --   both observatories for one object given by position and radius (resolve a
@@ -8,11 +8,11 @@
 --   circle prune the hpx-sorted tables.
 -- owner: analytics
 -- params:
---   ra: {type: double, default: 306.0159, description: object RA (ICRS degrees); default V404 Cygni}
---   dec: {type: double, default: 33.8672, description: object Dec (ICRS degrees)}
---   radius_arcsec: {type: double, default: 10, description: match radius (arcsec)}
+--   ra: {type: double, default: 306.0159, min: 0, below: 360, description: object RA (ICRS degrees); default V404 Cygni}
+--   dec: {type: double, default: 33.8672, min: -90, max: 90, description: object Dec (ICRS degrees)}
+--   radius_arcsec: {type: double, default: 10, above: 0, max: 36000, description: match radius (arcsec)}
 --   start_time: {type: timestamp, default: '2000-01-01T00:00:00', description: from (UTC)}
---   end_time: {type: timestamp, default: '2100-01-01T00:00:00', description: until (UTC)}
+--   end_time: {type: timestamp, default: '2100-01-01T00:00:00', min: start_time, description: until (UTC)}
 WITH points AS (
     SELECT
         'swift' AS observatory,

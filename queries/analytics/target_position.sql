@@ -1,5 +1,5 @@
 -- name: target_position
--- version: 2
+-- version: 3
 -- description: >
 --   Resolve a target name to a sky position: every spelling both
 --   observatories use that normalises to the same letters and digits
@@ -7,7 +7,7 @@
 --   across RA 0/360).
 -- owner: analytics
 -- params:
---   target: {type: varchar, default: V404 Cyg, description: target name, any spelling}
+--   target: {type: varchar, default: V404 Cyg, description: "target name, any spelling"}
 WITH named AS (
     SELECT 'swift' AS observatory, o.target_name, o.ra, o.dec
     FROM swift.observations AS o

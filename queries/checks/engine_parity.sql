@@ -1,5 +1,5 @@
 -- name: engine_parity
--- version: 1
+-- version: 2
 -- description: >
 --   Angular separations and follow-up delays between well-known X-ray
 --   sources, written in the Trino SQL the analytics use (haversine, interval
@@ -10,6 +10,8 @@
 --   window_hours:
 --     type: double
 --     default: 168
+--     above: 0
+--     max: 8760
 --     description: follow-up window after the reference epoch, in hours
 --   reference_time:
 --     type: timestamp

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from typing import Any
 
@@ -23,6 +24,15 @@ _ARROW_TYPES: dict[str, pa.DataType] = {
 }
 
 
+def _bindable(value: Any) -> Any:
+    """The client writes a date or timestamp with strftime, which leaves a year below 1000
+    unpadded (``'1-01-01 ...'``, which Trino refuses); such a value goes as ISO text, and
+    its marker's ``CAST(? AS timestamp(6))`` reads it back as the same value."""
+    if isinstance(value, dt.date) and value.year < 1000:
+        return value.isoformat(sep=" ") if isinstance(value, dt.datetime) else value.isoformat()
+    return value
+
+
 class TrinoEngine(Engine):
     name = "trino"
     dialect = "trino"
@@ -32,7 +42,7 @@ class TrinoEngine(Engine):
         conn = self._connect()
         cursor = conn.cursor()
         try:
-            cursor.execute(sql, values or None)
+            cursor.execute(sql, [_bindable(v) for v in values] or None)
             rows = cursor.fetchall()
             description = cursor.description or []
         except TrinoQueryError as exc:
