@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import base64
 import json
+import random
 import socket
 import ssl
 import struct
@@ -53,11 +54,18 @@ class Call:
 
 @dataclass
 class Fault:
-    """Applied to the next ``times`` requests whose method and path prefix match."""
+    """Applied to the next ``times`` requests whose method and path prefix match.
+
+    ``status`` answers it without acting, ``reset`` drops the connection without
+    acting, ``lost`` acts and then drops the connection (the answer is lost),
+    ``delay`` stalls first; ``retry_after`` adds that header to a ``status``.
+    """
 
     status: int | None = None
     delay: float = 0.0
     reset: bool = False
+    lost: bool = False
+    retry_after: str | None = None
     method: str | None = None
     path: str = "/"
     times: int = 1
@@ -66,11 +74,19 @@ class Fault:
         return (self.method in (None, method)) and path.startswith(self.path) and self.times > 0
 
 
+# What a random fault is, evenly: refused (503 or 500), dropped before acting, or
+# acted on with the answer lost.
+RANDOM_KINDS: tuple[dict[str, Any], ...] = (
+    {"status": 503}, {"status": 500}, {"reset": True}, {"lost": True},
+)  # fmt: skip
+
+
 @dataclass
 class _Answer:
     status: int
     body: Any = None
     problems: list[str] = field(default_factory=list)
+    headers: dict[str, str] = field(default_factory=dict)
 
 
 class VmsStandin:
@@ -88,6 +104,8 @@ class VmsStandin:
         self.calls: list[Call] = []
         self.spec_violations: list[str] = []
         self._faults: list[Fault] = []
+        self._random: tuple[float, random.Random] | None = None
+        self.faults_served: dict[str, int] = {}
         self._lock = threading.RLock()
         self._dir = tempfile.TemporaryDirectory(prefix="vms-standin-")
         self._ca = trustme.CA()
@@ -171,9 +189,28 @@ class VmsStandin:
     set_quota_usage = set_usage
 
     def inject(self, **fault: Any) -> None:
-        """A fault for matching requests: ``status``, ``delay`` (s), ``reset``, ``times``."""
+        """A fault for matching requests: ``status``, ``delay`` (s), ``reset``, ``lost``,
+        ``retry_after``, ``times``, ``method``, ``path`` (see :class:`Fault`)."""
         with self._lock:
             self._faults.append(Fault(**fault))
+
+    def fail_randomly(self, fail_fraction: float, seed: int) -> None:
+        """From now on, each request fails with probability ``fail_fraction``, as one of
+        RANDOM_KINDS picked by a generator seeded with ``seed`` (0 turns it off).
+        Requests arrive in parallel, so the seed fixes the draws, not which call gets them."""
+        with self._lock:
+            self._random = (fail_fraction, random.Random(seed)) if fail_fraction else None
+
+    def _next_fault(self, method: str, path: str) -> Fault | None:
+        fault = next((f for f in self._faults if f.matches(method, path)), None)
+        if fault is not None:
+            fault.times -= 1
+            return fault
+        if self._random is not None:
+            fraction, draw = self._random
+            if draw.random() < fraction:
+                return Fault(**draw.choice(RANDOM_KINDS))
+        return None
 
     # --- serving -------------------------------------------------------------
 
@@ -191,16 +228,18 @@ class VmsStandin:
         call = Call(method, path, query, payload)
         with self._lock:
             self.calls.append(call)
-            fault = next((f for f in self._faults if f.matches(method, path)), None)
+            fault = self._next_fault(method, path)
             if fault is not None:
-                fault.times -= 1
+                kind = "lost" if fault.lost else "reset" if fault.reset else str(fault.status)
+                self.faults_served[kind] = self.faults_served.get(kind, 0) + 1
         if fault is not None:
             time.sleep(fault.delay)
             if fault.reset:
                 return _Answer(0), True
             if fault.status is not None:
                 call.status = fault.status
-                return _Answer(fault.status, {"detail": "injected by the test"}), False
+                headers = {"Retry-After": fault.retry_after} if fault.retry_after else {}
+                return _Answer(fault.status, {"detail": "injected by the test"}, [], headers), False
         if not self._authorised(headers.get("Authorization", "")):
             call.status = 401
             return _Answer(401, {"detail": "Invalid username/password."}), False
@@ -208,7 +247,7 @@ class VmsStandin:
         with self._lock:
             self.spec_violations += answer.problems
         call.status = answer.status
-        return answer, False
+        return answer, fault is not None and fault.lost
 
     def _authorised(self, header: str) -> bool:
         if self.token is not None and header == f"Api-Token {self.token}":
@@ -315,6 +354,8 @@ class _Handler(BaseHTTPRequestHandler):
             return
         data = b"" if answer.body is None else json.dumps(answer.body).encode()
         self.send_response(answer.status)
+        for name, value in answer.headers.items():
+            self.send_header(name, value)
         if data:
             self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(data)))

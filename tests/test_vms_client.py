@@ -10,6 +10,7 @@ from __future__ import annotations
 import pytest
 
 from devtools.vms_standin import VmsStandin
+from infra.resources.base import create_adopting
 from vastobs.backends.vast import VastBackend
 from vastobs.errors import BackendError
 
@@ -55,11 +56,113 @@ def test_filters_vms_does_not_offer_are_applied_by_the_client(vms: VmsStandin) -
     assert len(qos.list(name="a")) == 2
 
 
-def test_transient_errors_are_retried_for_reads(vms: VmsStandin) -> None:
+@pytest.fixture
+def pauses(monkeypatch: pytest.MonkeyPatch) -> list[float]:
+    """The waits the retry policy asks for, recorded instead of slept."""
+    recorded: list[float] = []
+    monkeypatch.setattr("vastobs.backends.retry.sleep", recorded.append)
+    return recorded
+
+
+def test_transient_errors_are_retried_for_reads(vms: VmsStandin, pauses: list[float]) -> None:
     vms.inject(status=503, method="GET", path="/quotas/", times=2)
     vms.inject(reset=True, method="GET", path="/quotas/", times=1)
+    vms.inject(status=500, method="GET", path="/quotas/", times=1)  # a read may repeat a 500
     assert _backend(vms).collection("quotas").list() == []
-    assert [c.status for c in vms.calls] == [503, 503, 0, 200]
+    assert [c.status for c in vms.calls] == [503, 503, 0, 500, 200]
+    assert len(pauses) == 4
+
+
+def test_updates_and_deletes_repeat_transient_failures_and_one_500(
+    vms: VmsStandin, pauses: list[float]
+) -> None:
+    quotas = _backend(vms).collection("quotas")
+    quota = quotas.create({"name": "q", "path": "/q", "hard_limit": 10})
+    vms.inject(status=502, method="PATCH", times=1)
+    vms.inject(lost=True, method="PATCH", times=1)  # acted, answer lost: repeating is harmless
+    quotas.update(quota["id"], {"name": "q2"})
+    assert [c.status for c in vms.calls if c.method == "PATCH"] == [502, 200, 200]
+    vms.inject(status=500, method="DELETE", times=2)  # one 500 is repeated, a second is not
+    with pytest.raises(BackendError, match=r"^quotas \d+: VMS answered 500 to DELETE"):
+        quotas.delete(quota["id"])
+    vms.inject(lost=True, method="DELETE", times=1)  # deleted, answer lost: the repeat finds 404
+    quotas.delete(quota["id"])
+    assert vms.objects("quotas") == []
+
+
+def test_retry_after_is_honoured_and_retries_are_bounded(
+    vms: VmsStandin, pauses: list[float]
+) -> None:
+    views = _backend(vms).collection("views")
+    vms.inject(status=429, retry_after="3", method="GET", times=1)
+    assert views.list() == []
+    assert pauses[0] >= 3
+    pauses.clear()
+    vms.inject(status=503, method="GET", times=5)
+    with pytest.raises(BackendError, match=r"answered 503 to GET /views/.*\(5 attempts in"):
+        views.list()
+    assert len(pauses) == 4 and sum(pauses) <= 30
+    vms.reset_calls()
+    vms.inject(status=503, retry_after="120", method="GET", times=1)  # longer than the budget
+    with pytest.raises(BackendError, match="answered 503"):
+        views.list()
+    assert len(vms.calls) == 1
+
+
+def test_a_stalled_vms_fails_the_call_naming_address_and_timeout(
+    vms: VmsStandin, pauses: list[float]
+) -> None:
+    vms.inject(delay=2, method="GET", path="/views/", times=10)
+    views = _backend(vms, timeout_seconds=0.3).collection("views")
+    with pytest.raises(BackendError) as failure:
+        views.list(path="/swift")
+    message = str(failure.value)
+    assert message.startswith(
+        f"views where path=/swift: VMS at {vms.address} did not answer GET /views/ within 0.3 s"
+    )
+    assert "\n" not in message and "5 attempts" in message
+
+
+def test_a_create_whose_answer_was_lost_is_found_not_sent_again(
+    vms: VmsStandin, pauses: list[float]
+) -> None:
+    quotas = _backend(vms).collection("quotas")
+
+    def find() -> dict | None:
+        return next((q for q in quotas.list() if q["path"] == "/q"), None)
+
+    body = {"name": "q", "path": "/q", "hard_limit": 10}
+    vms.inject(lost=True, method="POST", times=1)  # VMS made it; the answer never came
+    record, found = create_adopting(lambda: quotas.create(body), find)
+    assert found and record["path"] == "/q"
+    vms.inject(status=503, method="POST", times=1)  # refused: looked up, then sent again
+    record, found = create_adopting(lambda: quotas.create({**body, "name": "r", "path": "/r"}),
+                                    lambda: None)  # fmt: skip
+    assert not found and record["path"] == "/r"
+    assert [c.status for c in vms.calls if c.method == "POST"] == [201, 503, 201]
+    assert sorted(q["path"] for q in vms.objects("quotas")) == ["/q", "/r"]
+
+
+def test_a_create_answered_500_is_sent_again_once_and_only_after_a_lookup(
+    vms: VmsStandin, pauses: list[float]
+) -> None:
+    quotas = _backend(vms).collection("quotas")
+    lookups: list[str] = []
+
+    def create(name: str) -> tuple[dict, bool]:
+        body = {"name": name, "path": f"/{name}", "hard_limit": 1}
+        return create_adopting(lambda: quotas.create(body), lambda: lookups.append(name))
+
+    vms.inject(status=500, method="POST", times=2)  # a 500 that stays: one resend, then the error
+    with pytest.raises(BackendError, match="answered 500 to POST /quotas/"):
+        create("q")
+    vms.inject(status=500, method="POST", times=1)  # a 500 that passes: the resend makes it
+    assert create("r")[0]["path"] == "/r"
+    vms.inject(status=429, method="POST", times=1)  # a limiter's refusal did nothing: the
+    quotas.create({"name": "s", "path": "/s", "hard_limit": 1})  # client repeats it itself
+    assert [c.status for c in vms.mutating_calls()] == [500, 500, 500, 201, 429, 201]
+    assert lookups == ["q", "q", "r"]
+    assert [q["path"] for q in vms.objects("quotas")] == ["/r", "/s"]
 
 
 def test_a_create_is_not_retried_and_the_error_names_object_and_vms_message(

@@ -151,6 +151,13 @@ class VmsConfig:
     token_file: str | None = key(
         "File (relative to the project) holding a VMS token, if no `VASTOBS_VMS_TOKEN`", None
     )
+    timeout_seconds: float = key(
+        "Longest one VMS call may wait for an answer; a stalled call fails naming it after"
+        " the retries (docs/reliability.md)",
+        30.0,
+        lo=1,
+        hi=600,
+    )
 
 
 @dataclass(frozen=True)

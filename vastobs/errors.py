@@ -28,6 +28,18 @@ class BackendError(VastobsError):
     """A storage backend (VMS or local) refused or failed an operation."""
 
 
+class CreateOutcomeUnknown(BackendError):
+    """A create whose answer was lost (reset, timeout, 5xx): the object may exist.
+
+    The caller looks it up by its natural key before sending it again; ``retryable``
+    is False after a 500, which VMS does not document as transient.
+    """
+
+    def __init__(self, message: str, *, retryable: bool, retry_after: float | None) -> None:
+        self.retryable, self.retry_after = retryable, retry_after
+        super().__init__(message)
+
+
 class SqlFileError(VastobsError):
     """A query's or a DDL file's header or body is malformed; carries ``path:line:col``."""
 

@@ -11,8 +11,9 @@ its backend from the ``target`` input and the credentials in its environment.
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, fields
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 
 import pulumi
 from pulumi.dynamic import (
@@ -26,8 +27,12 @@ from pulumi.dynamic import (
 )
 
 from vastobs.backends.base import Backend, Record
+from vastobs.backends.retry import Retries
 from vastobs.backends.target import Target, backend_for
-from vastobs.errors import BackendError, VastobsError
+from vastobs.errors import BackendError, CreateOutcomeUnknown, VastobsError
+
+BACKOFF_SECONDS = 0.5  # before sending a create again that VMS did not make
+T = TypeVar("T")
 
 # Properties that are not desired state: pickled provider code, where to
 # connect, and what the provider reports back (the VMS id, whether it adopted).
@@ -159,7 +164,10 @@ class CollectionProvider(BaseProvider):
         collection = backend.collection(self.kind)
         existing = self.find(backend, props)
         if existing is None:
-            record = collection.create(self.body(props))
+            # Found after a lost answer, the object is the one this create made: not adopted.
+            record, _found = create_adopting(
+                lambda: collection.create(self.body(props)), lambda: self.find(backend, props)
+            )
             return CreateResult(
                 id_=str(record["id"]), outs={**self.outs(record, props), "adopted": False}
             )
@@ -211,6 +219,34 @@ class CollectionProvider(BaseProvider):
         collection = self.backend(props).collection(self.kind)
         if collection.get(int(id_)) is not None:
             collection.delete(int(id_))
+
+
+def create_adopting(post: Callable[[], T], find: Callable[[], T | None]) -> tuple[T, bool]:
+    """``post()``; when its answer is lost, ``find()`` by the natural key before trying again.
+
+    Returns the object and whether it was found rather than answered: a create
+    whose answer was lost may have happened, and sending it again would make a
+    duplicate (or a refusal). When the lookup finds nothing, a transient failure
+    is sent again within the retry policy; a 500, which VMS does not document as
+    transient, once only: what the next ``pulumi up`` would do (look up, then
+    create), so a persistent 500 costs one request and a passing one no rerun.
+    """
+    retries = Retries(BACKOFF_SECONDS)
+    resent_after_500 = False
+    while True:
+        try:
+            return post(), False
+        except CreateOutcomeUnknown as lost:
+            found = find()
+            if found is not None:
+                return found, True
+            if lost.retryable:
+                if not retries.wait(lost.retry_after):
+                    raise
+            elif resent_after_500 or not retries.wait():
+                raise
+            else:
+                resent_after_500 = True
 
 
 def warn(message: str) -> None:

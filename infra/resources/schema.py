@@ -7,7 +7,7 @@ from typing import Any
 
 from pulumi.dynamic import CreateResult, ReadResult, UpdateResult
 
-from infra.resources.base import BaseProvider, Props, VastResource
+from infra.resources.base import BaseProvider, Props, VastResource, create_adopting
 
 
 class SchemaProvider(BaseProvider):
@@ -17,7 +17,10 @@ class SchemaProvider(BaseProvider):
         catalog = self.backend(props).catalog()
         adopted = catalog.schema_exists(props["database"], props["name"])
         if not adopted:
-            catalog.create_schema(props["database"], props["name"])
+            create_adopting(
+                lambda: catalog.create_schema(props["database"], props["name"]),
+                lambda: catalog.schema_exists(props["database"], props["name"]) or None,
+            )
         # VMS returns no id for schemas: the natural key is the id.
         return CreateResult(
             id_=f"{props['database']}/{props['name']}", outs={**props, "adopted": adopted}

@@ -20,7 +20,7 @@ from pulumi.dynamic import (
     UpdateResult,
 )
 
-from infra.resources.base import BaseProvider, Props, VastResource
+from infra.resources.base import BaseProvider, Props, VastResource, create_adopting
 from vastobs.backends.base import Record
 from vastobs.errors import BackendError
 
@@ -67,7 +67,9 @@ class TableProvider(BaseProvider):
         key = (props["database"], props["schema"], props["name"])
         live = catalog.columns(*key)
         if live is None:
-            catalog.create_table(*key, props["columns"])
+            create_adopting(
+                lambda: catalog.create_table(*key, props["columns"]), lambda: catalog.columns(*key)
+            )
         else:  # adopt, adding what the DDL has and the table lacks
             problems = destructive(live, props["columns"])
             if problems:

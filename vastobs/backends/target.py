@@ -35,6 +35,8 @@ def target_for(stack: StackConfig) -> Target:
         "verify_tls": stack.vms.verify_tls,
         "password_file": _absolute(stack, stack.vms.password_file),
         "token_file": _absolute(stack, stack.vms.token_file),
+        # How long to wait, not where: a change of it alone is no change of target.
+        "timeout_seconds": stack.vms.timeout_seconds,
     }
 
 

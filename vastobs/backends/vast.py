@@ -11,7 +11,7 @@ so we always give one (the configured ``ca_cert``, else the system bundle).
 
 from __future__ import annotations
 
-import time
+import json
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -20,21 +20,101 @@ import urllib3
 import vastpy
 
 from vastobs.backends.base import Capacity, Record
-from vastobs.errors import BackendError
+from vastobs.backends.retry import READ_RETRY_STATUSES, TRANSIENT_STATUSES, Retries
+from vastobs.backends.retry import retry_after_seconds as _retry_after
+from vastobs.errors import BackendError, CreateOutcomeUnknown
 
 IDEMPOTENT = frozenset({"get", "put", "patch", "delete"})
-RETRY_STATUSES = frozenset({429, 502, 503, 504})
-ATTEMPTS = 4
-BACKOFF_SECONDS = 0.2
+BACKOFF_SECONDS = 0.25  # the first pause; later ones double (vastobs/backends/retry.py)
+DEFAULT_TIMEOUT_SECONDS = 30.0
+
+
+class _Failure(vastpy.RESTFailure):
+    """vastpy's failure plus the answer's ``Retry-After``, which vastpy drops."""
+
+    retry_after: float | None = None
+
+
+class _TimedClient(vastpy.VASTClient):
+    """vastpy's addressing, auth headers and errors, with a timeout and one connection pool.
+
+    vastpy 0.3.22 takes no timeout and builds a pool per request with urllib3's
+    defaults (no timeout, silent retries, POST included for connection errors),
+    so ``request`` is vastpy's with the pool, the timeout and ``retries=False``:
+    every repeat is decided by the policy above it.
+    """
+
+    def __init__(
+        self, *args: Any, timeout: float = DEFAULT_TIMEOUT_SECONDS, pool: Any = None, **kw: Any
+    ) -> None:
+        super().__init__(*args, **kw)
+        self._timeout = timeout
+        if pool is None:
+            if self._cert_file:
+                pool = urllib3.PoolManager(
+                    ca_certs=self._cert_file, server_hostname=self._cert_server_name
+                )
+            else:
+                pool = urllib3.PoolManager(cert_reqs="CERT_NONE")
+                urllib3.disable_warnings(category=urllib3.exceptions.InsecureRequestWarning)
+        self._pool = pool
+
+    def __getitem__(self, part: Any) -> _TimedClient:
+        child = super().__getitem__(part)
+        child._timeout, child._pool = self._timeout, self._pool
+        return child
+
+    def request(self, method: str, fields: Any = None, data: Any = None) -> Any:
+        if self._token:
+            headers = {"authorization": f"Api-Token {self._token}"}
+        else:
+            headers = urllib3.make_headers(basic_auth=f"{self._user}:{self._password}")
+        if self._tenant:
+            headers["X-Tenant-Name"] = self._tenant
+        body = None
+        if data:
+            headers["Content-Type"] = "application/json"
+            body = json.dumps(data).encode()
+        pairs = None
+        if fields:
+            pairs = [
+                (k, item) for k, v in fields.items() for item in (v if isinstance(v, list) else [v])
+            ]
+        answer = self._pool.request(
+            method, f"https://{self._address}/{self._url}/", headers=headers, fields=pairs,
+            body=body, timeout=urllib3.Timeout(self._timeout), retries=False,
+        )  # fmt: skip
+        if answer.status not in vastpy.SUCCESS_CODES:
+            failure = _Failure(method, self._url, pairs, answer.status, answer.data)
+            failure.retry_after = _retry_after(answer.headers.get("Retry-After"))
+            raise failure
+        if "application/json" in answer.headers.get("Content-Type", "") and answer.data:
+            return json.loads(answer.data)
+        return answer.data
+
+
+def _sent(exc: Exception) -> bool:
+    """Whether the request may have reached VMS (else it is safe to send again)."""
+    return not isinstance(
+        exc, urllib3.exceptions.ConnectTimeoutError | urllib3.exceptions.NewConnectionError
+    )
 
 
 class VmsClient:
-    """vastpy with retries for idempotent calls and errors that name the object."""
+    """vastpy with a timeout, retries safe for each method, and errors that name the object.
+
+    GET, PUT, PATCH and DELETE are repeated on 429/502/503/504, resets and
+    timeouts; GET also on 500, the others on a first 500. A POST is repeated
+    only when it never reached VMS (connection refused) or VMS said 429;
+    otherwise its answer was lost and :class:`CreateOutcomeUnknown` tells the
+    caller to look the object up first.
+    """
 
     def __init__(self, target: dict[str, Any], *, password: str | None, token: str | None) -> None:
         address = str(target["address"])
         verify = target.get("verify_tls", True)
-        self._client = vastpy.VASTClient(
+        self.timeout = float(target.get("timeout_seconds") or DEFAULT_TIMEOUT_SECONDS)
+        self._client = _TimedClient(
             user=target.get("user") if password else None,
             password=password,
             token=token if not password else None,
@@ -42,6 +122,7 @@ class VmsClient:
             tenant=target.get("tenant"),
             cert_file=(target.get("ca_cert") or certifi.where()) if verify else None,
             cert_server_name=urlsplit(f"//{address}").hostname if verify else None,
+            timeout=self.timeout,
         )
 
     def call(self, method: str, path: str, label: str, fields: Record | None = None) -> Any:
@@ -50,27 +131,54 @@ class VmsClient:
         endpoint = self._client
         for part in path.strip("/").split("/"):
             endpoint = endpoint[part]
-        attempts = ATTEMPTS if method in IDEMPOTENT else 1
-        for attempt in range(1, attempts + 1):
+        where = f"{method.upper()} /{path.strip('/')}/"
+        retries = Retries(BACKOFF_SECONDS)
+        failed_500 = 0
+        while True:
             try:
                 return getattr(endpoint, method)(**(fields or {}))
             except vastpy.RESTFailure as exc:
-                if exc.status in RETRY_STATUSES and attempt < attempts:
-                    time.sleep(BACKOFF_SECONDS * 2 ** (attempt - 1))
+                retry_after = getattr(exc, "retry_after", None)
+                failed_500 += exc.status == 500
+                if self._repeat(method, exc.status, failed_500) and retries.wait(retry_after):
                     continue
+                message = f"{label}: VMS answered {exc.status} to {where}: {_detail(exc.data)}"
+                if retries.attempt > 1:
+                    message += f" ({retries.spent()})"
+                if method == "post" and exc.status >= 500:
+                    raise CreateOutcomeUnknown(
+                        message, retryable=exc.status in TRANSIENT_STATUSES, retry_after=retry_after
+                    ) from None
+                raise BackendError(message) from None
+            except urllib3.exceptions.SSLError as exc:  # a wrong CA stays wrong: no repeat
                 raise BackendError(
-                    f"{label}: VMS answered {exc.status} to {method.upper()} /{path.strip('/')}/: "
-                    f"{_detail(exc.data)}"
+                    f"{label}: cannot reach VMS at {self._client._address}: {exc}"
                 ) from None
             except (urllib3.exceptions.HTTPError, OSError) as exc:
-                if attempt < attempts:
-                    time.sleep(BACKOFF_SECONDS * 2 ** (attempt - 1))
+                if (method in IDEMPOTENT or not _sent(exc)) and retries.wait():
                     continue
-                reason = getattr(exc, "reason", None) or exc
-                raise BackendError(
-                    f"{label}: cannot reach VMS at {self._client._address}: {reason}"
-                ) from None
-        raise AssertionError("unreachable")
+                message = self._unreachable(label, where, exc, retries)
+                if method == "post" and _sent(exc):
+                    raise CreateOutcomeUnknown(message, retryable=True, retry_after=None) from None
+                raise BackendError(message) from None
+
+    @staticmethod
+    def _repeat(method: str, status: int, failed_500: int) -> bool:
+        if method == "get":
+            return status in READ_RETRY_STATUSES
+        if method in IDEMPOTENT:  # a 500 once: repeating these cannot change the outcome
+            return status in TRANSIENT_STATUSES or (status == 500 and failed_500 == 1)
+        return status == 429  # a POST refused by a limiter did nothing
+
+    def _unreachable(self, label: str, where: str, exc: Exception, retries: Retries) -> str:
+        address = self._client._address
+        if isinstance(exc, urllib3.exceptions.ReadTimeoutError | TimeoutError):
+            return (
+                f"{label}: VMS at {address} did not answer {where} within "
+                f"{self.timeout:g} s (vms.timeout_seconds; {retries.spent()})"
+            )
+        reason = getattr(exc, "reason", None) or exc
+        return f"{label}: cannot reach VMS at {address}: {reason} ({retries.spent()})"
 
     def get_optional(self, path: str, label: str) -> Any:
         try:
@@ -126,11 +234,7 @@ class VmsCollection:
         )
 
     def delete(self, id_: int) -> None:
-        try:
-            self.client.call("delete", f"{self.kind}/{id_}", f"{self.kind} {id_}")
-        except BackendError as exc:
-            if "answered 404" not in str(exc):  # already gone counts as deleted
-                raise
+        _delete(self.client, f"{self.kind}/{id_}", f"{self.kind} {id_}")
 
 
 class VmsCatalog:
@@ -149,8 +253,8 @@ class VmsCatalog:
         )
 
     def delete_schema(self, database: str, schema: str) -> None:
-        self.client.call(
-            "delete", "schemas/delete", f"schema {schema}",
+        _delete(
+            self.client, "schemas/delete", f"schema {schema}",
             {"database_name": database, "name": schema},
         )  # fmt: skip
 
@@ -192,10 +296,19 @@ class VmsCatalog:
         self.client.call("patch", "tables/add_columns", f"table {schema}.{table}", body)
 
     def delete_table(self, database: str, schema: str, table: str) -> None:
-        self.client.call(
-            "delete", "tables/delete", f"table {schema}.{table}",
+        _delete(
+            self.client, "tables/delete", f"table {schema}.{table}",
             _table_key(database, schema, table),
         )  # fmt: skip
+
+
+def _delete(client: VmsClient, path: str, label: str, fields: Record | None = None) -> None:
+    """A delete; 404 counts as done (a repeat after a lost answer finds it gone)."""
+    try:
+        client.call("delete", path, label, fields)
+    except BackendError as exc:
+        if "answered 404" not in str(exc):
+            raise
 
 
 def _table_key(database: str, schema: str, table: str) -> Record:
