@@ -59,3 +59,12 @@ def vms() -> Iterator[VmsStandin]:
     with VmsStandin(user="admin", password="standin-Pa55") as standin:
         yield standin
     assert standin.spec_violations == []
+
+
+@pytest.fixture(scope="module")
+def module_vms() -> Iterator[VmsStandin]:
+    """One stand-in for a module's tests that share a stack (its objects outlive each
+    test); the module's tests pass only if nothing broke the VMS contract."""
+    with VmsStandin(user="admin", password="standin-Pa55") as standin:
+        yield standin
+    assert standin.spec_violations == []

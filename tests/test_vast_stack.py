@@ -1,14 +1,24 @@
-"""A ``vast`` stack through the real Pulumi engine against the VMS stand-in (HTTPS)."""
+"""A ``vast`` stack through the real Pulumi engine against the VMS stand-in (HTTPS).
+
+Every engine run costs seconds, so the tests that only look at a deployed stack,
+or change it and put it back, share one (``deployed``: one stand-in and one
+stack per module, brought up once); a test that needs an empty stand-in, or
+leaves the stack changed, has its own (the ``project`` and ``vms`` fixtures).
+The shared stack is destroyed by the last test of the file.
+"""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from dataclasses import dataclass
 
 import pytest
 import vastpy
 
 from devtools.pulumi_project import PulumiProject
-from devtools.vms_standin import VmsStandin
+from devtools.vms_standin import Call, VmsStandin
+from tests.support.pulumi import pulumi_project_in
 
 pytestmark = pytest.mark.pulumi
 
@@ -38,24 +48,49 @@ def _stack(standin: VmsStandin, **overrides: object) -> dict[str, object]:
 
 @pytest.fixture
 def project(pulumi_project: PulumiProject, vms: VmsStandin) -> PulumiProject:
+    """A stack of the test's own, not yet up, against a stand-in of its own."""
     pulumi_project.env["VASTOBS_VMS_PASSWORD"] = str(vms.password)
     pulumi_project.write_stack(_stack(vms))
     pulumi_project.init()
     return pulumi_project
 
 
+@dataclass
+class Deployed:
+    """The module's shared stack and stand-in, and what the first preview did before ``up``."""
+
+    project: PulumiProject
+    vms: VmsStandin
+    planned: dict[str, list[str]]
+    preview_changes: list[Call]
+
+
+@pytest.fixture(scope="module")
+def deployed(
+    tmp_path_factory: pytest.TempPathFactory, module_vms: VmsStandin
+) -> Iterator[Deployed]:
+    with pulumi_project_in(tmp_path_factory.mktemp("deployed")) as p:
+        p.env["VASTOBS_VMS_PASSWORD"] = str(module_vms.password)
+        p.write_stack(_stack(module_vms))
+        p.init()
+        planned = p.steps()
+        preview_changes = module_vms.mutating_calls()
+        p.run("up", "--yes", "--skip-preview")
+        yield Deployed(p, module_vms, planned, preview_changes)
+
+
 def _by(vms: VmsStandin, kind: str, key: str) -> dict[str, dict]:
     return {o[key]: o for o in vms.objects(kind)}
 
 
-def test_preview_up_noop_and_what_vms_saw(project: PulumiProject, vms: VmsStandin) -> None:
-    p = project
-    creates = p.steps()["create"]
+def test_preview_up_noop_and_what_vms_saw(deployed: Deployed) -> None:
+    p, vms = deployed.project, deployed.vms
+    creates = deployed.planned["create"]
     assert creates == sorted([f"{o}-{k}" for o in ("swift", "chandra") for k in STORAGE]
                              + ["swift-bursts", *DATABASE])  # fmt: skip
-    assert vms.mutating_calls() == [], "preview must not change anything"
+    assert deployed.preview_changes == [], "preview must not change anything"
 
-    p.run("up", "--yes", "--skip-preview")
+    # up ran in the fixture
     views = _by(vms, "views", "path")
     assert set(views) == {"/swift/observations", "/chandra/observations", "/obsdb"}
     assert views["/obsdb"]["bucket"] == "obsdb"
@@ -73,11 +108,8 @@ def test_preview_up_noop_and_what_vms_saw(project: PulumiProject, vms: VmsStandi
     assert len(reads) <= 14, "at most one read per resource"  # 14 dynamic resources
 
 
-def test_drift_is_found_by_refresh_and_undone_by_up(
-    project: PulumiProject, vms: VmsStandin
-) -> None:
-    p = project
-    p.run("up", "--yes", "--skip-preview")
+def test_drift_is_found_by_refresh_and_undone_by_up(deployed: Deployed) -> None:
+    p, vms = deployed.project, deployed.vms
     quota = _by(vms, "quotas", "path")["/swift/observations"]
     vms.update_object("quotas", quota["id"], hard_limit=5 * 10**12)
     view = _by(vms, "views", "path")["/chandra/observations"]
@@ -112,20 +144,21 @@ def test_existing_objects_are_adopted(project: PulumiProject, vms: VmsStandin) -
     p.run("preview", "--expect-no-changes")
 
 
-def test_a_third_observatory_is_config_only(project: PulumiProject, vms: VmsStandin) -> None:
-    p = project
-    p.run("up", "--yes", "--skip-preview")
+def test_a_third_observatory_is_config_only(deployed: Deployed) -> None:
+    p, vms = deployed.project, deployed.vms
     stack = _stack(vms)
     stack["observatories"]["nustar"] = {"path": "/nustar", "quota": "20TB"}  # type: ignore[index]
     p.write_stack(stack)
-    vms.reset_calls()
-    assert p.steps() == {"create": sorted(f"nustar-{k}" for k in STORAGE)}
-    assert vms.mutating_calls() == []
+    try:
+        vms.reset_calls()
+        assert p.steps() == {"create": sorted(f"nustar-{k}" for k in STORAGE)}
+        assert vms.mutating_calls() == []
+    finally:
+        p.write_stack(_stack(vms))  # the declared stack again, for the tests that follow
 
 
-def test_no_credential_in_state_not_even_encrypted(project: PulumiProject, vms: VmsStandin) -> None:
-    p = project
-    p.run("up", "--yes", "--skip-preview")
+def test_no_credential_in_state_not_even_encrypted(deployed: Deployed) -> None:
+    p, vms = deployed.project, deployed.vms
     assert vms.objects("views")
     files = p.state_files()
     state = "\n".join(f.read_text(errors="replace") for f in files)
@@ -179,11 +212,8 @@ def test_transient_vms_errors_are_retried(project: PulumiProject, vms: VmsStandi
     assert len(vms.objects("views")) == 3
 
 
-def test_column_drift_shows_on_refresh_and_up_adds_the_column_back(
-    project: PulumiProject, vms: VmsStandin
-) -> None:
-    p = project
-    p.run("up", "--yes", "--skip-preview")
+def test_column_drift_shows_on_refresh_and_up_adds_the_column_back(deployed: Deployed) -> None:
+    p, vms = deployed.project, deployed.vms
     vms.drop_column("obsdb", "swift", "bursts", "redshift")
     p.run("refresh", "--yes", "--skip-preview")
     assert p.steps() == {"update": ["swift-bursts"]}
@@ -193,9 +223,9 @@ def test_column_drift_shows_on_refresh_and_up_adds_the_column_back(
     p.run("preview", "--expect-no-changes")
 
 
-def test_a_view_holding_data_is_not_destroyed(project: PulumiProject, vms: VmsStandin) -> None:
-    p = project
-    p.run("up", "--yes", "--skip-preview")
+def test_a_view_holding_data_is_not_destroyed(deployed: Deployed) -> None:
+    """Last in the file: it ends the shared stack."""
+    p, vms = deployed.project, deployed.vms
     vms.set_usage("/chandra/observations", 5 * 10**9)
     proc = p.run("destroy", "--yes", "--skip-preview", check=False)
     assert proc.returncode != 0
