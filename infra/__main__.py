@@ -37,7 +37,9 @@ def declare(stack: StackConfig) -> None:
             f"vastobs:vms.verify_tls is false: the certificate of {stack.vms.address} "
             "is NOT verified"
         )
-    target = target_for(stack)
+    # The stack's name travels with the target: destroy and refresh, which do not run
+    # this program, read that stack's config to check its target (infra/resources/guard.py).
+    target = {**target_for(stack), "stack": pulumi.get_stack()}
     database = Database(stack, target)
     observatories = {
         cfg.name: Observatory(cfg, stack, database, target) for cfg in stack.observatories

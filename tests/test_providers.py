@@ -39,9 +39,10 @@ def _view(root: Path, **extra: object) -> dict:
     }
 
 
-def test_provider_code_target_and_outputs_are_not_state(tmp_path: Path) -> None:
+def test_provider_code_and_outputs_are_not_state(tmp_path: Path) -> None:
+    # A target that names another place is refused instead (tests/test_targets.py).
     olds = {**_view(tmp_path), "__provider": "old-pickle", "vms_id": 4, "adopted": True}
-    news = {**_view(tmp_path / "moved"), "__provider": "new-pickle"}
+    news = {**_view(tmp_path), "__provider": "new-pickle"}
     assert ViewProvider().diff("4", olds, news).changes is False
 
 

@@ -40,6 +40,23 @@ class CreateOutcomeUnknown(BackendError):
         super().__init__(message)
 
 
+class TargetMismatch(VastobsError):
+    """The stack's state was made on another target than its config names.
+
+    Raised by the providers before any backend call, so that a copied checkout
+    or an edited address never acts on (nor deletes from) the other target.
+    """
+
+    def __init__(self, state: str, config: str) -> None:
+        self.state, self.config = state, config
+        super().__init__(
+            f"the stack's state is on {state} but its config names {config}: refusing to act "
+            "on either; to move the stack to the config's target run "
+            "'VASTOBS_RETARGET=1 pulumi refresh --yes' then 'pulumi up' "
+            "(docs/infrastructure.md, Targets and re-targeting)"
+        )
+
+
 class SqlFileError(VastobsError):
     """A query's or a DDL file's header or body is malformed; carries ``path:line:col``."""
 

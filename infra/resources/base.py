@@ -18,6 +18,7 @@ from typing import Any, ClassVar, TypeVar
 import pulumi
 from pulumi.dynamic import (
     CheckResult,
+    ConfigureRequest,
     CreateResult,
     DiffResult,
     ReadResult,
@@ -26,6 +27,7 @@ from pulumi.dynamic import (
     UpdateResult,
 )
 
+from infra.resources import guard
 from vastobs.backends.base import Backend, Record
 from vastobs.backends.retry import Retries
 from vastobs.backends.target import Target, backend_for
@@ -82,6 +84,14 @@ class BaseProvider(ResourceProvider):
     # List-valued properties whose order means nothing (protocols, host lists).
     set_properties: ClassVar[tuple[str, ...]] = ()
 
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        guard.install(cls)  # diff, read, update, delete check the target first
+
+    def configure(self, req: ConfigureRequest) -> None:
+        """Runs in the provider process only; what it keeps is never pickled (see guard)."""
+        guard.remember(req.config)
+
     def backend(self, props: dict[str, Any]) -> Backend:
         return backend_for(props["target"])
 
@@ -104,6 +114,9 @@ class BaseProvider(ResourceProvider):
         if key in self.set_properties and isinstance(value, list):
             return sorted(value, key=repr)
         return value
+
+
+guard.install(BaseProvider)  # its own diff (subclasses are guarded as they are defined)
 
 
 def normalise(value: Any) -> Any:
@@ -190,14 +203,18 @@ class CollectionProvider(BaseProvider):
         return (key,)
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
-        record = self.backend(props).collection(self.kind).get(int(id_))
+        backend = self.backend(props)
+        if guard.retargeting():  # ids differ between targets: find the object by its natural key
+            record = self.find(backend, props)
+        else:
+            record = backend.collection(self.kind).get(int(id_))
         if record is None:
             return ReadResult(id_="", outs={})  # deleted out of band: refresh drops it
         inputs = {**props, **self.inputs_from(record, props)}
         inputs.pop("vms_id", None)
         inputs.pop("adopted", None)
         return ReadResult(
-            id_=id_,
+            id_=str(record["id"]),
             outs={**self.outs(record, inputs), "adopted": props.get("adopted", False)},
             inputs=inputs,
         )

@@ -7,6 +7,12 @@ from diffs. Credentials never are inputs, nor stack config (which Pulumi copies
 into the dynamic provider's state): they come from the environment
 (``VASTOBS_VMS_PASSWORD`` / ``VASTOBS_VMS_TOKEN``) or from the files that
 ``vms.password_file`` / ``vms.token_file`` name, read when the provider runs.
+
+A target's *place* (the backend kind with the resolved local root, or the VMS
+address with the tenant) says which objects a stack owns; the other fields say
+how to connect. State made on one place is never acted on from a config that
+names another (:func:`require_same_place`): a copied checkout, or an edited
+address, would otherwise refresh or destroy the original's objects.
 """
 
 from __future__ import annotations
@@ -18,7 +24,7 @@ from typing import Any
 from vastobs.backends.base import Backend
 from vastobs.backends.local import LocalBackend
 from vastobs.config import StackConfig
-from vastobs.errors import ConfigError
+from vastobs.errors import ConfigError, TargetMismatch
 
 Target = dict[str, Any]
 
@@ -38,6 +44,28 @@ def target_for(stack: StackConfig) -> Target:
         # How long to wait, not where: a change of it alone is no change of target.
         "timeout_seconds": stack.vms.timeout_seconds,
     }
+
+
+def place(target: Target) -> tuple[str, ...]:
+    """What names where the objects live: kind and resolved root, or VMS address and tenant."""
+    if target.get("kind") == "local":
+        return ("local", str(Path(target["root"]).resolve()))
+    address = str(target.get("address") or "").strip().lower().removeprefix("https://")
+    return ("vast", address.rstrip("/"), str(target.get("tenant") or "default"))
+
+
+def describe(target: Target) -> str:
+    """A target's place as a reader would name it in one line."""
+    kind, *where = place(target)
+    if kind == "local":
+        return f"local root {where[0]}"
+    return f"VMS {where[0]} (tenant {where[1]})"
+
+
+def require_same_place(state: Target, config: Target) -> None:
+    """Refuse, naming both, when the state was made on another place than the config names."""
+    if place(state) != place(config):
+        raise TargetMismatch(describe(state), describe(config))
 
 
 def _absolute(stack: StackConfig, path: str | None) -> str | None:
