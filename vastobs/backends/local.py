@@ -15,17 +15,19 @@ import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
-
-import duckdb
-import pyarrow as pa
-from sqlglot import exp
+from typing import TYPE_CHECKING, Any
 
 from vastobs.backends.base import COLLECTIONS, Capacity, Record
 from vastobs.backends.filelock import exclusive
-from vastobs.ddl import ARROW_BY_NAME
 from vastobs.errors import BackendError
 from vastobs.local_paths import DATABASE_FILE, database_file, view_directory
+
+if TYPE_CHECKING:
+    import duckdb
+    import pyarrow as pa
+
+# duckdb, pyarrow and sqlglot (with vastobs.ddl) are imported where the catalog uses
+# them: every Pulumi command starts a provider process, and most never touch a table.
 
 
 def directory_bytes(directory: Path) -> int:
@@ -184,6 +186,8 @@ class LocalCatalog:
 
     @contextmanager
     def _connect(self, database: str) -> Iterator[duckdb.DuckDBPyConnection]:
+        import duckdb
+
         path = self.backend.database_file(database)
         path.parent.mkdir(parents=True, exist_ok=True)
         with exclusive(path), duckdb.connect(str(path)) as con:
@@ -224,6 +228,8 @@ class LocalCatalog:
     def create_table(
         self, database: str, schema: str, table: str, arrow_schema: list[Record]
     ) -> None:
+        import pyarrow as pa
+
         empty = pa.schema([_field(c) for c in arrow_schema]).empty_table()  # noqa: F841 (read by DuckDB)
         with self._connect(database) as con:
             con.execute(f"CREATE TABLE {_qualified(schema, table)} AS SELECT * FROM empty")
@@ -231,6 +237,8 @@ class LocalCatalog:
     def add_columns(
         self, database: str, schema: str, table: str, arrow_schema: list[Record]
     ) -> None:
+        import pyarrow as pa
+
         with self._connect(database) as con:
             for column in arrow_schema:
                 added = pa.schema([_field(column)]).empty_table()  # noqa: F841 (read by DuckDB)
@@ -246,6 +254,8 @@ class LocalCatalog:
 
 
 def _has_rows(database: Path) -> bool:
+    import duckdb
+
     with exclusive(database), duckdb.connect(str(database), read_only=True) as con:
         tables = con.execute(
             "SELECT table_schema, table_name FROM information_schema.tables"
@@ -256,6 +266,10 @@ def _has_rows(database: Path) -> bool:
 
 
 def _field(column: Record) -> pa.Field:
+    import pyarrow as pa
+
+    from vastobs.ddl import ARROW_BY_NAME
+
     name = column["field"]["column_type"]
     if name not in ARROW_BY_NAME:
         raise BackendError(
@@ -265,8 +279,12 @@ def _field(column: Record) -> pa.Field:
 
 
 def _ident(name: str) -> str:
+    from sqlglot import exp
+
     return exp.to_identifier(name, quoted=True).sql("duckdb")
 
 
 def _qualified(schema: str, table: str) -> str:
+    from sqlglot import exp
+
     return exp.table_(table, db=schema, quoted=True).sql("duckdb")
