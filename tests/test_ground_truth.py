@@ -290,7 +290,7 @@ SMALL = GeneratorConfig(rows=2000, seed=99, burst_rate_multiplier=0.15, followup
 
 @pytest.fixture(scope="module")
 def on_both_engines(trino_server, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    """A smaller dataset (the memory catalog and the row-by-row Trino load set the size)."""
+    """A smaller dataset: it keeps the fixture short, and Trino's memory catalog holds 128 MB."""
     out = tmp_path_factory.mktemp("groundtruth-trino")
     summary = generate(SMALL, out / "data", PROJECT_DIR)
     files = dict(summary.files)
