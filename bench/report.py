@@ -109,6 +109,7 @@ def write_report(doc: dict[str, Any], path: Path) -> None:
     lines += _dataset_lines(doc["scenarios"])
     lines += _trino_lines(doc.get("trino") or {})
     lines += _preview_lines(doc.get("preview") or [])
+    lines += _load_hold_lines(doc.get("load_hold") or {})
     lines.append(MARKER)
     kept = (
         path.read_text().split(MARKER, 1)[1] if path.exists() and MARKER in path.read_text() else ""
@@ -178,3 +179,16 @@ def _preview_lines(preview: list[dict[str, Any]]) -> list[str]:
             f"{_ms(fresh['ms'])} | {calls[1]} | {fresh['reads_per_resource']} | {p['up_s']} |"
         )
     return lines
+
+
+def _load_hold_lines(hold: dict[str, Any]) -> list[str]:
+    """bench/load_hold.py: the commit's hold of the database file (docs/reliability.md)."""
+    if not hold:
+        return []
+    return [
+        "",
+        f"Load beside queries (bench/load_hold.py): {hold['loaded']:,} rows loaded in "
+        f"{hold['load_s']} s, the database file held {hold['hold_s']} s (the commit); "
+        f"{hold['readers']} processes ran {hold['queries']:,} cone searches meanwhile, "
+        f"{hold['reader_errors']} failed, the slowest took {hold['slowest_query_s']} s.",
+    ]

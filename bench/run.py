@@ -34,6 +34,7 @@ import sqlglot
 
 from bench import scenarios as sc
 from bench.datasets import crossmatch_files, data, followup_files, points_files, selective_cases
+from bench.load_hold import measure as load_hold
 from bench.report import write_report
 from bench.timing import measure, once
 from bench.trino_bench import trino_scenarios
@@ -158,6 +159,12 @@ def main(argv: list[str] | None = None) -> int:
         default="100000,1000000",
         help="sizes for the Trino scenarios ('' to skip); Iceberg from 10^6 rows",
     )
+    parser.add_argument(
+        "--load-hold-rows",
+        type=lambda s: int(float(s)),
+        default=10_000_000,
+        help="rows of the load whose hold of the database file is measured (0 to skip)",
+    )
     args = parser.parse_args(argv)
     sizes = [int(float(s)) for s in args.sizes.split(",")]
     rows: list[dict[str, Any]] = []
@@ -171,6 +178,7 @@ def main(argv: list[str] | None = None) -> int:
     preview = [] if args.no_preview else _preview_rows(args.smoke)
     trino_sizes = [int(float(s)) for s in args.trino_sizes.split(",") if s]
     trino = trino_scenarios(trino_sizes, max(3, args.repeats // 2)) if trino_sizes else {}
+    hold = {} if args.smoke or not args.load_hold_rows else load_hold(args.load_hold_rows, 10)
     doc = {
         "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "machine": f"{platform.machine()}, {_cores()} cores, {platform.system()}",
@@ -185,6 +193,7 @@ def main(argv: list[str] | None = None) -> int:
         "scenarios": rows,
         "preview": preview,
         "trino": trino,
+        "load_hold": hold,
     }
     if not args.smoke:
         (ROOT / "bench" / "results.json").write_text(json.dumps(doc, indent=2) + "\n")

@@ -16,7 +16,7 @@ from runner.loader import load
 from runner.loader.sinks import DuckDBSink
 from vastobs.backends.local import LocalBackend
 from vastobs.ddl import load_table
-from vastobs.errors import TableMissing
+from vastobs.errors import InputError, TableMissing
 from vastobs.sky import healpix14
 
 BURSTS = load_table(PROJECT_DIR, "swift", "bursts")
@@ -200,9 +200,16 @@ def test_loading_into_the_real_trino(tmp_path: Path, trino_server) -> None:
         "3,GRB 150617A,2015-06-17T01:00:00.123456,10,10,100,0.95,n/a\n"
     )
     args = {"batch_rows": 2, "quarantine_dir": tmp_path / "q"}
+    broken = tmp_path / "broken.csv"
+    broken.write_bytes(b"\x00\x01")
+    with pytest.raises(InputError, match=r"broken\.csv: not a text file"):
+        load(BURSTS, [csv, broken], target, **args)  # nothing of csv reaches the table
     first = load(BURSTS, [csv], target, **args).files[0]
     second = load(BURSTS, [csv], target, **args).files[0]
     assert (first.loaded, first.rejected, second.loaded, second.already_present) == (2, 1, 0, 2)
+    cursor.execute("SELECT table_name FROM memory.information_schema.tables"
+                   " WHERE table_schema = 'loader_swift'")  # fmt: skip
+    assert cursor.fetchall() == [["bursts"]]  # every load's staging table dropped
     cursor.execute(
         "SELECT trigger_id, hpx, trigger_time FROM memory.loader_swift.bursts ORDER BY 1"
     )
@@ -264,3 +271,24 @@ def test_vastdb_missing_table_is_refused(tmp_path: Path) -> None:
             batch_rows=2,
             quarantine_dir=tmp_path,
         )
+
+
+def test_vastdb_load_is_one_transaction_for_all_its_files(tmp_path: Path) -> None:
+    from runner.loader.sinks import VastDBSink
+    from vastobs.errors import InputError
+
+    session, table = _fake()
+    good = _bursts_parquet(tmp_path / "good.parquet")
+    other = _bursts_parquet(tmp_path / "other.parquet", trigger_id=[4, 5, 6])
+    broken = tmp_path / "broken.parquet"
+    broken.write_bytes(other.read_bytes()[:100])
+    target = VastDBSink(lambda: session, "obsdb", insert_rows=2)
+    args = {"batch_rows": 2, "quarantine_dir": tmp_path / "q"}
+    with pytest.raises(InputError, match=r"broken\.parquet: not a readable Parquet file"):
+        load(BURSTS, [good, broken], target, **args)
+    assert table.rows.num_rows == 0 and table.inserts == 0  # the good file waited, then went
+    assert (session.committed, session.rolled_back) == (1, 0)  # exists() only
+    summary = load(BURSTS, [good, other], target, **args)
+    assert [f.loaded for f in summary.files] == [3, 3]
+    assert table.rows.column("trigger_id").to_pylist() == [1, 2, 3, 4, 5, 6]
+    assert session.committed == 3  # exists() and ONE transaction for both files

@@ -17,6 +17,7 @@ from sqlglot.optimizer.qualify import qualify
 from runner.catalog import Catalog
 from runner.engines.base import SOURCE_DIALECT, Engine
 from runner.query import Query
+from vastobs.backends.filelock import READ_WAIT_SECONDS, open_duckdb
 from vastobs.errors import SqlFileError
 
 Connect = Callable[[], duckdb.DuckDBPyConnection]
@@ -29,11 +30,21 @@ class DuckDBEngine(Engine):
     _connect: Connect
 
     @classmethod
-    def for_file(cls, database: Path | None, catalog: Catalog | None = None) -> DuckDBEngine:
-        """Read-only on a database file (one connection per operation), or in memory."""
+    def for_file(
+        cls,
+        database: Path | None,
+        catalog: Catalog | None = None,
+        lock_wait: float = READ_WAIT_SECONDS,
+    ) -> DuckDBEngine:
+        """Read-only on a database file (one connection per operation), or in memory.
+
+        A load holds the file only for its final commit; an operation that
+        meets it waits (at most ``lock_wait`` seconds, then one line naming
+        the file) instead of failing with DuckDB's lock error.
+        """
         if database is None:
             return cls(lambda: duckdb.connect(":memory:"), catalog)
-        return cls(lambda: duckdb.connect(str(database), read_only=True), catalog)
+        return cls(lambda: open_duckdb(database, read_only=True, timeout=lock_wait), catalog)
 
     def adapt(self, tree: exp.Expression, query: Query) -> exp.Expression:
         """Make Trino's integer division explicit: DuckDB's ``/`` always returns a double.

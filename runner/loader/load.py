@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import shutil
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -13,9 +14,15 @@ from typing import Any
 
 import pyarrow as pa
 
-from runner.loader.readers import parquet_batches, text_rows
+from runner.loader.readers import parquet_batches, parquet_file, text_rows
 from runner.loader.sinks import Sink
-from runner.loader.validate import Rejected, RowChecker, check_rows, check_table
+from runner.loader.validate import (
+    Rejected,
+    RowChecker,
+    check_columns,
+    check_rows,
+    check_table,
+)
 from vastobs.ddl import TableDef
 from vastobs.errors import InputError, TableMissing
 
@@ -65,9 +72,16 @@ def load(
     raw_dir: Path | None = None,
     progress: Callable[[int], None] | None = None,
 ) -> LoadSummary:
+    """Every file's good rows in one commit, or nothing.
+
+    A file that cannot be read as a whole (not its format, truncated, columns
+    that are not the table's, empty) raises ``InputError`` naming it, before
+    anything is committed. Rows that fail a check inside a readable file go
+    to the quarantine with their line and reason; the others load.
+    """
     missing = [p for p in files if not p.is_file()]
     if missing:
-        raise InputError(f"{missing[0]}: no such file")
+        raise InputError(f"{missing[0]}: no such file; nothing was loaded")
     if not sink.exists(table):
         raise TableMissing(
             f"table {table.logical_name} does not exist on {sink.name}: "
@@ -75,37 +89,55 @@ def load(
         )
     summary = LoadSummary(table.logical_name, sink.name)
     checker = RowChecker(table)  # shared across files: a key twice in the input is rejected
-    for path in files:
-        result = FileSummary(path, sha256_of(path))
-        rejected: list[Rejected] = []
-        accepted = 0
-        with sink.writer(table) as writer:
+    rejected: list[list[Rejected]] = []
+    accepted: list[int] = []
+    with sink.writer(table) as writer:
+        for index, path in enumerate(files):
+            result = FileSummary(path, sha256_of(path))
+            rejected.append([])
+            accepted.append(0)
             for good, bad in _checked_batches(checker, path, batch_rows):
                 result.read += good.num_rows + len(bad)
-                accepted += good.num_rows
-                writer.stage(good)
-                rejected.extend(bad)
+                accepted[index] += good.num_rows
+                writer.stage(good, index)
+                rejected[index].extend(bad)
                 if progress:
                     progress(good.num_rows + len(bad))
-            result.loaded = writer.commit()
-        result.already_present = accepted - result.loaded
-        result.rejected = len(rejected)
-        if rejected:
-            result.quarantine = _quarantine(quarantine_dir, table, result, rejected)
-        if raw_dir is not None:
-            result.kept_as = _keep_raw(raw_dir, path, result.sha256)
-        summary.files.append(result)
+            summary.files.append(result)
+        raw = [_stage_raw(raw_dir, f.path, f.sha256) for f in summary.files] if raw_dir else []
+        try:
+            new = writer.commit()
+        except BaseException:
+            for partial, _kept in raw:
+                partial.unlink(missing_ok=True)
+            raise
+    for partial, kept in raw:
+        if partial.exists():
+            partial.replace(kept)
+    for index, result in enumerate(summary.files):
+        result.loaded = new.get(index, 0)
+        result.already_present = accepted[index] - result.loaded
+        result.rejected = len(rejected[index])
+        if rejected[index]:
+            result.quarantine = _quarantine(quarantine_dir, table, result, rejected[index])
+        if raw:
+            result.kept_as = raw[index][1]
     return summary
 
 
 def _checked_batches(
     checker: RowChecker, path: Path, batch_rows: int
 ) -> Iterator[tuple[pa.Table, list[Rejected]]]:
+    table = checker.table
     if path.suffix.lower() == ".parquet":
-        for first_line, batch in parquet_batches(path, batch_rows):
+        handle = parquet_file(path)
+        check_columns(table, handle.schema_arrow.names, path)
+        for first_line, batch in parquet_batches(handle, path, batch_rows):
             yield check_table(checker, batch, first_line)
         return
-    rows = text_rows(path)
+    header, rows = text_rows(path)
+    if header is not None:
+        check_columns(table, header, path)
     while chunk := list(islice(rows, batch_rows)):
         yield check_rows(checker, chunk)
 
@@ -128,12 +160,15 @@ def _quarantine(
     return out
 
 
-def _keep_raw(raw_dir: Path, path: Path, sha256: str) -> Path:
-    """Raw inputs live in the observatory's view, named by content, so usage is real."""
+def _stage_raw(raw_dir: Path, path: Path, sha256: str) -> tuple[Path, Path]:
+    """Raw inputs live in the observatory's view, named by content, so usage is real.
+
+    Copied beside their place before the commit and renamed into it after,
+    so a refused load keeps no raw file and a committed one keeps them all.
+    """
     kept = raw_dir / f"{sha256}{''.join(path.suffixes).lower()}"
+    partial = kept.with_name(f"{kept.name}.partial-{os.getpid()}")
     if not kept.exists():
         raw_dir.mkdir(parents=True, exist_ok=True)
-        tmp = kept.with_name(kept.name + ".partial")
-        shutil.copyfile(path, tmp)
-        tmp.replace(kept)
-    return kept
+        shutil.copyfile(path, partial)
+    return partial, kept

@@ -1,7 +1,10 @@
 """Input formats: Parquet (typed, in batches), CSV (text), the Swift GRB table (text).
 
-Each reader yields ``(first_line, pa.Table)`` batches for the typed path or
-``(line, dict)`` rows for the text path; ``read()`` picks by suffix.
+``parquet_batches`` yields ``(first_line, pa.Table)`` batches for the typed
+path, ``text_rows`` the header and ``(line, dict)`` rows for the text path.
+A file that cannot be read as its format (not Parquet, binary bytes in a
+text file, broken CSV quoting) raises ``InputError`` naming the file, in one
+line: the whole load is refused, nothing is committed.
 """
 
 from __future__ import annotations
@@ -12,23 +15,46 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import pyarrow as pa
 import pyarrow.parquet as pq
 
 from runner.loader.grbtable import is_grb_table, read_grb_table
 from vastobs.errors import InputError
 
 TEXT_ENCODINGS = ("utf-8", "latin-1")  # latin-1 decodes any byte: the last resort
+MAX_FIELD_BYTES = 64 << 20
+"""A CSV cell may be this long (Python's csv module stops at 128 KiB by default)."""
 
 
-def parquet_batches(path: Path, batch_rows: int) -> Iterator[tuple[int, Any]]:
-    import pyarrow as pa
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__
 
+
+def parquet_file(path: Path) -> pq.ParquetFile:
     try:
-        handle = pq.ParquetFile(path)
-    except (pa.ArrowInvalid, OSError) as exc:
-        raise InputError(f"{path}: not a readable Parquet file ({exc})") from exc
+        return pq.ParquetFile(path)
+    except (pa.ArrowException, OSError, ValueError) as exc:
+        raise InputError(
+            f"{path}: not a readable Parquet file ({_first_line(exc)}); nothing was loaded"
+        ) from exc
+
+
+def parquet_batches(
+    handle: pq.ParquetFile, path: Path, batch_rows: int
+) -> Iterator[tuple[int, Any]]:
     line = 1
-    for batch in handle.iter_batches(batch_size=batch_rows):
+    batches = handle.iter_batches(batch_size=batch_rows)
+    while True:
+        try:
+            batch = next(batches)
+        except StopIteration:
+            return
+        except (pa.ArrowException, OSError, ValueError) as exc:  # a damaged page or row group
+            raise InputError(
+                f"{path}: Parquet data unreadable after row {line - 1} ({_first_line(exc)});"
+                " nothing was loaded"
+            ) from exc
         table = pa.Table.from_batches([batch])
         yield line, table
         line += table.num_rows
@@ -36,6 +62,12 @@ def parquet_batches(path: Path, batch_rows: int) -> Iterator[tuple[int, Any]]:
 
 def decode(path: Path) -> tuple[str, str]:
     data = path.read_bytes()
+    nul = data.find(b"\x00")
+    if nul >= 0:  # no text format holds NUL: binary, or half of it
+        raise InputError(
+            f"{path}: not a text file (a NUL byte at offset {nul}); expected CSV or the"
+            " Swift GRB table; nothing was loaded"
+        )
     for encoding in TEXT_ENCODINGS:
         try:
             return data.decode(encoding), encoding
@@ -44,26 +76,47 @@ def decode(path: Path) -> tuple[str, str]:
     raise AssertionError("latin-1 decodes every byte")
 
 
-def csv_rows(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
-    """Rows as dicts of text; a ragged row keeps its cells and is caught by the checks."""
-    text, _encoding = decode(path)
-    reader = csv.reader(io.StringIO(text))
+def _csv_rows(path: Path, reader: Any) -> Iterator[tuple[int, list[str]]]:
+    while True:
+        try:
+            cells = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            raise InputError(
+                f"{path}: line {reader.line_num}: not valid CSV ({_first_line(exc)});"
+                " nothing was loaded"
+            ) from exc
+        yield reader.line_num, cells
+
+
+def csv_rows(path: Path, text: str) -> tuple[list[str], Iterator[tuple[int, dict[str, Any]]]]:
+    """The header, and rows as dicts of text (a ragged row keeps its cells: the checks say so)."""
+    csv.field_size_limit(MAX_FIELD_BYTES)
+    lines = _csv_rows(path, csv.reader(io.StringIO(text, newline="")))
     try:
-        header = next(reader)
+        _line, header = next(lines)
     except StopIteration:
-        raise InputError(f"{path}: empty file, expected a header line") from None
-    for line, cells in enumerate(reader, start=1):
-        if not cells:
-            continue
-        row: dict[str, Any] = dict(zip(header, cells, strict=False))
-        if len(cells) != len(header):
-            row["__ragged__"] = f"{len(cells)} cells, header has {len(header)}"
-        yield line, row
+        raise InputError(
+            f"{path}: empty file, expected a header line; nothing was loaded"
+        ) from None
+    header = [h.strip() for h in header]
+
+    def rows() -> Iterator[tuple[int, dict[str, Any]]]:
+        for line, (_physical, cells) in enumerate(lines, start=1):  # data rows, as before
+            if not cells:
+                continue
+            row: dict[str, Any] = dict(zip(header, cells, strict=False))
+            if len(cells) != len(header):
+                row["__ragged__"] = f"{len(cells)} cells, header has {len(header)}"
+            yield line, row
+
+    return header, rows()
 
 
-def text_rows(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
+def text_rows(path: Path) -> tuple[list[str] | None, Iterator[tuple[int, dict[str, Any]]]]:
+    """The header (None for the GRB table, whose columns are mapped) and the rows."""
     text, _encoding = decode(path)
     if is_grb_table(text):
-        yield from read_grb_table(text)
-    else:
-        yield from csv_rows(path)
+        return None, read_grb_table(text)
+    return csv_rows(path, text)

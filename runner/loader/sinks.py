@@ -1,26 +1,35 @@
 """Where loaded rows go (a sink): the local DuckDB file, a Trino catalog, or VAST DB through vastdb.
 
-Each sink appends only rows whose natural key (the DDL's ``key``) is new,
-so loading a file twice adds nothing. ``runner.connect.SINKS`` builds them
-from a stack by name (``load --into``).
+One ``writer`` serves one ``load`` (all its files): batches are staged
+away from the table, tagged with their file's index, and ``commit`` adds
+them in one unit (one DuckDB transaction, one Trino INSERT, one VAST DB
+transaction) or not at all. Each sink appends only rows whose natural key
+(the DDL's ``key``) is new, so loading a file twice adds nothing.
+``runner.connect.SINKS`` builds them from a stack by name (``load --into``).
 """
 
 from __future__ import annotations
 
+import shutil
+import tempfile
+import time
+import uuid
 from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import AbstractContextManager, contextmanager, suppress
 from pathlib import Path
 from typing import Any, Protocol
 
 import duckdb
 import pyarrow as pa
+import pyarrow.compute as pc
 from sqlglot import exp
 
-from vastobs.backends.filelock import exclusive
+from vastobs.backends.filelock import exclusive, open_duckdb, retry_while_locked
 from vastobs.ddl import TableDef
 from vastobs.errors import EngineError
 
 INSERT_CHUNK = 200  # rows per parameterised INSERT on Trino
+SOURCE = "__source_file"  # the staged rows' file index, never a table column
 ROW_GROUP_ROWS = 16_384
 """Rows per DuckDB row group the loader writes (DuckDB's default is 122,880).
 
@@ -33,10 +42,11 @@ not per file, so every write that appends must ask for it again.
 
 
 class Writer(Protocol):
-    def stage(self, batch: pa.Table) -> None: ...
+    def stage(self, batch: pa.Table, source: int) -> None:
+        """Keep checked rows of input file number ``source``, away from the table."""
 
-    def commit(self) -> int:
-        """Insert the staged rows whose key is not yet present; return how many."""
+    def commit(self) -> dict[int, int]:
+        """Insert every staged row whose key is not yet present, in one unit; new rows per file."""
 
 
 class Sink(Protocol):
@@ -45,36 +55,41 @@ class Sink(Protocol):
     def exists(self, table: TableDef) -> bool: ...
 
     def writer(self, table: TableDef) -> AbstractContextManager[Writer]:
-        """One write operation (one file): staged batches, then one keyed insert."""
+        """One load: staged batches, then one keyed insert; leaving without commit adds nothing."""
 
 
 def _ident(name: str, dialect: str) -> str:
     return exp.to_identifier(name, quoted=True).sql(dialect)
 
 
+def _literal(text: str) -> str:
+    return exp.Literal.string(text).sql("duckdb")
+
+
 class DuckDBSink:
-    """The local VAST DB file; every write holds the file lock (bounded wait)."""
+    """The local VAST DB file: rows staged in a file of their own, then one short commit.
+
+    Staging (reading, checking, sorting nothing yet) touches a separate
+    DuckDB file in a temporary directory beside the database, so readers go on
+    reading. The commit holds the writers' lock and the database file for
+    one transaction: ATTACH, one ``INSERT ... SELECT`` (anti-join on the key,
+    in ``sorted_by`` order) and the checkpoint; ``hold_seconds`` records how
+    long (docs/reliability.md).
+    """
 
     name = "duckdb"
 
     def __init__(self, database: Path, lock_timeout: float = 30.0) -> None:
         self.database, self.lock_timeout = database, lock_timeout
+        self.hold_seconds: float | None = None
 
-    @contextmanager
-    def _connect(self) -> Iterator[duckdb.DuckDBPyConnection]:
+    def _require(self) -> None:
         if not self.database.exists():
             raise EngineError(self.name, f"{self.database} does not exist: run pulumi up first")
-        # Attached rather than opened, the one way to choose the row group size;
-        # under the name connect() would give it, so nothing else changes.
-        path = exp.Literal.string(str(self.database)).sql("duckdb")
-        name = _ident(self.database.stem, "duckdb")
-        with exclusive(self.database, self.lock_timeout), duckdb.connect() as con:
-            con.execute(f"ATTACH {path} AS {name} (ROW_GROUP_SIZE {ROW_GROUP_ROWS})")
-            con.execute(f"USE {name}")
-            yield con
 
     def exists(self, table: TableDef) -> bool:
-        with self._connect() as con:
+        self._require()
+        with open_duckdb(self.database, read_only=True, timeout=self.lock_timeout) as con:
             return bool(
                 con.execute(
                     "SELECT 1 FROM information_schema.tables"
@@ -85,37 +100,71 @@ class DuckDBSink:
 
     @contextmanager
     def writer(self, table: TableDef) -> Iterator[Writer]:
-        with self._connect() as con:
-            yield _DuckDBWriter(con, table)
+        self._require()
+        staging = Path(tempfile.mkdtemp(prefix=".load-", dir=self.database.parent))
+        try:
+            with duckdb.connect(str(staging / "staged.duckdb")) as con:
+                yield _DuckDBWriter(self, con, table, staging / "staged.duckdb")
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
 
 
 class _DuckDBWriter:
-    """Batches go to a temporary table; one anti-join inserts the new keys (O(n + m))."""
+    def __init__(
+        self, sink: DuckDBSink, con: duckdb.DuckDBPyConnection, table: TableDef, path: Path
+    ) -> None:
+        self.sink, self.con, self.table, self.path = sink, con, table, path
+        empty = table.arrow_schema().empty_table()  # noqa: F841 (read by DuckDB)
+        con.execute(f"CREATE TABLE staged AS SELECT *, 0::INTEGER AS {SOURCE} FROM empty")
 
-    def __init__(self, con: duckdb.DuckDBPyConnection, table: TableDef) -> None:
-        self.con, self.table = con, table
-        self.qualified = exp.table_(table.name, db=table.observatory, quoted=True).sql("duckdb")
-        self.con.execute(
-            f"CREATE OR REPLACE TEMP TABLE staging AS SELECT * FROM {self.qualified} LIMIT 0"
-        )
-
-    def stage(self, batch: pa.Table) -> None:
+    def stage(self, batch: pa.Table, source: int) -> None:
         if batch.num_rows:
             self.con.register("incoming", batch)
-            self.con.execute("INSERT INTO staging SELECT * FROM incoming")
+            self.con.execute(f"INSERT INTO staged SELECT *, {int(source)} FROM incoming")
             self.con.unregister("incoming")
 
-    def commit(self) -> int:
+    def commit(self) -> dict[int, int]:
+        target = exp.table_(
+            self.table.name, db=self.table.observatory, catalog="db", quoted=True
+        ).sql("duckdb")
         columns = ", ".join(_ident(c.name, "duckdb") for c in self.table.columns)
         on = " AND ".join(
             f"s.{_ident(k, 'duckdb')} = t.{_ident(k, 'duckdb')}" for k in self.table.key
         )
-        inserted = self.con.execute(
-            f"INSERT INTO {self.qualified} ({columns}) SELECT {columns} FROM staging AS s "
-            f"ANTI JOIN {self.qualified} AS t ON {on} ORDER BY {_order(self.table)}"
-        ).fetchone()
-        self.con.execute("DROP TABLE staging")
-        return int(inserted[0]) if inserted else 0
+        database, sink, con = self.sink.database, self.sink, self.con
+        with exclusive(database, sink.lock_timeout):
+            started = time.perf_counter()  # readers wait from here (filelock.writer_holds)
+            retry_while_locked(
+                lambda: con.execute(
+                    f"ATTACH {_literal(str(database))} AS db (ROW_GROUP_SIZE {ROW_GROUP_ROWS})"
+                ),
+                database,
+                sink.lock_timeout,
+                reader=False,
+            )
+            try:
+                con.execute("BEGIN")
+                present = con.execute(
+                    f"SELECT {SOURCE}, count(*) FROM staged AS s SEMI JOIN {target} AS t"
+                    f" ON {on} GROUP BY ALL"
+                ).fetchall()
+                con.execute(
+                    f"INSERT INTO {target} ({columns}) SELECT {columns} FROM staged AS s "
+                    f"ANTI JOIN {target} AS t ON {on} ORDER BY {_order(self.table)}"
+                )
+                con.execute("COMMIT")
+            except BaseException:
+                with suppress(duckdb.Error):  # nothing to undo if BEGIN itself failed
+                    con.execute("ROLLBACK")
+                raise
+            finally:
+                con.execute("DETACH db")  # the checkpoint, inside the hold
+            sink.hold_seconds = time.perf_counter() - started
+        staged = dict(
+            self.con.execute(f"SELECT {SOURCE}, count(*) FROM staged GROUP BY ALL").fetchall()
+        )
+        already = dict(present)
+        return {int(k): int(n) - int(already.get(k, 0)) for k, n in staged.items()}
 
 
 def _order(table: TableDef) -> str:
@@ -125,7 +174,14 @@ def _order(table: TableDef) -> str:
 
 
 class TrinoSink:
-    """A Trino catalog whose schema per observatory holds the tables."""
+    """A Trino catalog whose schema per observatory holds the tables.
+
+    A load stages its rows in a table of its own beside the target
+    (``_load_<table>_<random>``, dropped afterwards), then adds them with one
+    ``INSERT ... SELECT`` of the new keys: the target gains every file's rows
+    in one statement, or none. The staging table is the one table the loader
+    creates, and only for the length of a load.
+    """
 
     name = "trino"
 
@@ -147,9 +203,12 @@ class TrinoSink:
         finally:
             conn.close()
 
-    def _qualified(self, table: TableDef) -> str:
+    def _qualified(self, table: TableDef, name: str | None = None) -> str:
         return exp.table_(
-            table.name, db=self.schema_for(table.observatory), catalog=self.catalog, quoted=True
+            name or table.name,
+            db=self.schema_for(table.observatory),
+            catalog=self.catalog,
+            quoted=True,
         ).sql("trino")
 
     def exists(self, table: TableDef) -> bool:
@@ -162,56 +221,57 @@ class TrinoSink:
 
     @contextmanager
     def writer(self, table: TableDef) -> Iterator[Writer]:
-        yield _TrinoWriter(self, table)
-
-    def append_new(self, table: TableDef, rows: list[dict[str, Any]]) -> int:
-        if not rows:
-            return 0
-        present = self._present_keys(table, rows)
-        fresh = [r for r in rows if tuple(r[k] for k in table.key) not in present]
-        names = [c.name for c in table.columns]
-        columns = ", ".join(_ident(n, "trino") for n in names)
-        for start in range(0, len(fresh), INSERT_CHUNK):
-            chunk = fresh[start : start + INSERT_CHUNK]
-            marks = ", ".join("(" + ", ".join("?" for _ in names) + ")" for _ in chunk)
-            values = [r[n] for r in chunk for n in names]
-            self._run(f"INSERT INTO {self._qualified(table)} ({columns}) VALUES {marks}", values)
-        return len(fresh)
-
-    def _present_keys(self, table: TableDef, rows: list[dict[str, Any]]) -> set[tuple[Any, ...]]:
-        keys = ", ".join(_ident(k, "trino") for k in table.key)
-        present: set[tuple[Any, ...]] = set()
-        for start in range(0, len(rows), INSERT_CHUNK):
-            chunk = rows[start : start + INSERT_CHUNK]
-            tuples = ", ".join("(" + ", ".join("?" for _ in table.key) + ")" for _ in chunk)
-            values = [r[k] for r in chunk for k in table.key]
-            found = self._run(
-                f"SELECT {keys} FROM {self._qualified(table)} WHERE ({keys}) IN (VALUES {tuples})",
-                values,
-            )
-            present.update(tuple(r) for r in found)
-        return present
+        staging = self._qualified(table, f"_load_{table.name}_{uuid.uuid4().hex[:12]}")
+        self._run(
+            f"CREATE TABLE {staging} AS SELECT *, CAST(0 AS integer) AS {_ident(SOURCE, 'trino')}"
+            f" FROM {self._qualified(table)} WITH NO DATA"
+        )
+        try:
+            yield _TrinoWriter(self, table, staging)
+        finally:
+            self._run(f"DROP TABLE IF EXISTS {staging}")
 
 
 class _TrinoWriter:
-    def __init__(self, sink: TrinoSink, table: TableDef) -> None:
-        self.sink, self.table = sink, table
-        self.rows: list[dict[str, Any]] = []
+    def __init__(self, sink: TrinoSink, table: TableDef, staging: str) -> None:
+        self.sink, self.table, self.staging = sink, table, staging
+        self.names = [c.name for c in table.columns] + [SOURCE]
 
-    def stage(self, batch: pa.Table) -> None:
-        self.rows.extend(batch.to_pylist())
+    def stage(self, batch: pa.Table, source: int) -> None:
+        rows = batch.to_pylist()
+        columns = ", ".join(_ident(n, "trino") for n in self.names)
+        marks = "(" + ", ".join("?" for _ in self.names) + ")"
+        for start in range(0, len(rows), INSERT_CHUNK):
+            chunk = rows[start : start + INSERT_CHUNK]
+            values = [{**r, SOURCE: source}[n] for r in chunk for n in self.names]
+            self.sink._run(
+                f"INSERT INTO {self.staging} ({columns}) VALUES " + ", ".join(marks for _ in chunk),
+                values,
+            )
 
-    def commit(self) -> int:
-        return self.sink.append_new(self.table, self.rows)
+    def commit(self) -> dict[int, int]:
+        target = self.sink._qualified(self.table)
+        columns = ", ".join(_ident(c.name, "trino") for c in self.table.columns)
+        source = _ident(SOURCE, "trino")
+        on = " AND ".join(
+            f"t.{_ident(k, 'trino')} = s.{_ident(k, 'trino')}" for k in self.table.key
+        )
+        fresh = (
+            f"FROM {self.staging} AS s WHERE NOT EXISTS (SELECT 1 FROM {target} AS t WHERE {on})"
+        )
+        counts = self.sink._run(f"SELECT {source}, count(*) {fresh} GROUP BY 1")
+        self.sink._run(f"INSERT INTO {target} ({columns}) SELECT {columns} {fresh}")
+        return {int(k): int(n) for k, n in counts}
 
 
 class VastDBSink:
-    """VAST DB through the vastdb SDK: Arrow batches in one transaction per file.
+    """VAST DB through the vastdb SDK: Arrow batches, one transaction per load.
 
-    The transaction commits when the file's rows are in, and rolls back if any
-    insert fails, so a file is loaded whole or not at all. Existing keys are
-    read with ``select(columns=key)``; tables far beyond memory would want a
-    predicate per batch instead (docs/data.md).
+    The transaction commits when every file's rows are in, and rolls back if
+    any insert fails, so a load is committed whole or not at all. Staged rows
+    wait in memory (Arrow). Existing keys are read with
+    ``select(columns=key)``; tables far beyond memory would want a predicate
+    per batch instead (docs/data.md).
     """
 
     name = "vastdb"
@@ -237,13 +297,15 @@ class _VastDBWriter:
         self.sink, self.table = sink, table
         self.batches: list[pa.Table] = []
 
-    def stage(self, batch: pa.Table) -> None:
+    def stage(self, batch: pa.Table, source: int) -> None:
         if batch.num_rows:
-            self.batches.append(batch)
+            self.batches.append(
+                batch.append_column(SOURCE, pa.array([source] * batch.num_rows, pa.int32()))
+            )
 
-    def commit(self) -> int:
+    def commit(self) -> dict[int, int]:
         if not self.batches:
-            return 0
+            return {}
         staged = pa.concat_tables(self.batches)
         key = list(self.table.key)
         with self.sink.connect().transaction() as tx:
@@ -252,9 +314,11 @@ class _VastDBWriter:
                 raise EngineError("vastdb", f"table {self.table.logical_name} disappeared")
             present = live.select(columns=key).read_all()
             fresh = _without_keys(staged, present, key)
-            for start in range(0, fresh.num_rows, self.sink.insert_rows):
-                live.insert(fresh.slice(start, self.sink.insert_rows))
-        return fresh.num_rows
+            rows = fresh.drop_columns([SOURCE]).cast(self.table.arrow_schema())
+            for start in range(0, rows.num_rows, self.sink.insert_rows):
+                live.insert(rows.slice(start, self.sink.insert_rows))
+        counts = pc.value_counts(fresh[SOURCE]).to_pylist() if fresh.num_rows else []
+        return {int(c["values"]): int(c["counts"]) for c in counts}
 
 
 def _without_keys(staged: pa.Table, present: pa.Table, key: list[str]) -> pa.Table:

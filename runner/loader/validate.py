@@ -1,9 +1,13 @@
 """Row checks against the DDL: types, ranges, NOT NULL, key uniqueness.
 
-Values are converted explicitly, column by column, and a row that fails any
-check is rejected whole with the first reason; nothing is dropped or coerced
+Text values (CSV, the GRB table) are parsed explicitly, column by column;
+typed values (Parquet) must already be of the column's kind (an integer
+may widen to a float, nothing else converts), so a string column declared
+DOUBLE is rejected row by row, never cast. A row that fails any check is
+rejected whole with the first reason; nothing is dropped or coerced
 silently. ``hpx`` is computed from the position when the input lacks it and
-must agree with it when present.
+must agree with it when present. A file whose columns cannot be matched to
+the table at all is refused whole (``check_columns``).
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from typing import Any
 import pyarrow as pa
 
 from vastobs.ddl import TableDef
+from vastobs.errors import InputError
 from vastobs.sky import healpix14, healpix14_array
 
 EARLIEST = dt.datetime(1990, 1, 1)
@@ -51,11 +56,31 @@ def _to_int(v: Any) -> int:
     return int(str(v).strip())
 
 
+def _int_of(bits: int) -> Any:
+    """An integer converter that refuses what the column's width cannot hold."""
+    low, high = -(2 ** (bits - 1)), 2 ** (bits - 1) - 1
+
+    def convert(v: Any) -> int:
+        number = _to_int(v)
+        if not low <= number <= high:
+            raise ValueError
+        return number
+
+    return convert
+
+
 def _to_float(v: Any) -> float:
     if isinstance(v, bool):
         raise ValueError
     number = float(str(v).strip()) if not isinstance(v, int | float) else float(v)
     if not math.isfinite(number):
+        raise ValueError
+    return number
+
+
+def _to_real(v: Any) -> float:
+    number = _to_float(v)
+    if abs(number) > REAL_MAX:  # would become infinity in 32 bits
         raise ValueError
     return number
 
@@ -78,13 +103,14 @@ def _to_date(v: Any) -> dt.date:
     return dt.date.fromisoformat(str(v).strip())
 
 
+REAL_MAX = 3.4028234663852886e38
 CONVERT = {
     "BOOLEAN": _to_bool,
-    "TINYINT": _to_int,
-    "SMALLINT": _to_int,
-    "INTEGER": _to_int,
-    "BIGINT": _to_int,
-    "REAL": _to_float,
+    "TINYINT": _int_of(8),
+    "SMALLINT": _int_of(16),
+    "INTEGER": _int_of(32),
+    "BIGINT": _int_of(64),
+    "REAL": _to_real,
     "DOUBLE": _to_float,
     "VARCHAR": lambda v: str(v),
     "DATE": _to_date,
@@ -92,6 +118,82 @@ CONVERT = {
     "TIMESTAMP(6)": _to_timestamp,
     "TIMESTAMP(9)": _to_timestamp,
 }
+
+
+INTEGER_TYPES = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT")
+
+
+def _typed_kind(sql_type: str, value: Any) -> bool:
+    """Whether a typed (Parquet) value is of the column's kind, so converting it changes nothing."""
+    if sql_type == "BOOLEAN":
+        return isinstance(value, bool)
+    if sql_type in INTEGER_TYPES:
+        return isinstance(value, int) and not isinstance(value, bool)
+    if sql_type in ("REAL", "DOUBLE"):
+        return isinstance(value, int | float) and not isinstance(value, bool)
+    if sql_type == "VARCHAR":
+        return isinstance(value, str)
+    if sql_type == "DATE":
+        return isinstance(value, dt.date) and not isinstance(value, dt.datetime)
+    if sql_type.startswith("TIMESTAMP"):
+        return isinstance(value, dt.datetime)
+    return False
+
+
+def _arrow_kind(sql_type: str, arrow_type: pa.DataType) -> bool:
+    """Whether a Parquet column's type is of the column's kind (a cast converts nothing)."""
+    t = arrow_type.value_type if pa.types.is_dictionary(arrow_type) else arrow_type
+    if pa.types.is_null(t):
+        return True
+    if sql_type == "BOOLEAN":
+        return pa.types.is_boolean(t)
+    if sql_type in INTEGER_TYPES:
+        return pa.types.is_integer(t)
+    if sql_type in ("REAL", "DOUBLE"):
+        return pa.types.is_floating(t) or pa.types.is_integer(t)
+    if sql_type == "VARCHAR":
+        return pa.types.is_string(t) or pa.types.is_large_string(t)
+    if sql_type == "DATE":
+        return pa.types.is_date(t)
+    if sql_type.startswith("TIMESTAMP"):
+        return pa.types.is_timestamp(t)
+    return False
+
+
+def check_columns(table: TableDef, names: list[str], path: Any) -> None:
+    """Refuse, whole, a file whose columns cannot be the table's: one line naming the file.
+
+    Unknown or repeated column names, or a NOT NULL column missing (``hpx``
+    aside, computed from the position), mean the file is not this table's:
+    every row would fail the same way, so nothing of it is loaded.
+    """
+    known = [c.name for c in table.columns]
+    repeated = sorted({n for n in names if names.count(n) > 1})
+    if repeated:
+        raise InputError(f"{path}: column {repeated[0]!r} appears more than once in the header")
+    unknown = [n for n in names if n not in known]
+    if unknown:
+        shown = _shorten(unknown[0])
+        raise InputError(
+            f"{path}: column {shown!r} is not in {table.logical_name}"
+            f" (its columns: {', '.join(known)}); nothing was loaded"
+        )
+    has_position = {"ra", "dec"} <= set(names)
+    missing = [
+        c.name
+        for c in table.columns
+        if not c.nullable and c.name not in names and not (c.name == "hpx" and has_position)
+    ]
+    if missing:
+        raise InputError(
+            f"{path}: lacks the NOT NULL column(s) {', '.join(missing)} of"
+            f" {table.logical_name}; nothing was loaded"
+        )
+
+
+def _shorten(text: str, limit: int = 60) -> str:
+    text = text.encode("unicode_escape").decode("ascii")
+    return text if len(text) <= limit else text[:limit] + "..."
 
 
 # Columns that are fractions in [0, 1]; chandra.detections.significance is an SNR.
@@ -124,7 +226,14 @@ class RowChecker:
         self.seen: set[tuple[Any, ...]] = set()
         self.has_position = {"ra", "dec", "hpx"} <= {c.name for c in table.columns}
 
-    def check(self, raw: dict[str, Any]) -> tuple[dict[str, Any] | None, str | None]:
+    def check(
+        self, raw: dict[str, Any], typed: bool = False
+    ) -> tuple[dict[str, Any] | None, str | None]:
+        """The row converted to the table's types, or the first reason it is rejected.
+
+        ``typed``: the values come typed (Parquet) and must already be of
+        each column's kind; text is parsed.
+        """
         if "__reject__" in raw:  # the reader already knows why (e.g. a GRB table quirk)
             return None, str(raw["__reject__"])
         if "__ragged__" in raw:
@@ -142,10 +251,17 @@ class RowChecker:
                     return None, f"{column.name} is missing (the column is NOT NULL)"
                 row[column.name] = None
                 continue
+            if typed and not _typed_kind(column.type, value):
+                return None, (
+                    f"{column.name} {_shorten(repr(value))} is {type(value).__name__} in the file,"
+                    f" the column is {column.type.lower()} (typed values are not converted)"
+                )
             try:
                 converted = CONVERT[column.type](value)
             except (TypeError, ValueError, OverflowError):
-                return None, f"{column.name} {value!r} is not a valid {column.type.lower()}"
+                return None, (
+                    f"{column.name} {_shorten(repr(value))} is not a valid {column.type.lower()}"
+                )
             problem = _range_problem(self.table.logical_name, column.name, converted, self.now)
             if problem:
                 return None, problem
@@ -166,12 +282,12 @@ class RowChecker:
 
 
 def check_rows(
-    checker: RowChecker, rows: Iterable[tuple[int, dict[str, Any]]]
+    checker: RowChecker, rows: Iterable[tuple[int, dict[str, Any]]], typed: bool = False
 ) -> tuple[pa.Table, list[Rejected]]:
     good: list[dict[str, Any]] = []
     rejected: list[Rejected] = []
     for line, raw in rows:
-        row, reason = checker.check(raw)
+        row, reason = checker.check(raw, typed)
         if row is None:
             rejected.append(Rejected(line, reason or "rejected", raw))
         else:
@@ -194,6 +310,9 @@ def check_table(
     names = {c.name for c in table.columns}
     if set(batch.column_names) - names:
         return _per_row(checker, batch, first_line)
+    declared = {c.name: c.type for c in table.columns}
+    if not all(_arrow_kind(declared[f.name], f.type) for f in batch.schema):
+        return _per_row(checker, batch, first_line)  # rejects each value of the wrong kind
     try:
         columns = {}
         for column in table.columns:
@@ -249,7 +368,7 @@ def check_table(
         rejected = []
         for i in np.flatnonzero(bad):
             raw = batch.slice(int(i), 1).to_pylist()[0]
-            _row, reason = RowChecker(table).check(raw)
+            _row, reason = RowChecker(table).check(raw, typed=True)
             if reason is None:  # failed only on uniqueness against earlier rows
                 reason = f"duplicate key {dict(zip(table.key, keys[i], strict=True))} in the input"
             rejected.append(Rejected(first_line + int(i), reason, raw))
@@ -276,4 +395,4 @@ def _per_row(
     checker: RowChecker, batch: pa.Table, first_line: int
 ) -> tuple[pa.Table, list[Rejected]]:
     rows = ((first_line + i, row) for i, row in enumerate(batch.to_pylist()))
-    return check_rows(checker, rows)
+    return check_rows(checker, rows, typed=True)

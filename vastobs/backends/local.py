@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from vastobs.backends.base import COLLECTIONS, Capacity, Record
-from vastobs.backends.filelock import exclusive
+from vastobs.backends.filelock import exclusive, open_duckdb
 from vastobs.errors import BackendError
 from vastobs.local_paths import DATABASE_FILE, database_file, view_directory
 
@@ -186,11 +186,9 @@ class LocalCatalog:
 
     @contextmanager
     def _connect(self, database: str) -> Iterator[duckdb.DuckDBPyConnection]:
-        import duckdb
-
         path = self.backend.database_file(database)
         path.parent.mkdir(parents=True, exist_ok=True)
-        with exclusive(path), duckdb.connect(str(path)) as con:
+        with exclusive(path), open_duckdb(path) as con:  # waits for readers inside
             yield con
 
     def schema_exists(self, database: str, schema: str) -> bool:
