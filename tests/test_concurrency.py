@@ -124,7 +124,7 @@ def _concurrent_load(
     """Readers, a continuous monitor, a load (and ``up``) together; the readers' record."""
     with Readers(database) as readers:
         monitor = _runner(
-            project, stack, "monitor", "--continuous", "--interval", "0.2", "--count", "20"
+            project, stack, "monitor", "--continuous", "--interval", "0.2", "--count", "10"
         )
         loading = _runner(project, stack, "load", "swift.measurements", str(measurements))
         _check(loading, "load")
