@@ -221,7 +221,7 @@ class LocalCatalog:
         if self.columns(database, schema, table) is None:
             return None
         with self._connect(database) as con:
-            return int(con.sql(f"SELECT count(*) FROM {_qualified(schema, table)}").fetchone()[0])
+            return int(con.execute(f"SELECT count(*) FROM {_qualified(schema, table)}").fetchall()[0][0])
 
     def create_table(
         self, database: str, schema: str, table: str, arrow_schema: list[Record]
@@ -259,7 +259,7 @@ def _has_rows(database: Path) -> bool:
             "SELECT table_schema, table_name FROM information_schema.tables"
         ).fetchall()
         return any(
-            con.sql(f"SELECT 1 FROM {_qualified(s, t)} LIMIT 1").fetchone() for s, t in tables
+            con.execute(f"SELECT 1 FROM {_qualified(s, t)} LIMIT 1").fetchall() for s, t in tables
         )
 
 
