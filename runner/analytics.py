@@ -12,11 +12,11 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from runner.lint import ANALYTICS_DIR
 from runner.query import Query
 from vastobs.config import StackConfig
 from vastobs.errors import ParameterError
 
+ANALYTICS_DIR = Path("queries") / "analytics"
 QUERY_DIRS = ("queries/analytics", "queries/checks")
 
 

@@ -17,9 +17,15 @@ from typing import Any
 
 from rich.progress import Progress
 
-from runner.analytics import analytics, prepare, resolve_query, with_stack_defaults
+from runner.analytics import (
+    ANALYTICS_DIR,
+    analytics,
+    prepare,
+    resolve_query,
+    with_stack_defaults,
+)
 from runner.connect import ENGINES, SINKS, database_file, engine_for, sink_for
-from runner.lint import ANALYTICS_DIR, lint, write_lock
+from runner.lint import lint, write_lock
 from runner.loader import load
 from runner.monitor import Level
 from runner.query import Query

@@ -18,6 +18,7 @@ from sqlglot import exp
 from sqlglot.errors import ErrorLevel, OptimizeError, SqlglotError
 from sqlglot.optimizer.qualify import qualify
 
+from runner.analytics import ANALYTICS_DIR
 from runner.catalog import Catalog
 from runner.engines.duckdb import DuckDBEngine
 from runner.param_domains import shown
@@ -27,7 +28,6 @@ from vastobs.config import StackConfig
 from vastobs.sqlfile import SqlFileError
 
 LOCK_FILE = Path("queries") / "analytics.lock"
-ANALYTICS_DIR = Path("queries") / "analytics"
 
 
 @dataclass(frozen=True, order=True)

@@ -14,6 +14,7 @@ import pytest
 from devtools.vms_standin import VmsStandin
 from runner.monitor import Level
 from runner.watch import monitor_continuous
+from vastobs.backends.retry import ATTEMPTS
 from vastobs.backends.vast import VastBackend
 from vastobs.config import from_mapping
 
@@ -70,11 +71,13 @@ def test_usage_rising_between_intervals_goes_ok_warn_critical_through_an_error(
     # Each interval's sleep is where the cluster moves on: usage rises, VMS fails once.
     script = iter([
         lambda: vms.set_usage("/swift", 85 * TB),
-        lambda: vms.inject(status=500, method="GET", path="/quotas/", times=1),
+        lambda: vms.inject(status=500, method="GET", path="/quotas/", times=ATTEMPTS),
         lambda: vms.set_usage("/swift", 99 * TB),
     ])  # fmt: skip
     clock = SimpleNamespace(sleep=lambda _seconds: next(script)())
-    monkeypatch.setattr("runner.watch.time", clock)  # the VMS client's own backoff sleeps on
+    monkeypatch.setattr("runner.watch.time", clock)
+    # A read is retried ATTEMPTS times: the injected error outlasts them, without the waits.
+    monkeypatch.setattr("vastobs.backends.retry.sleep", lambda _seconds: None)
     vms.set_usage("/swift", 10 * TB)
     stack = from_mapping(_config(vms), project)
 

@@ -221,7 +221,9 @@ class LocalCatalog:
         if self.columns(database, schema, table) is None:
             return None
         with self._connect(database) as con:
-            return int(con.execute(f"SELECT count(*) FROM {_qualified(schema, table)}").fetchall()[0][0])
+            return int(
+                con.execute(f"SELECT count(*) FROM {_qualified(schema, table)}").fetchall()[0][0]
+            )
 
     def create_table(
         self, database: str, schema: str, table: str, arrow_schema: list[Record]
