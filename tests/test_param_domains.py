@@ -19,15 +19,19 @@ import pytest
 from devtools.toolchain import PROJECT_DIR
 from devtools.trino_data import trino_with
 from runner.analytics import prepare
-from runner.catalog import Catalog
 from runner.cli import main
 from runner.engines import DuckDBEngine, Engine
 from runner.lint import lint, write_lock
 from runner.query import Query
-from tests.support.dataset import T0, local_database, write_parquet
+from tests import test_analytics
+from tests.support.dataset import T0
 from tests.test_analytics import DATA, V404
 from vastobs.config import StackConfig, load_stack
 from vastobs.errors import ParameterError, SqlFileError
+
+# The analytics tests' hand-made dataset: its module fixtures, shared.
+files = test_analytics.files
+duck = test_analytics.duck
 
 EVERY_TYPE = """\
 -- name: every_type
@@ -180,17 +184,6 @@ def every_type(tmp_path_factory: pytest.TempPathFactory) -> str:
 @pytest.fixture(scope="module")
 def stack() -> StackConfig:
     return load_stack("local", PROJECT_DIR)
-
-
-@pytest.fixture(scope="module")
-def files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    return write_parquet(tmp_path_factory.mktemp("data"), DATA)
-
-
-@pytest.fixture(scope="module")
-def duck(files: dict[str, Path], tmp_path_factory: pytest.TempPathFactory) -> DuckDBEngine:
-    database = local_database(tmp_path_factory.mktemp("root"), files)
-    return DuckDBEngine.for_file(database, Catalog.load(PROJECT_DIR))
 
 
 def run(engine: Engine, stack: StackConfig, ref: str, params: dict[str, Any]) -> list[dict]:
