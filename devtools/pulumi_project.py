@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
@@ -129,6 +130,19 @@ class PulumiProject:
             r["urn"] for r in latest.get("resources") or [] if "pulumi-python:dynamic" in r["type"]
         ]
 
+    def stop_leftover_processes(self) -> None:
+        """Kill what a killed ``pulumi`` left running from this project: the engine starts
+        each dynamic provider (``<project>/infra/.venv/bin/python -m pulumi.dynamic``) in a
+        process group of its own, so a kill -9 of the CLI's group leaves them serving."""
+        mine = str(self.root)
+        for proc in Path("/proc").glob("[0-9]*"):
+            try:
+                argv0 = (proc / "cmdline").read_bytes().split(b"\0", 1)[0].decode()
+                if argv0.startswith(mine + os.sep):
+                    os.kill(int(proc.name), signal.SIGKILL)
+            except (OSError, UnicodeDecodeError):
+                continue  # gone meanwhile, or not ours to read
+
     def cleanup(self) -> None:
         """Destroy what a stack left outside its temp directory, so nothing outlives the test.
 
@@ -136,6 +150,7 @@ class PulumiProject:
         ``local`` one rooted inside the project (pytest removes the temp
         directory), or a ``vast`` one, whose objects lived in the VMS stand-in
         the test ran against (gone by now)."""
+        self.stop_leftover_processes()
         path = self.root / f"Pulumi.{self.stack}.yaml"
         if not path.exists() or not self.managed_resources():
             return
