@@ -20,6 +20,7 @@ from devtools.toolchain import TRINO_VERSION, find_java, trino_home
 from devtools.trino_server import TrinoServer, running
 from devtools.vms_standin import VmsStandin
 from tests.support.pulumi import pulumi_project_in
+from tests.support.vms import checked_standin
 
 pytest_plugins = ["tests.support.require_engines"]
 
@@ -56,15 +57,13 @@ def pulumi_project(tmp_path: Path) -> Iterator[PulumiProject]:
 @pytest.fixture
 def vms() -> Iterator[VmsStandin]:
     """The HTTPS VMS stand-in; a test passes only if nothing broke the VMS contract."""
-    with VmsStandin(user="admin", password="standin-Pa55") as standin:
+    with checked_standin() as standin:
         yield standin
-    assert standin.spec_violations == []
 
 
 @pytest.fixture(scope="module")
 def module_vms() -> Iterator[VmsStandin]:
     """One stand-in for a module's tests that share a stack (its objects outlive each
     test); the module's tests pass only if nothing broke the VMS contract."""
-    with VmsStandin(user="admin", password="standin-Pa55") as standin:
+    with checked_standin() as standin:
         yield standin
-    assert standin.spec_violations == []

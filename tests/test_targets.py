@@ -24,6 +24,7 @@ from devtools.pulumi_project import PulumiProject
 from devtools.vms_standin import VmsStandin
 from infra.resources import guard
 from infra.resources.view import ViewProvider
+from tests.support.vms import checked_standin
 from vastobs.backends.local import LocalBackend
 from vastobs.backends.target import describe, place, require_same_place
 from vastobs.errors import TargetMismatch
@@ -227,7 +228,7 @@ def test_a_copied_checkout_refuses_and_retargets_without_touching_the_original(
 
 @pytest.fixture
 def second_vms() -> Iterator[VmsStandin]:
-    with VmsStandin(user="admin", password="standin-Pa55") as standin:
+    with checked_standin() as standin:
         yield standin
 
 
