@@ -1,39 +1,133 @@
-"""The logical tables query files name (``swift.bursts``), from the DDL files.
+"""The tables a stack declares, and the kinds query files read them through.
 
-Engines map them to the physical target: the same names in the local DuckDB,
+A query file never names an observatory: it reads ``sources.triggers``, where
+``sources`` is a header parameter of type ``observatories`` and ``triggers`` a
+kind. The catalog resolves the parameter (default: every observatory with the
+kind) and writes the kind, on the sqlglot tree, as one relation: each chosen
+observatory's table read through the kind's columns, plus an ``observatory``
+column, joined by ``UNION ALL``. Engines then map the physical names
+(``swift.bursts``) to their target: the same names in the local DuckDB,
 ``vast."<bucket>/swift".bursts`` through the VAST connector in production, or a
 test catalog's schema in Trino (ARCHITECTURE §4).
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+import sqlglot
 from sqlglot import exp
 
-from vastobs.ddl import TableDef, all_tables
+from runner.query import Query
+from vastobs.config import StackConfig, load_stack
+from vastobs.ddl import TableDef
+from vastobs.errors import ParameterError
+from vastobs.kinds import load_kind, observatory_table
 
 TableMap = Callable[[str, str], exp.Table]
+OBSERVATORY = "observatory"  # the column every kind relation adds: whose row it is
+DEFAULT_STACK = "local"
 
 
 @dataclass(frozen=True)
 class Catalog:
-    tables: dict[tuple[str, str], TableDef]
+    project_dir: Path
+    tables: dict[tuple[str, str], TableDef]  # (observatory, table), in config order
 
     @classmethod
-    def load(cls, project_dir: Path) -> Catalog:
-        return cls({(t.observatory, t.name): t for t in all_tables(project_dir)})
+    def for_stack(cls, stack: StackConfig) -> Catalog:
+        tables = {
+            (obs.name, entry.table): observatory_table(stack.project_dir, obs.name, entry)
+            for obs in stack.observatories
+            for entry in obs.kinds
+        }
+        return cls(stack.project_dir, tables)
+
+    @classmethod
+    def load(cls, project_dir: Path, stack: str = DEFAULT_STACK) -> Catalog:
+        """The catalog of a stack file of the project (the embedded default's unless named)."""
+        return cls.for_stack(load_stack(stack, project_dir))
 
     def sqlglot_schema(self) -> dict[str, dict[str, dict[str, str]]]:
+        """Physical tables' column types, for sqlglot's qualify and type annotation."""
         schema: dict[str, dict[str, dict[str, str]]] = {}
-        for (obs, name), table in self.tables.items():
-            schema.setdefault(obs, {})[name] = {c.name: c.type for c in table.columns}
+        for (observatory, name), table in self.tables.items():
+            schema.setdefault(observatory, {})[name] = {c.name: c.type for c in table.columns}
         return schema
 
     def names(self) -> list[str]:
         return sorted(f"{o}.{t}" for o, t in self.tables)
+
+    def observatories(self, kind: str) -> tuple[str, ...]:
+        """The observatories with a table of ``kind``, in config order."""
+        return tuple(t.observatory for t in self.tables.values() if t.kind == kind)
+
+    def table_of(self, observatory: str, kind: str) -> TableDef | None:
+        return next(
+            (t for t in self.tables.values() if (t.observatory, t.kind) == (observatory, kind)),
+            None,
+        )
+
+    def selection(self, query: Query, values: dict[str, Any]) -> dict[str, tuple[str, ...]]:
+        """Each ``observatories`` parameter's observatories: as given, or every one with
+        one of its kinds; a name without such a table is refused."""
+        chosen = {}
+        for name, param in query.params.items():
+            if not param.selects_tables:
+                continue
+            having = tuple(dict.fromkeys(o for k in param.kinds for o in self.observatories(k)))
+            given = values.get(name)
+            if given is None:
+                chosen[name] = having
+                continue
+            missing = [o for o in given if o not in having]
+            if missing:
+                kinds = " or ".join(param.kinds)
+                raise ParameterError(
+                    f"parameter {name}={','.join(given)} of {query.name}: {missing[0]} has no "
+                    f"{kinds} table in this stack (observatories with one: "
+                    f"{', '.join(having) or 'none'})"
+                )
+            chosen[name] = given
+        return chosen
+
+    def relation(self, kind: str, observatories: tuple[str, ...]) -> exp.Query:
+        """``kind`` over ``observatories``: one SELECT per table, through the kind's
+        columns, under UNION ALL; no row (but every column) when none has the kind."""
+        contract = load_kind(self.project_dir, kind)
+        selects = []
+        for observatory in observatories:
+            table = self.table_of(observatory, kind)
+            if table is None:
+                continue
+            mapped = dict(table.as_kind)
+            columns = [exp.alias_(exp.Literal.string(observatory), OBSERVATORY)]
+            for column in contract.columns:
+                if column.name in mapped:
+                    columns.append(exp.alias_(_expression(mapped[column.name]).copy(), column.name))
+                else:
+                    columns.append(exp.column(column.name))
+            selects.append(exp.select(*columns).from_(exp.table_(table.name, db=observatory)))
+        if not selects:
+            empty = [exp.alias_(exp.cast(exp.null(), "varchar"), OBSERVATORY)]
+            empty += [
+                exp.alias_(exp.cast(exp.null(), exp.DataType.build(c.type, dialect="trino")), c.name)
+                for c in contract.columns
+            ]
+            return exp.select(*empty).where(exp.false())
+        union: exp.Query = selects[0]
+        for select in selects[1:]:
+            union = exp.union(union, select, distinct=False)
+        return union
+
+
+@functools.cache
+def _expression(sql: str) -> exp.Expression:
+    return sqlglot.parse_one(sql, read="trino")
 
 
 def same_names(observatory: str, table: str) -> exp.Table:

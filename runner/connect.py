@@ -34,12 +34,12 @@ def trino_schema(stack: StackConfig, observatory: str) -> str:
 
 def _duckdb_engine(stack: StackConfig) -> Engine:
     db = database_file(stack)
-    return DuckDBEngine.for_file(db if db.is_file() else None, Catalog.load(stack.project_dir))
+    return DuckDBEngine.for_file(db if db.is_file() else None, Catalog.for_stack(stack))
 
 
 def _trino_engine(stack: StackConfig) -> Engine:
     table_map = in_catalog(stack.trino.catalog, lambda obs: trino_schema(stack, obs))
-    catalog = Catalog.load(stack.project_dir)
+    catalog = Catalog.for_stack(stack)
     return TrinoEngine(lambda: trino_connection(stack), catalog, table_map)
 
 

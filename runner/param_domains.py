@@ -36,10 +36,11 @@ DOMAIN_KEYS: dict[str, tuple[str, ...]] = {
     "date": ORDER_KEYS,
     "double": (*ORDER_KEYS, "finite"),
     "timestamp": (*ORDER_KEYS, "offset"),
+    "observatories": ("kinds",),  # the kinds it selects observatories for
 }
 OFFSETS = ("convert", "refuse")
 ENTRY_KEYS = ("type", "default", "default_from", "description")  # the rest of a param entry
-ALL_KEYS = (*ENTRY_KEYS, *ORDER_KEYS, "finite", "offset")
+ALL_KEYS = (*ENTRY_KEYS, *ORDER_KEYS, "finite", "offset", "kinds")
 
 
 def shown(value: Any, compact: bool = False) -> str:

@@ -12,6 +12,7 @@ ranges a query allows are its header's domains (runner/param_domains.py).
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -21,7 +22,7 @@ from typing import Any
 class ParamType:
     name: str  # as a query header writes it
     coerce: Callable[[Any], Any]  # CLI text or a Python value -> the value; ValueError if not
-    sql_type: str  # the Trino type its marker is cast to (``CAST(? AS bigint)``)
+    sql_type: str  # the Trino type its marker is cast to (``CAST(? AS bigint)``); "" if none
     example: str  # shown when a value is refused
     lint_sample: Any  # a value lint binds to plan the query on DuckDB
 
@@ -89,6 +90,16 @@ def _timestamp(value: Any) -> dt.datetime:
         raise ValueError(value) from None
 
 
+def _observatories(value: Any) -> tuple[str, ...]:
+    """``swift,chandra`` (or a list) as names in the order given, each once. Which
+    names exist is the stack's to say: the catalog resolves the list (runner/catalog.py)."""
+    names = value.split(",") if isinstance(value, str) else list(value)
+    names = [str(n).strip() for n in names]
+    if not names or not all(re.fullmatch(r"[a-z][a-z0-9_]{0,62}", n) for n in names):
+        raise ValueError(value)
+    return tuple(dict.fromkeys(names))
+
+
 def _date(value: Any) -> dt.date:
     if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
         return value
@@ -110,5 +121,13 @@ PARAM_TYPES: dict[str, ParamType] = {
             dt.datetime(2020, 1, 1),
         ),
         ParamType("date", _date, "date", "e.g. 2024-05-01", dt.date(2020, 1, 1)),
+        # Selects tables (``sources.triggers``), never a value in SQL: no marker type.
+        ParamType(
+            "observatories",
+            _observatories,
+            "",
+            "observatory names separated by commas, e.g. swift,chandra",
+            None,
+        ),
     )
 }

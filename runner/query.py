@@ -38,6 +38,11 @@ class Param:
     default: Any = None
     description: str = ""
     domain: Domain = field(default_factory=Domain)
+    kinds: tuple[str, ...] = ()  # an ``observatories`` parameter: the kinds it selects for
+
+    @property
+    def selects_tables(self) -> bool:
+        return self.type == "observatories"
 
     def coerce(self, value: Any, query: str = "") -> Any:
         """Turn a CLI string (or a Python value) into this parameter's type; an offset
@@ -116,7 +121,16 @@ class Query:
             problems += [
                 HeaderProblem(pname, *header_position(header, pname, k), m) for k, m in found
             ]
-            param = Param(pname, ptype, None, str(spec.get("description", "")), domain)
+            kinds = spec.get("kinds") or ()
+            kinds = (kinds,) if isinstance(kinds, str) else tuple(map(str, kinds))
+            if ptype == "observatories" and not kinds:
+                raise SqlFileError(
+                    where, *header_position(header, pname, "type"),
+                    f"param {pname}: an observatories parameter names the kinds it selects "
+                    "for (kinds: [triggers])",
+                )  # fmt: skip
+            description = str(spec.get("description", ""))
+            param = Param(pname, ptype, None, description, domain, kinds)
             if spec.get("default_from"):
                 source = str(spec["default_from"])
                 if source not in STACK_DEFAULTS:
@@ -224,7 +238,7 @@ class Query:
                     f"{self.name}: parameter {name} defaults to the stack's "
                     f"{self.stack_defaults[name]}; pass it with --param {name}=..."
                 )
-            if value is None:
+            if value is None and not param.selects_tables:  # None: every observatory
                 raise ParameterError(
                     f"{self.name}: parameter {name} ({param.type}) is required and has no default"
                 )

@@ -41,6 +41,8 @@ REFUSED_SECRETS = {
     "vms_password": "VASTOBS_VMS_PASSWORD in the environment or vms.password_file",
     "vms_token": "VASTOBS_VMS_TOKEN in the environment or vms.token_file",
 }
+# Keys an earlier version read, and what replaced them.
+RENAMED = {"tables": "kinds: {<kind>: <table>} (each table is an instance of a kind)"}
 DOCS = Path("docs") / "configuration.md"
 TABLE_BEGIN = (
     "<!-- key table: generated from vastobs/config.py by `python -m vastobs.config --write` -->"
@@ -81,6 +83,15 @@ class QuotaConfig:
 
 
 @dataclass(frozen=True)
+class KindTable:
+    """One entry of an observatory's ``kinds:``: the kind, its table, extra columns."""
+
+    kind: str
+    table: str
+    columns: tuple[tuple[str, str], ...] = ()  # (name, Trino type), nullable
+
+
+@dataclass(frozen=True)
 class ObservatoryConfig:
     name: str  # its key under observatories
     path: str = key(
@@ -99,10 +110,12 @@ class ObservatoryConfig:
     protocols: tuple[str, ...] = key(
         "Protocols the view is shared over", ("NFS",), choices=("NFS", "NFS4", "SMB", "S3")
     )
-    tables: tuple[str, ...] = key(
-        "Tables of the observatory's schema; each needs `queries/tables/<name>/<table>.sql`",
+    kinds: tuple[KindTable, ...] = key(
+        "The kinds of table the observatory has (`queries/kinds/`), each with its table's name"
+        " (`{triggers: bursts}`; a list, or an empty name, takes the kind's name) and optional"
+        " extra columns (`{measurements: {table: lc, columns: {hr: DOUBLE}}}`)",
         (),
-        form="names",
+        form="kinds",
     )
     protect: bool = key(
         "Pulumi `protect` on the observatory's resources: nothing of it is deleted", False
@@ -110,6 +123,14 @@ class ObservatoryConfig:
     allow_destroy_with_data: bool = key(
         "Let a destroy or replace delete the view and tables even when they hold data", False
     )
+
+    def table_of(self, kind: str) -> str | None:
+        """The name of this observatory's table of ``kind``, if it has one."""
+        return next((k.table for k in self.kinds if k.kind == kind), None)
+
+    @property
+    def tables(self) -> tuple[str, ...]:
+        return tuple(k.table for k in self.kinds)
 
 
 @dataclass(frozen=True)
@@ -306,7 +327,11 @@ def allowed(hint: Any, spec: Key, quote: Callable[[str], str] = str) -> str:
     forms = {
         "view_path": f"an absolute path below '/', such as {quote('/swift/observations')}",
         "bucket": "an S3 bucket name (3-63 of a-z, 0-9, '.', '-')",
-        "names": "a list of lower-case table names",
+        "names": "a list of lower-case names",
+        "kinds": (
+            f"a mapping of kind ({quote('triggers')}, {quote('observations')},"
+            f" {quote('measurements')}, {quote('detections')}) to its table's name"
+        ),
     }
     return forms.get(spec.form, "a string")
 
@@ -351,6 +376,8 @@ class _Reader:
             return self.quota(raw, name, default)
         if hint is Path:
             return self.directory(raw, name, default, expected)
+        if spec.form == "kinds":
+            return self.kinds(raw, name, expected)
         if typing.get_origin(hint) is tuple:
             return self.strings(raw, name, default, spec, expected)
         if spec.form == "view_path":
@@ -389,8 +416,54 @@ class _Reader:
                 raise self.fail(
                     entry, name, "a lower-case name of a-z, 0-9 and '_' (it names a schema)"
                 )
+            for old, new in RENAMED.items():
+                if isinstance(block[name], Mapping) and old in block[name]:
+                    raise self.fail(f"{entry}.{old}", block[name][old], f"{new} instead")
             settings = self.mapping(block, entry, _known(cls))
             result.append(cls(name=name, **self.section(settings, cls, f"{entry}.")))
+        return tuple(result)
+
+    def kinds(self, raw: Mapping[str, Any], key: str, expected: str) -> tuple[KindTable, ...]:
+        """``{kind: table}``, ``{kind: {table, columns}}`` or ``[kind, ...]``; which kinds
+        exist is checked across files, in :func:`_check_across_keys`."""
+        from vastobs.ddl import ARROW_TYPES  # pyarrow: only for a stack that lists kinds
+
+        value = raw.get(_leaf(key)) or {}
+        if isinstance(value, list | tuple):
+            value = dict.fromkeys(value)
+        if not isinstance(value, Mapping):
+            raise self.fail(key, value, expected)
+        result: list[KindTable] = []
+        for kind, spec in value.items():
+            entry = f"{key}.{kind}"
+            if not isinstance(kind, str) or not _NAME.match(kind):
+                raise self.fail(entry, kind, "a kind's name (lower-case a-z, 0-9, '_')")
+            if isinstance(spec, Mapping):
+                unknown = sorted(set(spec) - {"table", "columns"})
+                if unknown:
+                    raise self.fail(f"{entry}.{unknown[0]}", spec[unknown[0]], "table or columns")
+                table, columns = spec.get("table") or kind, spec.get("columns") or {}
+            elif spec is None or isinstance(spec, str):
+                table, columns = spec or kind, {}
+            else:
+                raise self.fail(entry, spec, "a table name or {table, columns}")
+            if not isinstance(table, str) or not _NAME.match(table):
+                raise self.fail(f"{entry}.table", table, "a lower-case table name")
+            taken = next((k.kind for k in result if k.table == table), None)
+            if taken:
+                raise self.fail(entry, table, f"a table no other kind has ({taken} has it)")
+            if not isinstance(columns, Mapping):
+                raise self.fail(f"{entry}.columns", columns, "a mapping of column name to type")
+            typed = []
+            for column, type_sql in columns.items():
+                where = f"{entry}.columns.{column}"
+                if not isinstance(column, str) or not _NAME.match(column):
+                    raise self.fail(where, column, "a lower-case column name")
+                upper = str(type_sql).strip().upper()
+                if upper not in ARROW_TYPES:
+                    raise self.fail(where, type_sql, f"one of {', '.join(ARROW_TYPES)}")
+                typed.append((column, upper))
+            result.append(KindTable(kind, table, tuple(typed)))
         return tuple(result)
 
     def boolean(self, raw: Mapping[str, Any], key: str, default: bool, expected: str) -> bool:
@@ -559,15 +632,18 @@ def _check_across_keys(r: _Reader, stack: StackConfig) -> None:
     """The rules that tie one key to another (or to a file), after each key is valid."""
     if stack.backend == "vast" and not stack.vms.address:
         raise ConfigError("vms.address", "is required when backend is 'vast'", r.source)
+    from vastobs.kinds import kind_names, observatory_table
+
+    known = kind_names(stack.project_dir)
     for obs in stack.observatories:
-        for table in obs.tables:
-            ddl = stack.project_dir / "queries" / "tables" / obs.name / f"{table}.sql"
-            if not ddl.is_file():
+        for entry in obs.kinds:
+            if entry.kind not in known:
                 raise r.fail(
-                    f"observatories.{obs.name}.tables",
-                    table,
-                    f"a table with a DDL file (missing: {ddl})",
+                    f"observatories.{obs.name}.kinds.{entry.kind}",
+                    entry.kind,
+                    f"one of the kinds {', '.join(known)} (queries/kinds/)",
                 )
+            observatory_table(stack.project_dir, obs.name, entry)  # its DDL, checked
     _reject_overlaps(r, stack.observatories, stack.database)
     if stack.monitor.warn_percent > stack.monitor.critical_percent:
         raise r.fail(

@@ -1,7 +1,10 @@
-"""Table DDL (``queries/tables/<observatory>/<table>.sql``), the one source of columns.
+"""Table DDL: a ``CREATE TABLE`` in Trino SQL with a metadata header.
 
-From one ``CREATE TABLE`` in Trino SQL come the Arrow schema (loader, vastdb),
-the VMS ``arrow_schema`` (Pulumi ``Table``), and DuckDB and Trino DDL.
+A table's columns come from its kind (``queries/kinds/<kind>.sql``, see
+vastobs/kinds.py) and, optionally, a file of its own
+(``queries/tables/<observatory>/<table>.sql``). From them come the Arrow schema
+(loader, vastdb), the VMS ``arrow_schema`` (Pulumi ``Table``), and DuckDB and
+Trino DDL.
 """
 
 from __future__ import annotations
@@ -56,6 +59,9 @@ class TableDef:
     sorted_by: tuple[str, ...]
     description: str
     path: Path
+    kind: str = ""  # the kind it is an instance of ("" for a kind's own contract)
+    # kind column -> Trino SQL over this table's columns, where the table spells it otherwise
+    as_kind: tuple[tuple[str, str], ...] = ()
 
     @property
     def logical_name(self) -> str:
@@ -108,6 +114,7 @@ def all_tables(project_dir: Path) -> list[TableDef]:
 
 
 def parse_table(path: Path, observatory: str, table: str) -> TableDef:
+    """The ``CREATE TABLE <observatory>.<table>`` in ``path``, checked and typed."""
     sql = read_sql_file(path)
     where = str(path)
     tree = parse_body(path, sql.body, sql.body_line, "trino")
@@ -142,6 +149,11 @@ def parse_table(path: Path, observatory: str, table: str) -> TableDef:
         unknown = [n for n in sql.meta.get(meta_key) or [] if n not in names]
         if unknown:
             raise SqlFileError(where, 1, 1, f"{meta_key} names unknown column {unknown[0]}")
+    as_kind = sql.meta.get("as_kind") or {}
+    if not isinstance(as_kind, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in as_kind.items()
+    ):
+        raise SqlFileError(where, 1, 1, "as_kind must map kind columns to SQL expressions")
     return TableDef(
         observatory=observatory,
         name=table,
@@ -150,4 +162,5 @@ def parse_table(path: Path, observatory: str, table: str) -> TableDef:
         sorted_by=tuple(sql.meta.get("sorted_by") or ()),
         description=str(sql.meta.get("description", "")).strip(),
         path=path,
+        as_kind=tuple(as_kind.items()),
     )

@@ -23,6 +23,7 @@ from runner.result import Provenance, Result
 from vastobs.errors import EngineError, SqlFileError
 
 _MARKER = "vastobs_param_"
+Selection = dict[str, tuple[str, ...]]  # observatories parameter -> the observatories it reads
 
 
 def _positional(sql: str, dialect: str, names: list[str]) -> tuple[str, list[str]]:
@@ -63,16 +64,23 @@ class Engine(ABC):
         self._connect = connect  # a new connection (or cursor) per operation
         self.catalog, self.table_map = catalog, table_map
 
-    def compiled(self, query: Query) -> tuple[str, list[str]]:
-        """``compile`` once per file content: sqlglot's work costs tens of milliseconds."""
-        cache: dict[tuple[str, str], tuple[str, list[str]]]
+    def compiled(self, query: Query, selection: Selection) -> tuple[str, list[str]]:
+        """``compile`` once per file content and choice of observatories: sqlglot's work
+        costs tens of milliseconds."""
+        cache: dict[tuple[str, str, tuple[Any, ...]], tuple[str, list[str]]]
         cache = self.__dict__.setdefault("_compiled", {})
-        key = (str(query.path), query.sha256)
+        key = (str(query.path), query.sha256, tuple(sorted(selection.items())))
         if key not in cache:
-            cache[key] = self.compile(query)
+            cache[key] = self.compile(query, selection)
         return cache[key]
 
-    def compile(self, query: Query) -> tuple[str, list[str]]:
+    def selection(self, query: Query, values: dict[str, Any]) -> Selection:
+        """The observatories each ``observatories`` parameter reads (runner/catalog.py)."""
+        if self.catalog is None:
+            return {name: () for name, p in query.params.items() if p.selects_tables}
+        return self.catalog.selection(query, values)
+
+    def compile(self, query: Query, selection: Selection | None = None) -> tuple[str, list[str]]:
         """The query in this engine's dialect with ``?`` markers, and the names they bind.
 
         Named parameters (``:window_hours``) become typed positional markers so
@@ -82,13 +90,22 @@ class Engine(ABC):
         """
         tree = query.parse()
         for placeholder in tree.find_all(exp.Placeholder):
-            if query.param_type(placeholder.name) is None:
+            param_type = query.param_type(placeholder.name)
+            if param_type is None or param_type == "observatories":
                 what = f":{placeholder.name}" if placeholder.name else "'?'"
-                raise SqlFileError(
-                    str(query.path),
-                    *query.param_position(placeholder.name),
-                    f"parameter {what} is not declared in the header (use named :params)",
+                why = (
+                    "selects observatories: read a kind through it "
+                    f"({placeholder.name}.<kind>), not its value"
+                    if param_type
+                    else "is not declared in the header (use named :params)"
                 )
+                raise SqlFileError(
+                    str(query.path), *query.param_position(placeholder.name),
+                    f"parameter {what} {why}",
+                )  # fmt: skip
+        if selection is None:
+            selection = self.selection(query, {})  # every observatory with the kinds
+        tree = self._expand_kinds(tree, query, selection)
         # Macros may add markers for derived values (``in_cone_cover``'s ranges).
         tree = expand(tree, str(query.path), query.body_line)
         names: list[str] = []
@@ -111,6 +128,29 @@ class Engine(ABC):
 
     def adapt(self, tree: exp.Expression, query: Query) -> exp.Expression:
         """Rewrite the Trino tree where this engine's semantics differ (default: none)."""
+        return tree
+
+    def _expand_kinds(
+        self, tree: exp.Expression, query: Query, selection: Selection
+    ) -> exp.Expression:
+        """``sources.triggers`` (an observatories parameter, a kind) to the kind's relation
+        over the observatories chosen (runner/catalog.py)."""
+        for table in list(tree.find_all(exp.Table)):
+            param = query.params.get(table.db) if table.db else None
+            if param is None:
+                continue
+            where = (str(query.path), query.body_line, 1)
+            if not param.selects_tables:
+                raise SqlFileError(*where, f"{table.sql(SOURCE_DIALECT)}: {table.db} is a "
+                                   f"{param.type} parameter, not an observatories one")  # fmt: skip
+            if table.name not in param.kinds:
+                raise SqlFileError(*where, f"{table.sql(SOURCE_DIALECT)}: parameter {table.db} "
+                                   f"selects observatories for {', '.join(param.kinds)}")  # fmt: skip
+            if self.catalog is None:
+                raise SqlFileError(*where, f"{table.sql(SOURCE_DIALECT)}: no stack catalog")
+            alias = table.args.get("alias") or exp.TableAlias(this=exp.to_identifier(table.name))
+            relation = self.catalog.relation(table.name, selection[table.db])
+            table.replace(exp.Subquery(this=relation, alias=alias))
         return tree
 
     def _map_tables(self, tree: exp.Expression, query: Query) -> exp.Expression:
@@ -137,7 +177,9 @@ class Engine(ABC):
 
     def run(self, query: Query, params: dict[str, Any] | None = None) -> Result:
         values = query.bind(params or {})
-        sql, order = self.compiled(query)
+        selection = self.selection(query, values)
+        values = {**values, **selection}  # the provenance names the observatories read
+        sql, order = self.compiled(query, selection)
         bound = query.values_for(order, values)
         started = dt.datetime.now(dt.UTC)
         clock = time.perf_counter()
@@ -155,7 +197,8 @@ class Engine(ABC):
 
     def explain(self, query: Query, params: dict[str, Any] | None = None) -> str:
         values = query.bind(params or {})
-        sql, order = self.compiled(query)
+        selection = self.selection(query, values)
+        sql, order = self.compiled(query, selection)
         plan = self._execute(f"EXPLAIN {sql}", query.values_for(order, values))
         return "\n".join(str(v) for row in plan.to_pylist() for v in row.values())
 

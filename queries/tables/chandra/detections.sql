@@ -3,6 +3,10 @@
 --   Chandra Source Catalog quality flags.
 -- key: [obsid, source_number]
 -- sorted_by: [hpx, mid_time]
+-- as_kind:
+--   observation_id: CAST(obsid AS varchar)
+--   instrument: "'CXO'"
+--   quality: "CASE WHEN pileup_flag OR streak_src_flag THEN 'flagged' ELSE 'good' END"
 CREATE TABLE chandra.detections (
     obsid BIGINT NOT NULL,
     source_number INTEGER NOT NULL,

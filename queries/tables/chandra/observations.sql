@@ -3,6 +3,7 @@
 --   proposal type and ToO type, status and data mode.
 -- key: [obsid]
 -- sorted_by: [hpx, start_time]
+-- as_kind: {observation_id: CAST(obsid AS varchar)}
 CREATE TABLE chandra.observations (
     obsid BIGINT NOT NULL,
     seq_num VARCHAR,

@@ -4,6 +4,7 @@
 --   swift.measurements (XRT, UVOT).
 -- key: [trigger_id]
 -- sorted_by: [hpx, trigger_time]
+-- as_kind: {trigger_name: grb_name}
 CREATE TABLE swift.bursts (
     trigger_id BIGINT NOT NULL,          -- BAT trigger number (target_id = zero-padded 8 digits)
     grb_name VARCHAR NOT NULL,           -- e.g. 'GRB 150615A'; the date is in the name

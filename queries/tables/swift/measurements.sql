@@ -3,6 +3,7 @@
 --   Swift side of every light curve. The largest table.
 -- key: [obs_id, instrument, band, mid_time]
 -- sorted_by: [hpx, mid_time]
+-- as_kind: {observation_id: obs_id}
 CREATE TABLE swift.measurements (
     obs_id VARCHAR NOT NULL,
     target_name VARCHAR NOT NULL,

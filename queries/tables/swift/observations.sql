@@ -3,6 +3,12 @@
 --   with the exposure each instrument collected.
 -- key: [obs_id]
 -- sorted_by: [hpx, start_time]
+-- as_kind:
+--   observation_id: obs_id
+--   instrument: "'XRT+UVOT'"
+--   obs_type: "CASE WHEN trigger_id IS NULL THEN 'GO' ELSE 'TOO' END"
+--   status: "'archived'"
+--   exposure_s: xrt_exposure_s
 CREATE TABLE swift.observations (
     obs_id VARCHAR NOT NULL,             -- 11 digits: target_id (8) + segment (3)
     target_id VARCHAR NOT NULL,          -- 8 digits; a GRB's is its trigger number
