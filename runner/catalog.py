@@ -114,10 +114,9 @@ class Catalog:
             selects.append(exp.select(*columns).from_(exp.table_(table.name, db=observatory)))
         if not selects:
             empty = [exp.alias_(exp.cast(exp.null(), "varchar"), OBSERVATORY)]
-            empty += [
-                exp.alias_(exp.cast(exp.null(), exp.DataType.build(c.type, dialect="trino")), c.name)
-                for c in contract.columns
-            ]
+            for c in contract.columns:
+                typed = exp.cast(exp.null(), exp.DataType.build(c.type, dialect="trino"))
+                empty.append(exp.alias_(typed, c.name))
             return exp.select(*empty).where(exp.false())
         union: exp.Query = selects[0]
         for select in selects[1:]:

@@ -19,12 +19,14 @@ from sqlglot.errors import ErrorLevel, OptimizeError, SqlglotError
 from sqlglot.optimizer.qualify import qualify
 
 from runner.analytics import ANALYTICS_DIR
-from runner.catalog import Catalog
+from runner.catalog import OBSERVATORY, Catalog
 from runner.engines.duckdb import DuckDBEngine
 from runner.param_domains import shown
 from runner.param_types import PARAM_TYPES
 from runner.query import SOURCE_DIALECT, Query, header_position
 from vastobs.config import StackConfig
+from vastobs.ddl import Column
+from vastobs.kinds import kind_names, load_kind
 from vastobs.sqlfile import SqlFileError
 
 LOCK_FILE = Path("queries") / "analytics.lock"
@@ -88,35 +90,82 @@ def read_only(ctx: Context) -> Iterator[tuple[int, int, str]]:
 
 @rule("Q002")
 def known_tables(ctx: Context) -> Iterator[tuple[int, int, str]]:
-    """Every table is a logical <observatory>.<table> with a DDL file, or a CTE."""
+    """Every table is a kind read through an observatories parameter (``sources.triggers``)
+    or a CTE; an analytic names no observatory (other files may name a stack's table)."""
     ctes = {cte.alias_or_name for cte in ctx.tree.find_all(exp.CTE)}
+    params = ctx.query.params
+    known = kind_names(ctx.catalog.project_dir)
+    header = ctx.query.path.read_text(encoding="utf-8").splitlines()[: ctx.query.body_line - 1]
+    for name, param in params.items():
+        for kind in param.kinds:
+            if kind not in known:
+                where = header_position(header, name, "kinds")
+                yield *where, f"param {name}: unknown kind {kind} (kinds: {', '.join(known)})"
+        if param.selects_tables and param.default is not None:
+            where = header_position(header, name, "default")
+            yield *where, f"param {name}: a default names observatories; leave it out (every one)"
     for table in ctx.tree.find_all(exp.Table):
         if not table.name or (not table.db and table.name in ctes):
             continue
         if isinstance(table.this, exp.Anonymous | exp.Unnest):
             continue
-        if (table.db, table.name) not in ctx.catalog.tables:
-            yield (*_where(ctx, table), f"unknown table {table.sql(SOURCE_DIALECT)}")
+        shown = table.sql(SOURCE_DIALECT)
+        param = params.get(table.db)
+        if param is not None:
+            if not param.selects_tables:
+                yield *_where(ctx, table), f"{shown}: {table.db} is not an observatories parameter"
+            elif table.name not in param.kinds:
+                kinds = ", ".join(param.kinds)
+                yield *_where(ctx, table), f"{shown}: {table.db} selects observatories for {kinds}"
+        elif _is_analytic(ctx.query):
+            yield (
+                *_where(ctx, table),
+                (
+                    f"{shown} names an observatory's table: read a kind through an observatories "
+                    "parameter (docs/queries.md)"
+                ),
+            )
+        elif (table.db, table.name) not in ctx.catalog.tables:
+            yield (*_where(ctx, table), f"unknown table {shown}")
+
+
+def _is_analytic(query: Query) -> bool:
+    return str(ANALYTICS_DIR) in str(query.path).replace("\\", "/")
 
 
 @rule("Q003")
 def known_columns(ctx: Context) -> Iterator[tuple[int, int, str]]:
     """Every column exists in the table it is read from (qualified against the DDL)."""
+    schema = ctx.catalog.sqlglot_schema()
+    for name, param in ctx.query.params.items():
+        if param.selects_tables:  # a kind's columns, and whose row it is
+            schema[name] = {
+                kind: {OBSERVATORY: "VARCHAR", **{c.name: c.type for c in kind_columns(ctx, kind)}}
+                for kind in param.kinds
+            }
     try:
         qualify(
             ctx.tree.copy(),
             dialect=SOURCE_DIALECT,
-            schema=ctx.catalog.sqlglot_schema(),
+            schema=schema,
             validate_qualify_columns=True,
         )
     except OptimizeError as exc:
         yield ctx.query.body_line, 1, f"column check failed: {exc}"
 
 
+def kind_columns(ctx: Context, kind: str) -> tuple[Column, ...]:
+    try:
+        return load_kind(ctx.catalog.project_dir, kind).columns
+    except SqlFileError:
+        return ()  # an unknown kind: Q002 says so
+
+
 @rule("Q004")
 def declared_params(ctx: Context) -> Iterator[tuple[int, int, str]]:
     """Declared and used parameters match: none used undeclared, none declared unused."""
     used = {p.name for p in ctx.tree.find_all(exp.Placeholder)}
+    used |= {t.db for t in ctx.tree.find_all(exp.Table) if t.db}  # observatories parameters
     derived_args = {a for _f, args in ctx.query.derived.values() for a in args}
     for p in ctx.tree.find_all(exp.Placeholder):
         if ctx.query.param_type(p.name) is None:
@@ -177,7 +226,7 @@ def runs_on_duckdb(ctx: Context) -> Iterator[tuple[int, int, str]]:
 @rule("Q007")
 def versioned(ctx: Context) -> Iterator[tuple[int, int, str]]:
     """A file whose text changed must change its version; the lock records each hash."""
-    if not str(ctx.query.path).replace("\\", "/").count(str(ANALYTICS_DIR)):
+    if not _is_analytic(ctx.query):
         return
     entry = ctx.lock.get(ctx.query.name)
     if entry is None:
@@ -280,14 +329,17 @@ def lint_file(path: Path, catalog: Catalog, lock: dict[str, dict[str, object]]) 
     ]
 
 
-def lint(paths: list[Path], project_dir: Path) -> list[Finding]:
-    catalog, lock = Catalog.load(project_dir), read_lock(project_dir)
+def lint(paths: list[Path], project_dir: Path, catalog: Catalog | None = None) -> list[Finding]:
+    """Findings of every query file under ``paths``, against a stack's catalog (the
+    embedded default's unless given): its observatories are the ones kinds expand to."""
+    catalog = catalog or Catalog.load(project_dir)
+    lock = read_lock(project_dir)
     files: list[Path] = []
     for path in paths:
         files.extend(sorted(path.rglob("*.sql")) if path.is_dir() else [path])
     findings: list[Finding] = []
     for file in files:
-        if "tables" in file.parts:
-            continue  # DDL, checked by vastobs.ddl when Pulumi or the loader reads it
+        if "tables" in file.parts or "kinds" in file.parts:
+            continue  # DDL, checked by vastobs.kinds when Pulumi or the loader reads it
         findings.extend(lint_file(file, catalog, lock))
     return sorted(findings)

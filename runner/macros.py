@@ -104,10 +104,8 @@ def _sky_cell(args: list[exp.Expression]) -> exp.Expression:
     """The cell key of a position with RA in [0, 360): no wrap to pay for."""
     ra, dec = args
     zone, ra_cell = _sky_zone([dec]), _sky_ra_cell([ra])
-    return exp.paren(
-        exp.Add(this=exp.Mul(this=zone, expression=exp.Literal.number(RA_CELLS)), expression=ra_cell),
-        copy=False,
-    )
+    key = exp.Mul(this=zone, expression=exp.Literal.number(RA_CELLS))
+    return exp.paren(exp.Add(this=key, expression=ra_cell), copy=False)
 
 
 def _sky_ra_cells(args: list[exp.Expression]) -> exp.Expression:

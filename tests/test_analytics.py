@@ -98,21 +98,28 @@ FOLLOWUP = {"window_hours": 168.0, "min_significance": 0.9}
 
 def test_burst_followups_respect_window_circle_wrap_and_pole(duck: DuckDBEngine) -> None:
     found = [
-        (r["trigger_id"], r["obsid"]) for r in rows(duck, "burst_followup_sequences", **FOLLOWUP)
+        (r["trigger_observatory"], r["trigger_id"], r["followup_observatory"], r["observation_id"])
+        for r in rows(duck, "burst_followup_sequences", **FOLLOWUP)
     ]
-    assert found == [(1, 101), (2, 104), (3, 105), (5, None)]
+    assert found == [
+        ("swift", 1, "chandra", "101"),
+        ("swift", 2, "chandra", "104"),
+        ("swift", 3, "chandra", "105"),
+        ("swift", 5, None, None),
+    ]
     first = rows(duck, "burst_followup_sequences", **FOLLOWUP)[0]
     assert first["delay_hours"] == 48.0
     assert first["separation_arcsec"] == pytest.approx(30.0, abs=1e-3)
     wider = rows(duck, "burst_followup_sequences", window_hours=170.0, min_significance=0.4)
-    assert [(r["trigger_id"], r["obsid"]) for r in wider] == [
-        (1, 101),
-        (1, 102),
-        (2, 104),
-        (3, 105),
-        (4, 106),
+    assert [(r["trigger_id"], r["observation_id"]) for r in wider] == [
+        (1, "101"),
+        (1, "102"),
+        (2, "104"),
+        (3, "105"),
+        (4, "106"),
         (5, None),
     ]
+    assert {r["trigger_name"] for r in wider} >= {"GRB 150615A", "GRB 150618A"}
 
 
 def test_bursts_awaiting_followup(duck: DuckDBEngine) -> None:
@@ -141,12 +148,13 @@ def test_bursts_awaiting_followup(duck: DuckDBEngine) -> None:
 
 def test_cross_observatory_objects_collect_every_name(duck: DuckDBEngine) -> None:
     found = rows(duck, "cross_observatory_objects", match_factor=1.0, min_radius_arcsec=2.0)
-    v404 = next(r for r in found if r["chandra_source"] == "2CXO J202403.8+335201")
-    assert v404["swift_names"] == "SWIFT J2025.5+3340 | V404 CYG | V404CYG | V404_CYG"
-    assert v404["chandra_target"] == "V404 Cyg"
-    assert all("CRAB" not in r["swift_names"] for r in found)
-    wrapped = next(r for r in found if r["chandra_source"] == "2CXO J000000.0+100000")
-    assert wrapped["swift_names"] == "PSR J0000+10"
+    v404 = next(r for r in found if r["source_name"] == "2CXO J202403.8+335201")
+    assert v404["matched_names"] == "SWIFT J2025.5+3340 | V404 CYG | V404CYG | V404_CYG"
+    assert (v404["observatory"], v404["matched_observatories"]) == ("chandra", "swift")
+    assert v404["target_name"] == "V404 Cyg"
+    assert all("CRAB" not in r["matched_names"] for r in found)
+    wrapped = next(r for r in found if r["source_name"] == "2CXO J000000.0+100000")
+    assert wrapped["matched_names"] == "PSR J0000+10"
     assert wrapped["ra"] == pytest.approx(0.00005, abs=1e-6)
 
 
@@ -155,8 +163,9 @@ def test_data_quality_correlation_pairs_within_the_window(duck: DuckDBEngine) ->
     assert len(found) == 1
     r = found[0]
     # XRT at h1, h2, h3 each pair with the detection at h10; the one at h30 is 27 h after h3.
-    assert (r["chandra_source"], r["simultaneous_pairs"]) == ("2CXO J202403.8+335201", 3)
-    assert r["swift_good_fraction"] == pytest.approx(0.6667)  # the h2 point is incbad
+    assert (r["source_name"], r["simultaneous_pairs"]) == ("2CXO J202403.8+335201", 3)
+    assert (r["observatory"], r["measured_by"]) == ("chandra", "swift")
+    assert r["measured_good_fraction"] == pytest.approx(0.6667)  # the h2 point is incbad
     assert r["snr_significance_correlation"] is None  # constant significance: no correlation
 
 
@@ -192,11 +201,13 @@ def test_cone_search_and_light_curve(duck: DuckDBEngine) -> None:
 
 
 def test_observatory_summary_counts_every_table(duck: DuckDBEngine) -> None:
-    counts = {
-        (r["observatory"], r["table_name"]): r["row_count"]
-        for r in rows(duck, "observatory_summary")
+    counts = {(r["observatory"], r["kind"]): r["row_count"] for r in rows(duck, "observatory_summary")}
+    tables = Catalog.load(PROJECT_DIR).tables
+    assert counts == {
+        (observatory, tables[observatory, table].kind): len(DATA[f"{observatory}.{table}"])
+        for observatory, table in tables
+        if DATA.get(f"{observatory}.{table}")
     }
-    assert counts == {(k.split(".")[0], k.split(".")[1]): len(v) for k, v in DATA.items()}
 
 
 @pytest.mark.trino

@@ -13,12 +13,17 @@ from devtools.toolchain import PROJECT_DIR
 from runner.lint import lint, write_lock
 from runner.query import Query
 
-HEADER = "-- name: {name}\n-- version: 1\n-- params:\n--   since: {{type: timestamp, default: '2020-01-01T00:00:00'}}\n"
+HEADER = (
+    "-- name: {name}\n-- version: 1\n-- params:\n"
+    "--   since: {{type: timestamp, default: '2020-01-01T00:00:00'}}\n"
+    "--   src: {{type: observatories, kinds: [triggers]}}\n"
+)
 
 
 @pytest.fixture
 def project(tmp_path: Path) -> Path:
-    shutil.copy(PROJECT_DIR / "Pulumi.yaml", tmp_path / "Pulumi.yaml")
+    for name in ("Pulumi.yaml", "Pulumi.local.yaml"):
+        shutil.copy(PROJECT_DIR / name, tmp_path / name)
     shutil.copytree(PROJECT_DIR / "queries", tmp_path / "queries")
     return tmp_path
 
@@ -34,38 +39,49 @@ def test_the_committed_queries_are_clean() -> None:
     assert [str(f) for f in lint([PROJECT_DIR / "queries"], PROJECT_DIR)] == []
 
 
-def test_unknown_table_and_column(project: Path) -> None:
+def test_unknown_kinds_tables_and_columns(project: Path) -> None:
     found = _findings(
         project,
         "q",
-        "SELECT b.grb_name, b.flux AS f FROM swift.bursts AS b\nJOIN swift.nope AS n ON n.x = b.trigger_id\nWHERE b.trigger_time > :since",
+        "SELECT b.trigger_name FROM src.triggers AS b\nJOIN src.nope AS n ON n.x = b.trigger_id\n"
+        "JOIN swift.bursts AS s ON s.trigger_id = b.trigger_id\nWHERE b.trigger_time > :since",
     )
-    assert any("Q002 unknown table swift.nope" in f for f in found)
+    assert "7:13 Q002 src.nope AS n: src selects observatories for triggers" in found
+    assert any(
+        f.startswith("8:") and "Q002 swift.bursts AS s names an observatory's table" in f
+        for f in found
+    )
+    # grb_name is Swift's own column: the triggers kind has trigger_name
     found = _findings(
-        project, "q", "SELECT b.flux AS f FROM swift.bursts AS b WHERE b.trigger_time > :since"
+        project, "q", "SELECT b.grb_name FROM src.triggers AS b WHERE b.trigger_time > :since"
     )
-    assert any("Q003" in f and "flux" in f for f in found)
+    assert any("Q003" in f and "grb_name" in f for f in found)
+    path = project / "queries" / "analytics" / "q.sql"
+    path.write_text(path.read_text().replace("kinds: [triggers]", "kinds: [triggers, alerts]"))
+    write_lock(project)
+    found = [f"{f.line}:{f.col} {f.code} {f.message}" for f in lint([path], project)]
+    assert any("Q002 param src: unknown kind alerts (kinds: detections," in f for f in found)
 
 
 def test_parameters_must_match_the_header(project: Path) -> None:
     found = _findings(
         project,
         "q",
-        "SELECT b.grb_name\nFROM swift.bursts AS b\nWHERE b.ra > 0 AND b.dec < :min_dec",
+        "SELECT b.trigger_name\nFROM src.triggers AS b\nWHERE b.ra > 0 AND b.dec < :min_dec",
     )
     assert "4:6 Q004 parameter since is declared but never used" in found  # its header line
-    # the header is 4 lines: the body's third line is the file's seventh, ':min_dec' at column 28
-    assert "7:28 Q004 parameter :min_dec is used but not declared" in found
+    # the header is 5 lines: the body's third line is the file's eighth, ':min_dec' at column 28
+    assert "8:28 Q004 parameter :min_dec is used but not declared" in found
     found = _findings(
-        project, "q", "\n\n  SELECT b.grb_name FROM swift.bursts AS b WHERE b.ra > :x"
+        project, "q", "\n\n  SELECT b.trigger_name FROM src.triggers AS b WHERE b.ra > :x"
     )
-    assert "7:57 Q004 parameter :x is used but not declared" in found  # after two blank lines
+    assert "8:61 Q004 parameter :x is used but not declared" in found  # after two blank lines
 
 
 def test_writes_and_unnamed_outputs(project: Path) -> None:
-    found = _findings(project, "q", "DELETE FROM swift.bursts WHERE trigger_time < :since")
+    found = _findings(project, "q", "DELETE FROM src.triggers WHERE trigger_time < :since")
     assert any("Q001 statement is DELETE" in f for f in found)
-    found = _findings(project, "q", "SELECT count(*) FROM swift.bursts WHERE trigger_time > :since")
+    found = _findings(project, "q", "SELECT count(*) FROM src.triggers WHERE trigger_time > :since")
     assert any("Q005 output 'COUNT(*)' has no alias" in f for f in found)
 
 
@@ -73,16 +89,16 @@ def test_not_runnable_on_duckdb(project: Path) -> None:
     found = _findings(
         project,
         "q",
-        "SELECT trigger_time + parse_duration('1h') AS y FROM swift.bursts WHERE trigger_time > :since",
+        "SELECT trigger_time + parse_duration('1h') AS y FROM src.triggers WHERE trigger_time > :since",
     )
     assert any("Q006 does not run on duckdb" in f for f in found), found
 
 
 def test_syntax_error_points_at_its_line(project: Path) -> None:
     found = _findings(
-        project, "q", "SELECT grb_name\nFROM swift.bursts\nWHERE (trigger_time > :since"
+        project, "q", "SELECT trigger_name\nFROM src.triggers\nWHERE (trigger_time > :since"
     )
-    assert len(found) == 1 and found[0].startswith("7:") and " Q000 " in found[0]
+    assert len(found) == 1 and found[0].startswith("8:") and " Q000 " in found[0]
 
 
 def test_changed_file_needs_a_new_version(project: Path) -> None:
@@ -108,7 +124,7 @@ def test_changed_file_needs_a_new_version(project: Path) -> None:
 
 def test_cli_prints_findings_and_exits_1(project: Path) -> None:
     bad = project / "queries" / "analytics" / "bad.sql"
-    bad.write_text(HEADER.format(name="bad") + "SELECT x AS y FROM swift.bursts")
+    bad.write_text(HEADER.format(name="bad") + "SELECT x AS y FROM src.triggers")
     proc = subprocess.run(
         [sys.executable, "-m", "runner", "lint"], cwd=project, capture_output=True, text=True
     )
@@ -123,7 +139,8 @@ def test_a_default_outside_its_domain(project: Path) -> None:
     path.write_text(
         "-- name: q\n-- version: 1\n-- params:\n"
         "--   dec: {type: double, default: 95, min: -90, max: 90}\n"
-        "SELECT b.grb_name FROM swift.bursts AS b WHERE b.dec < :dec"
+        "--   src: {type: observatories, kinds: [triggers]}\n"
+        "SELECT b.trigger_name FROM src.triggers AS b WHERE b.dec < :dec"
     )
     write_lock(project)
     found = [str(f) for f in lint([path], project)]

@@ -27,7 +27,7 @@ from vastobs.sky import healpix14_array
 
 ANALYTICS = PROJECT_DIR / "queries" / "analytics"
 FOLLOWUP = {"window_hours": 168.0, "min_significance": 0.9}
-CROSSMATCH = {"match_factor": 3.0, "min_radius_arcsec": 5.0}
+CROSSMATCH = {"match_factor": 3.0, "min_radius_arcsec": 5.0, "max_error_arcsec": 60.0}
 
 
 def haversine_arcsec(ra1: Any, dec1: Any, ra2: Any, dec2: Any) -> Any:
@@ -228,7 +228,7 @@ def rows(engine: Engine, name: str, params: dict[str, Any]) -> list[dict[str, An
 def test_followup_analytic_finds_exactly_the_brute_force_pairs(
     sky: dict[str, list[dict[str, Any]]], duck: DuckDBEngine
 ) -> None:
-    expected: set[tuple[int, int | None]] = set()
+    expected: set[tuple[int, str | None]] = set()
     pointings = sky["chandra.observations"]
     pra = np.array([p["ra"] for p in pointings])
     pdec = np.array([p["dec"] for p in pointings])
@@ -237,7 +237,7 @@ def test_followup_analytic_finds_exactly_the_brute_force_pairs(
             continue
         sep = haversine_arcsec(b["ra"], b["dec"], pra, pdec)
         found = {
-            p["obsid"]
+            str(p["obsid"])
             for p, s in zip(pointings, sep, strict=True)
             if s <= math.hypot(b["err_radius_arcsec"], 1)
             and b["trigger_time"]
@@ -245,7 +245,10 @@ def test_followup_analytic_finds_exactly_the_brute_force_pairs(
             <= b["trigger_time"] + dt.timedelta(hours=FOLLOWUP["window_hours"])
         }
         expected |= {(b["trigger_id"], o) for o in found} or {(b["trigger_id"], None)}
-    got = {(r["trigger_id"], r["obsid"]) for r in rows(duck, "burst_followup_sequences", FOLLOWUP)}
+    got = {
+        (r["trigger_id"], r["observation_id"])
+        for r in rows(duck, "burst_followup_sequences", FOLLOWUP)
+    }
     assert got == expected
     assert len(expected) > 40, "the data exercise matches"
 
@@ -255,7 +258,7 @@ def test_cross_match_analytic_finds_exactly_the_brute_force_pairs(
 ) -> None:
     targets: dict[str, list[dict[str, Any]]] = {}
     for m in sky["swift.measurements"]:
-        if m["instrument"] in ("XRT", "UVOT"):
+        if m["err_radius_arcsec"] <= CROSSMATCH["max_error_arcsec"]:
             targets.setdefault(m["target_name"], []).append(m)
     sources: dict[str, list[dict[str, Any]]] = {}
     for d in sky["chandra.detections"]:
@@ -277,7 +280,7 @@ def test_cross_match_analytic_finds_exactly_the_brute_force_pairs(
             if haversine_arcsec(cra, cdec, sra, sdec) <= radius:
                 expected.setdefault(sname, set()).add(tname)
     got = {
-        r["chandra_source"]: set(r["swift_names"].split(" | "))
+        r["source_name"]: set(r["matched_names"].split(" | "))
         for r in rows(duck, "cross_observatory_objects", CROSSMATCH)
     }
     assert got == expected

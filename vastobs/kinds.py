@@ -20,8 +20,8 @@ from pathlib import Path
 import sqlglot
 from sqlglot import exp
 
-from vastobs.ddl import Column, TableDef, parse_table, table_path
 from vastobs.config import KindTable
+from vastobs.ddl import Column, TableDef, parse_table, table_path
 from vastobs.errors import SqlFileError
 
 KINDS_DIR = Path("queries") / "kinds"
@@ -103,7 +103,8 @@ def _check_mapping(
     try:
         tree = sqlglot.parse_one(expression, read="trino")
     except sqlglot.ParseError as exc:
-        raise SqlFileError(where, 1, 1, f"as_kind: {name}: {exc.errors[0]['description']}") from None
+        problem = exc.errors[0]["description"] if exc.errors else str(exc)
+        raise SqlFileError(where, 1, 1, f"as_kind: {name}: {problem}") from None
     unknown = [c.name for c in tree.find_all(exp.Column) if c.name not in declared]
     if unknown:
         raise SqlFileError(where, 1, 1, f"as_kind: {name} reads unknown column {unknown[0]}")

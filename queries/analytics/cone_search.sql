@@ -1,10 +1,10 @@
 -- name: cone_search
--- version: 6
+-- version: 7
 -- description: >
---   Every Swift measurement and Chandra detection within a radius of a sky
---   position and inside a time range. Four HEALPix index ranges covering the
---   cone prune the scan (tables are sorted by hpx, so each range is a few row
---   groups); the exact haversine decides.
+--   Every measurement and detection, from every observatory that has either,
+--   within a radius of a sky position and inside a time range. Four HEALPix
+--   index ranges covering the cone prune the scan (tables are sorted by hpx,
+--   so each range is a few row groups); the exact haversine decides.
 -- owner: analytics
 -- params:
 --   ra: {type: double, default: 306.0159, min: 0, below: 360, description: cone centre RA (ICRS degrees)}
@@ -12,10 +12,11 @@
 --   radius_arcsec: {type: double, default: 300, above: 0, max: 36000, description: cone radius (arcsec)}
 --   start_time: {type: timestamp, default: '2000-01-01T00:00:00', description: from (UTC)}
 --   end_time: {type: timestamp, default: '2100-01-01T00:00:00', min: start_time, description: until (UTC)}
+--   observatories: {type: observatories, kinds: [measurements, detections], description: observatories searched (default every one with measurements or detections)}
 WITH points AS (
     SELECT
-        'swift' AS observatory,
-        m.obs_id AS observation,
+        m.observatory,
+        m.observation_id AS observation,
         m.target_name AS name,
         m.instrument,
         m.band,
@@ -26,15 +27,15 @@ WITH points AS (
         m.rate,
         m.rate_error,
         m.flux_erg_cm2_s
-    FROM swift.measurements AS m
+    FROM observatories.measurements AS m
     WHERE in_cone_cover(m.hpx, :ra, :dec, :radius_arcsec)
       AND m.mid_time BETWEEN :start_time AND :end_time
     UNION ALL
     SELECT
-        'chandra' AS observatory,
-        CAST(d.obsid AS varchar) AS observation,
+        d.observatory,
+        d.observation_id AS observation,
         d.source_name AS name,
-        'CXO' AS instrument,
+        d.instrument,
         d.band,
         d.mid_time AS time_utc,
         d.ra,
@@ -43,7 +44,7 @@ WITH points AS (
         d.rate,
         d.rate_error,
         d.flux_erg_cm2_s
-    FROM chandra.detections AS d
+    FROM observatories.detections AS d
     WHERE in_cone_cover(d.hpx, :ra, :dec, :radius_arcsec)
       AND d.mid_time BETWEEN :start_time AND :end_time
 ),

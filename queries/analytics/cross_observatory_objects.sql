@@ -1,114 +1,127 @@
 -- name: cross_observatory_objects
--- version: 6
+-- version: 7
 -- description: >
---   Objects observed by both observatories: Swift targets (positions from
---   XRT and UVOT, the arcsecond instruments) matched to Chandra sources within
---   the combined error radius, with every name each observatory uses for the
---   object (V404 Cygni is V404CYG, V404_CYG, V404 CYG and SWIFT J2025.5+3340
---   at Swift). Matching joins 0.2 degree sky cells on one key (each Chandra
---   source copied only to the cells its largest possible match circle
---   touches), then the exact haversine. Positions are the mean direction of
---   each object's points (right across RA 0/360).
+--   Objects more than one observatory observed: each catalogue source of a
+--   detections table matched to the targets other observatories measured
+--   (positions from points with arcsecond errors: a coded-mask instrument's
+--   arcminutes, Swift BAT's, place no object), within the combined error
+--   radius, with every name each observatory uses for the object (V404 Cygni
+--   is V404CYG, V404_CYG, V404 CYG and SWIFT J2025.5+3340 at Swift).
+--   Matching joins sky cells on one key (each source copied only to the cells
+--   its largest possible match circle touches), then the exact haversine.
+--   Positions are the mean direction of each object's points (right across
+--   RA 0/360).
 -- owner: analytics
 -- params:
 --   match_factor: {type: double, default: 1.0, min: 0, max: 100, description: multiple of the combined 90% error radius}
 --   min_radius_arcsec: {type: double, default: 2.0, min: 0, max: 3600, description: floor of the match radius (arcsec)}
-WITH swift_targets AS (
+--   max_error_arcsec: {type: double, default: 20.0, above: 0, max: 3600, description: points with a larger position error place no target (arcsec)}
+--   catalogues: {type: observatories, kinds: [detections], description: observatories whose detected sources are matched (default every one with detections)}
+--   measured: {type: observatories, kinds: [measurements], description: observatories whose measured targets are matched to them (default every one with measurements)}
+WITH targets AS (
     SELECT
+        m.observatory,
         m.target_name,
         sky_mean_ra(m.ra, m.dec) AS ra,
         sky_mean_dec(m.ra, m.dec) AS dec,
         min(m.err_radius_arcsec) AS err_arcsec,
         count(*) AS points
-    FROM swift.measurements AS m
-    WHERE m.instrument IN ('XRT', 'UVOT')
-    GROUP BY m.target_name
+    FROM measured.measurements AS m
+    WHERE m.err_radius_arcsec <= :max_error_arcsec
+    GROUP BY m.observatory, m.target_name
 ),
-swift_cells AS (
+target_cells AS (
     SELECT
-        s.*,
-        CAST(floor((s.dec + 90) / 0.2e0) AS bigint) * 1800 + CAST(floor(s.ra / 0.2e0) AS bigint) AS cell
-    FROM swift_targets AS s
+        t.*,
+        sky_cell(t.ra, t.dec) AS cell
+    FROM targets AS t
 ),
-swift_error AS (
-    -- no Swift target's error exceeds its largest point error: a bound for every match radius
+target_error AS (
+    -- no target's error exceeds its largest point error: a bound for every match radius
     SELECT max(m.err_radius_arcsec) AS max_err_arcsec
-    FROM swift.measurements AS m
-    WHERE m.instrument IN ('XRT', 'UVOT')
+    FROM measured.measurements AS m
+    WHERE m.err_radius_arcsec <= :max_error_arcsec
 ),
-chandra_sources AS (
+sources AS (
     SELECT
+        d.observatory,
         d.source_name,
         sky_mean_ra(d.ra, d.dec) AS ra,
         sky_mean_dec(d.ra, d.dec) AS dec,
         min(d.err_radius_arcsec) AS err_arcsec,
         count(*) AS detections,
-        min(d.target_name) AS chandra_target
-    FROM chandra.detections AS d
-    GROUP BY d.source_name
+        min(d.target_name) AS target_name
+    FROM catalogues.detections AS d
+    GROUP BY d.observatory, d.source_name
 ),
-chandra_reach AS (
-    -- the largest match radius any Swift target could give, in degrees, a hair wider
+source_reach AS (
+    -- the largest match radius any target could give, in degrees, a hair wider
     SELECT
-        c.*,
+        s.*,
         greatest(
             0e0,
             :min_radius_arcsec,
-            abs(:match_factor) * sqrt(power(c.err_arcsec, 2) + power(e.max_err_arcsec, 2))
+            abs(:match_factor) * sqrt(power(s.err_arcsec, 2) + power(e.max_err_arcsec, 2))
         ) / 3600e0 + 1e-6 AS reach_deg
-    FROM chandra_sources AS c
-    CROSS JOIN swift_error AS e
+    FROM sources AS s
+    CROSS JOIN target_error AS e
 ),
-chandra_boxes AS (
+source_boxes AS (
     SELECT
-        c.*,
-        CAST(floor((c.dec - c.reach_deg + 90) / 0.2e0) AS bigint) AS zone_lo,
-        CAST(floor((c.dec + c.reach_deg + 90) / 0.2e0) AS bigint) AS zone_hi,
-        CAST(floor((c.ra - ra_reach_deg(c.dec, c.reach_deg)) / 0.2e0) AS bigint) AS ra_lo,
-        CAST(floor((c.ra + ra_reach_deg(c.dec, c.reach_deg)) / 0.2e0) AS bigint) AS ra_hi
-    FROM chandra_reach AS c
+        s.*,
+        sky_zone(s.dec - s.reach_deg) AS zone_lo,
+        sky_zone(s.dec + s.reach_deg) AS zone_hi,
+        sky_ra_cell(s.ra - ra_reach_deg(s.dec, s.reach_deg)) AS ra_lo,
+        sky_ra_cell(s.ra + ra_reach_deg(s.dec, s.reach_deg)) AS ra_hi
+    FROM source_reach AS s
 ),
-chandra_cells AS (
+source_cells AS (
     SELECT
-        c.source_name,
-        c.chandra_target,
-        c.ra,
-        c.dec,
-        c.err_arcsec,
-        c.detections,
-        z.zone * 1800 + mod(r.ra_cell + 1800, 1800) AS cell
-    FROM chandra_boxes AS c
-    CROSS JOIN UNNEST(sequence(c.zone_lo, c.zone_hi)) AS z(zone)
-    -- at most the 1800 cells of the whole circle of RA, each once
-    CROSS JOIN UNNEST(sequence(c.ra_lo, least(c.ra_hi, c.ra_lo + 1799))) AS r(ra_cell)
+        s.observatory,
+        s.source_name,
+        s.target_name,
+        s.ra,
+        s.dec,
+        s.err_arcsec,
+        s.detections,
+        sky_cell_key(z.zone, r.ra_cell) AS cell
+    FROM source_boxes AS s
+    CROSS JOIN UNNEST(sequence(s.zone_lo, s.zone_hi)) AS z(zone)
+    -- at most the cells of the whole circle of RA, each once
+    CROSS JOIN UNNEST(sequence(s.ra_lo, least(s.ra_hi, s.ra_lo + sky_ra_cells() - 1))) AS r(ra_cell)
 ),
 pairs AS (
     SELECT
-        c.source_name,
-        c.chandra_target,
-        c.ra,
-        c.dec,
-        c.detections,
-        s.target_name AS swift_target,
-        s.points AS swift_points,
-        sky_distance_arcsec(c.ra, c.dec, s.ra, s.dec) AS separation_arcsec,
-        greatest(:min_radius_arcsec, :match_factor * sqrt(power(c.err_arcsec, 2) + power(s.err_arcsec, 2)))
+        s.observatory,
+        s.source_name,
+        s.target_name,
+        s.ra,
+        s.dec,
+        s.detections,
+        t.observatory AS target_observatory,
+        t.target_name AS matched_name,
+        t.points AS matched_points,
+        sky_distance_arcsec(s.ra, s.dec, t.ra, t.dec) AS separation_arcsec,
+        greatest(:min_radius_arcsec, :match_factor * sqrt(power(s.err_arcsec, 2) + power(t.err_arcsec, 2)))
             AS match_radius_arcsec
-    FROM swift_cells AS s
-    JOIN chandra_cells AS c
-      ON c.cell = s.cell
+    FROM target_cells AS t
+    JOIN source_cells AS s
+      ON s.cell = t.cell
+     AND s.observatory <> t.observatory
 )
 SELECT
-    source_name AS chandra_source,
-    min(chandra_target) AS chandra_target,
+    observatory,
+    source_name,
+    min(target_name) AS target_name,
     round(min(ra), 6) AS ra,
     round(min(dec), 6) AS dec,
-    array_join(array_sort(array_agg(swift_target)), ' | ') AS swift_names,
-    count(*) AS swift_targets,
-    sum(swift_points) AS swift_points,
-    min(detections) AS chandra_detections,
+    array_join(array_sort(array_agg(DISTINCT target_observatory)), ' | ') AS matched_observatories,
+    array_join(array_sort(array_agg(matched_name)), ' | ') AS matched_names,
+    count(*) AS matched_targets,
+    sum(matched_points) AS matched_points,
+    min(detections) AS detections,
     round(max(separation_arcsec), 3) AS max_separation_arcsec
 FROM pairs
 WHERE separation_arcsec <= match_radius_arcsec
-GROUP BY source_name
-ORDER BY source_name
+GROUP BY observatory, source_name
+ORDER BY observatory, source_name

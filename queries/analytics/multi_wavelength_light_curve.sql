@@ -1,11 +1,12 @@
 -- name: multi_wavelength_light_curve
--- version: 5
+-- version: 6
 -- description: >
---   Time-ordered rates and fluxes, with errors, per instrument and band, from
---   both observatories for one object given by position and radius (resolve a
---   name first with target_position, or use `plot light-curve --target NAME`).
---   Goes through the object's position: four HEALPix index ranges covering the
---   circle prune the hpx-sorted tables.
+--   Time-ordered rates and fluxes, with errors, per observatory, instrument
+--   and band, from every observatory with measurements or detections, for one
+--   object given by position and radius (resolve a name first with
+--   target_position, or use `plot light-curve --target NAME`). Goes through
+--   the object's position: four HEALPix index ranges covering the circle
+--   prune the hpx-sorted tables.
 -- owner: analytics
 -- params:
 --   ra: {type: double, default: 306.0159, min: 0, below: 360, description: object RA (ICRS degrees); default V404 Cygni}
@@ -13,9 +14,10 @@
 --   radius_arcsec: {type: double, default: 10, above: 0, max: 36000, description: match radius (arcsec)}
 --   start_time: {type: timestamp, default: '2000-01-01T00:00:00', description: from (UTC)}
 --   end_time: {type: timestamp, default: '2100-01-01T00:00:00', min: start_time, description: until (UTC)}
+--   observatories: {type: observatories, kinds: [measurements, detections], description: observatories whose points are drawn (default every one with measurements or detections)}
 WITH points AS (
     SELECT
-        'swift' AS observatory,
+        m.observatory,
         m.instrument,
         m.band,
         m.mid_time AS time_utc,
@@ -27,13 +29,13 @@ WITH points AS (
         m.quality,
         m.ra,
         m.dec
-    FROM swift.measurements AS m
+    FROM observatories.measurements AS m
     WHERE in_cone_cover(m.hpx, :ra, :dec, :radius_arcsec)
       AND m.mid_time BETWEEN :start_time AND :end_time
     UNION ALL
     SELECT
-        'chandra' AS observatory,
-        'CXO' AS instrument,
+        d.observatory,
+        d.instrument,
         d.band,
         d.mid_time AS time_utc,
         CAST(NULL AS double) AS exposure_s,
@@ -41,10 +43,10 @@ WITH points AS (
         d.rate_error,
         d.flux_erg_cm2_s,
         d.flux_error,
-        CASE WHEN d.pileup_flag OR d.streak_src_flag THEN 'flagged' ELSE 'good' END AS quality,
+        d.quality,
         d.ra,
         d.dec
-    FROM chandra.detections AS d
+    FROM observatories.detections AS d
     WHERE in_cone_cover(d.hpx, :ra, :dec, :radius_arcsec)
       AND d.mid_time BETWEEN :start_time AND :end_time
 )

@@ -139,15 +139,18 @@ class Engine(ABC):
             param = query.params.get(table.db) if table.db else None
             if param is None:
                 continue
-            where = (str(query.path), query.body_line, 1)
+            where, shown = (str(query.path), query.body_line, 1), table.sql(SOURCE_DIALECT)
             if not param.selects_tables:
-                raise SqlFileError(*where, f"{table.sql(SOURCE_DIALECT)}: {table.db} is a "
-                                   f"{param.type} parameter, not an observatories one")  # fmt: skip
+                raise SqlFileError(
+                    *where, f"{shown}: {table.db} is a {param.type} parameter, not observatories"
+                )
             if table.name not in param.kinds:
-                raise SqlFileError(*where, f"{table.sql(SOURCE_DIALECT)}: parameter {table.db} "
-                                   f"selects observatories for {', '.join(param.kinds)}")  # fmt: skip
+                kinds = ", ".join(param.kinds)
+                raise SqlFileError(
+                    *where, f"{shown}: parameter {table.db} selects observatories for {kinds}"
+                )
             if self.catalog is None:
-                raise SqlFileError(*where, f"{table.sql(SOURCE_DIALECT)}: no stack catalog")
+                raise SqlFileError(*where, f"{shown}: no stack catalog")
             alias = table.args.get("alias") or exp.TableAlias(this=exp.to_identifier(table.name))
             relation = self.catalog.relation(table.name, selection[table.db])
             table.replace(exp.Subquery(this=relation, alias=alias))
