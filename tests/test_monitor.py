@@ -6,10 +6,13 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
+from runner.cli import main
 from runner.monitor import Level, take_status
 from runner.render import changes
 from vastobs.backends.local import LocalBackend
@@ -45,12 +48,34 @@ def _fill(project: Path, n_bytes: int) -> None:
     (project / "root" / "views" / "swift" / "data.bin").write_bytes(b"\0" * n_bytes)
 
 
-def _monitor(project: Path, *args: str) -> subprocess.CompletedProcess[str]:
+def _monitor_process(project: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """``python -m runner monitor`` as cron or Nagios starts it: a process of its own."""
     env = {**os.environ, "PULUMI_STACK": "mon"}
     return subprocess.run(
         [sys.executable, "-m", "runner", "monitor", "--no-bursts", *args],
         cwd=project, env=env, capture_output=True, text=True, timeout=60,
     )  # fmt: skip
+
+
+Monitor = Callable[..., SimpleNamespace]
+
+
+@pytest.fixture
+def monitor(
+    project: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> Monitor:
+    """The same command in this process: ``main(argv)``, whose result ``python -m runner``
+    exits with. test_json_for_machines keeps the process; the others save its imports."""
+    monkeypatch.chdir(project)
+    monkeypatch.setenv("PULUMI_STACK", "mon")
+
+    def run(*args: str) -> SimpleNamespace:
+        capsys.readouterr()
+        code = main(["monitor", "--no-bursts", *args])
+        out, err = capsys.readouterr()
+        return SimpleNamespace(returncode=code, stdout=out, stderr=err)
+
+    return run
 
 
 @pytest.mark.parametrize(
@@ -64,10 +89,10 @@ def _monitor(project: Path, *args: str) -> subprocess.CompletedProcess[str]:
     ],
 )
 def test_levels_and_exit_codes(
-    project: Path, n_bytes: int, level: Level, fragment: str | None
+    project: Path, monitor: Monitor, n_bytes: int, level: Level, fragment: str | None
 ) -> None:
     _fill(project, n_bytes)
-    proc = _monitor(project)
+    proc = monitor()
     assert proc.returncode == int(level), proc.stderr
     assert "swift" in proc.stdout and f"{n_bytes:,}" in proc.stdout
     if fragment:
@@ -77,17 +102,18 @@ def test_levels_and_exit_codes(
 
 
 def test_json_for_machines(project: Path) -> None:
+    """Through ``python -m runner``: the level reaches the shell as the exit status."""
     _fill(project, 60_000)
-    proc = _monitor(project, "--json")
+    proc = _monitor_process(project, "--json")
     doc = json.loads(proc.stdout)
     swift = next(p for p in doc["paths"] if p["name"] == "swift")
     assert (swift["used_bytes"], swift["level"], swift["state"]) == (60_000, "WARN", "OK")
     assert doc["level"] == "WARN" and proc.returncode == 1
 
 
-def test_unknown_when_status_cannot_be_read(project: Path) -> None:
+def test_unknown_when_status_cannot_be_read(project: Path, monitor: Monitor) -> None:
     (project / "root" / "vms.json").write_text("{")  # unreadable registry
-    proc = _monitor(project)
+    proc = monitor()
     assert proc.returncode == 3
     assert "UNKNOWN" in proc.stderr
 
@@ -108,12 +134,14 @@ def test_missing_quota_is_unknown(project: Path) -> None:
     assert (nustar.level, nustar.state, nustar.view_exists) == (Level.UNKNOWN, "MISSING", False)
 
 
-def test_continuous_prints_changes_only_after_the_first_table(project: Path) -> None:
+def test_continuous_prints_changes_only_after_the_first_table(
+    project: Path, monitor: Monitor
+) -> None:
     stack = from_mapping(STACK, project)
     first = take_status(stack)
     _fill(project, 60_000)
     second = take_status(stack)
     assert changes(first, second) == ["swift: OK/OK -> WARN/OK", "swift: used 60.0 KB (+60.0 KB)"]
-    proc = _monitor(project, "--continuous", "--interval", "0.1", "--count", "3")
+    proc = monitor("--continuous", "--interval", "0.1", "--count", "3")
     assert proc.stdout.count("storage on local") == 1  # one full table, then changes only
     assert proc.returncode == 1
