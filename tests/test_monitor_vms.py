@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
+from collections.abc import Callable
 from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
 
 from devtools.vms_standin import VmsStandin
+from runner.cli import main
 from runner.monitor import Level
 from runner.watch import monitor_continuous
 from vastobs.backends.retry import ATTEMPTS
@@ -54,12 +53,25 @@ def project(tmp_path: Path, vms: VmsStandin, monkeypatch: pytest.MonkeyPatch) ->
     return tmp_path
 
 
-def _monitor(project: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "runner", "monitor", "--no-bursts", *args],
-        cwd=project, env={**os.environ, "PULUMI_STACK": "mon"},
-        capture_output=True, text=True, timeout=120,
-    )  # fmt: skip
+Monitor = Callable[..., SimpleNamespace]
+
+
+@pytest.fixture
+def monitor(
+    project: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> Monitor:
+    """``python -m runner monitor --no-bursts ...`` in this process: ``main(argv)``, whose
+    result the process exits with (tests/test_monitor.py runs that process once)."""
+    monkeypatch.chdir(project)
+    monkeypatch.setenv("PULUMI_STACK", "mon")
+
+    def run(*args: str) -> SimpleNamespace:
+        capsys.readouterr()
+        code = main(["monitor", "--no-bursts", *args])
+        out, err = capsys.readouterr()
+        return SimpleNamespace(returncode=code, stdout=out, stderr=err)
+
+    return run
 
 
 def test_usage_rising_between_intervals_goes_ok_warn_critical_through_an_error(
@@ -104,10 +116,10 @@ def test_usage_rising_between_intervals_goes_ok_warn_critical_through_an_error(
     [(10, 0, "OK"), (85, 1, "OK"), (99, 2, "SOFT_EXCEEDED"), (100, 2, "HARD_EXCEEDED")],
 )
 def test_exit_codes_follow_the_vms_quota(
-    project: Path, vms: VmsStandin, used_tb: int, code: int, state: str
+    monitor: Monitor, vms: VmsStandin, used_tb: int, code: int, state: str
 ) -> None:
     vms.set_usage("/swift", used_tb * TB)
-    proc = _monitor(project, "--json")
+    proc = monitor("--json")
     assert proc.returncode == code, proc.stderr
     swift = next(p for p in json.loads(proc.stdout)["paths"] if p["name"] == "swift")
     assert (swift["state"], swift["used_bytes"], swift["view_exists"]) == (
@@ -119,18 +131,21 @@ def test_exit_codes_follow_the_vms_quota(
 
 
 def test_the_table_shows_vms_state_time_to_block_and_capacity(
-    project: Path, vms: VmsStandin
+    monitor: Monitor, vms: VmsStandin
 ) -> None:
     vms.set_usage("/swift", 99 * TB)
-    proc = _monitor(project)
+    proc = monitor()
     assert proc.returncode == 2
     for fragment in ("SOFT_EXCEEDED", "7 00:00:00", "99,000,000,000,000", "cluster standin"):
         assert fragment in proc.stdout
 
 
-def test_unreadable_vms_is_unknown_not_a_crash(project: Path, vms: VmsStandin) -> None:
+def test_unreadable_vms_is_unknown_not_a_crash(
+    monitor: Monitor, vms: VmsStandin, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("vastobs.backends.retry.sleep", lambda _seconds: None)  # retries, no waits
     vms.inject(status=503, method="GET", path="/quotas/", times=100)
-    proc = _monitor(project)
+    proc = monitor()
     assert proc.returncode == 3
     assert "UNKNOWN: storage status could not be read: quotas: VMS answered 503" in proc.stderr
     assert "Traceback" not in proc.stderr
