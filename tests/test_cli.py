@@ -7,7 +7,9 @@ import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
@@ -16,7 +18,8 @@ from runner.cli import main
 from runner.connect import ENGINES, SINKS
 
 
-def runner(*args: str, cwd: Path = PROJECT_DIR) -> subprocess.CompletedProcess[str]:
+def runner_process(*args: str, cwd: Path = PROJECT_DIR) -> subprocess.CompletedProcess[str]:
+    """``python -m runner ARGS`` as a user starts it: a process of its own."""
     env = {k: v for k, v in os.environ.items() if k != "PULUMI_STACK"}
     return subprocess.run(
         [sys.executable, "-m", "runner", *args],
@@ -27,7 +30,26 @@ def runner(*args: str, cwd: Path = PROJECT_DIR) -> subprocess.CompletedProcess[s
     )
 
 
-def test_json_result_carries_provenance() -> None:
+Runner = Callable[..., SimpleNamespace]
+
+
+@pytest.fixture
+def runner(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> Runner:
+    """The same command in this process: ``main(argv)``, whose result ``python -m runner``
+    exits with (test_unknown_query_is_one_line_and_exit_1 keeps the process boundary)."""
+    monkeypatch.delenv("PULUMI_STACK", raising=False)
+
+    def run(*args: str, cwd: Path = PROJECT_DIR) -> SimpleNamespace:
+        monkeypatch.chdir(cwd)
+        capsys.readouterr()
+        code = main(list(args))
+        out, err = capsys.readouterr()
+        return SimpleNamespace(returncode=code, stdout=out, stderr=err)
+
+    return run
+
+
+def test_json_result_carries_provenance(runner: Runner) -> None:
     proc = runner("run", "engine_parity", "--param", "window_hours=24", "--format", "json")
     assert proc.returncode == 0, proc.stderr
     doc = json.loads(proc.stdout)
@@ -39,33 +61,34 @@ def test_json_result_carries_provenance() -> None:
 
 
 def test_unknown_query_is_one_line_and_exit_1() -> None:
-    proc = runner("run", "no_such_query")
+    """Through ``python -m runner``: exit status 1 and one line, nothing else, on stderr."""
+    proc = runner_process("run", "no_such_query")
     assert proc.returncode == 1
     assert proc.stderr.strip().splitlines() == [
         "error: no query named 'no_such_query' under queries/analytics, queries/checks"
     ]
 
 
-def test_ill_typed_parameter_names_it_and_the_type() -> None:
+def test_ill_typed_parameter_names_it_and_the_type(runner: Runner) -> None:
     proc = runner("run", "engine_parity", "--param", "window_hours=a week")
     assert proc.returncode == 1
     assert "window_hours" in proc.stderr and "double" in proc.stderr
     assert "Traceback" not in proc.stderr
 
 
-def test_debug_shows_the_traceback() -> None:
+def test_debug_shows_the_traceback(runner: Runner) -> None:
     proc = runner("--debug", "run", "engine_parity", "--param", "nope=1")
     assert proc.returncode == 1
     assert "Traceback" in proc.stderr and "unknown parameter nope" in proc.stderr
 
 
-def test_unknown_stack_names_the_file() -> None:
+def test_unknown_stack_names_the_file(runner: Runner) -> None:
     proc = runner("--stack", "nowhere", "run", "engine_parity")
     assert proc.returncode == 1
     assert "Pulumi.nowhere.yaml" in proc.stderr
 
 
-def test_unreachable_trino_is_a_clear_error(tmp_path: Path) -> None:
+def test_unreachable_trino_is_a_clear_error(runner: Runner, tmp_path: Path) -> None:
     shutil.copy(PROJECT_DIR / "Pulumi.yaml", tmp_path / "Pulumi.yaml")
     (tmp_path / "queries").symlink_to(PROJECT_DIR / "queries")
     (tmp_path / "Pulumi.cli-test.yaml").write_text(
