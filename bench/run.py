@@ -112,7 +112,7 @@ def followup(size: int, repeats: int, budget_s: float) -> dict[str, Any]:
     query = Query.load(sc.ANALYTICS / "burst_followup_sequences.sql")
     params = {"window_hours": 168.0, "min_significance": 0.0}
     fast, result = measure(lambda: engine.run(query, params), repeats)
-    matched = sum(1 for r in result.table.column("obsid").to_pylist() if r is not None)
+    matched = sum(1 for r in result.table.column("observation_id").to_pylist() if r is not None)
     naive = once(lambda: sc.naive_followup(files, 168.0, budget_s), budget_s)
     con.close()
     return {"scenario": "burst_followup", "rows": size, "bursts": n_bursts, "answer_rows": matched,

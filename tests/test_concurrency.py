@@ -43,8 +43,8 @@ CONFIG = {
     "local_root": "local-root",
     "database": {"bucket": "concdb", "path": "/db", "quota": "10GB"},
     "observatories": {
-        "swift": {"path": "/swift", "quota": {"hard": "1TB"}, "tables": ["measurements"]},
-        "chandra": {"path": "/chandra", "quota": {"hard": "1TB"}, "tables": ["detections"]},
+        "swift": {"path": "/swift", "quota": {"hard": "1TB"}, "kinds": ["measurements"]},
+        "chandra": {"path": "/chandra", "quota": {"hard": "1TB"}, "kinds": ["detections"]},
     },
 }
 
@@ -183,7 +183,7 @@ def test_queries_answer_during_pulumi_up(pulumi_project: PulumiProject, tmp_path
          quarantine_dir=tmp_path / "q")  # fmt: skip
     # up adds a table (a write into the database file) while readers, a monitor and a load run
     p.write_stack({**CONFIG, "observatories": {**CONFIG["observatories"], "swift": {
-        **CONFIG["observatories"]["swift"], "tables": ["measurements", "bursts"]}}})  # fmt: skip
+        **CONFIG["observatories"]["swift"], "kinds": {"measurements": None, "triggers": "bursts"}}}})  # fmt: skip
     up = subprocess.Popen(
         [str(p.binary), "up", "--yes", "--skip-preview", "--stack", p.stack, "--non-interactive"],
         cwd=p.root, env=p.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,

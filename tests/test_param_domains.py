@@ -19,6 +19,7 @@ import pytest
 from devtools.toolchain import PROJECT_DIR
 from devtools.trino_data import trino_with
 from runner.analytics import prepare
+from runner.catalog import Catalog
 from runner.cli import main
 from runner.engines import DuckDBEngine, Engine
 from runner.lint import lint, write_lock
@@ -224,8 +225,13 @@ def check(engine: Engine, stack: StackConfig, every_type: str, case: tuple) -> N
 def tables_intact(engine: Engine, stack: StackConfig) -> None:
     """No bound text ran as SQL: every table holds its rows after the corpus."""
     rows = run(engine, stack, "observatory_summary", {})
-    counts = {f"{r['observatory']}.{r['table_name']}": r["row_count"] for r in rows}
-    assert counts == {name: len(rows) for name, rows in DATA.items()}
+    tables = Catalog.load(PROJECT_DIR).tables
+    counts = {(r["observatory"], r["kind"]): r["row_count"] for r in rows}
+    assert counts == {
+        (name.split(".")[0], tables[tuple(name.split("."))].kind): len(found)
+        for name, found in DATA.items()
+        if found
+    }
 
 
 @pytest.mark.parametrize("case", CORPUS, ids=_id)
@@ -269,7 +275,8 @@ def test_refusal_comes_before_the_cone_cover_is_computed(stack: StackConfig) -> 
 def test_stack_defaults_are_checked(stack: StackConfig) -> None:
     query, values = prepare("burst_followup_sequences", stack)
     assert values == {"window_hours": 168.0, "min_significance": 0.9}
-    assert query.bind(values) == values
+    # observatories parameters stay unset: the engine's catalog resolves them
+    assert query.bind(values) == {**values, "sources": None, "followers": None}
     with pytest.raises(ParameterError, match=r"min_significance=1.5 .*in \[0, 1\]"):
         query.bind({**values, "min_significance": 1.5})
 
@@ -315,7 +322,7 @@ def test_cli_prints_one_line_and_exits_1(
     [
         ("{type: varchar, default: x, min: a}", "4:37 Q009 param p: min does not apply to a varchar (varchar takes no domain)"),
         ("{type: integer, default: 5, finite: true}", "4:37 Q009 param p: finite does not apply to an integer (integer takes only min, above, max, below)"),
-        ("{type: double, default: 5, mni: 0}", "4:36 Q009 param p: unknown key 'mni' (keys: type, default, default_from, description, min, above, max, below, finite, offset)"),
+        ("{type: double, default: 5, mni: 0}", "4:36 Q009 param p: unknown key 'mni' (keys: type, default, default_from, description, min, above, max, below, finite, offset, kinds)"),
         ("{type: double, default: 5, min: zero}", "4:36 Q009 param p: min: 'zero' is neither a double nor a double parameter"),
         ("{type: double, default: 5, min: 0, above: 0}", "4:44 Q009 param p: min and above: give one of them"),
         ("{type: double, default: 5, min: 10, max: 1}", "4:45 Q009 param p: max 1 leaves no value"),
