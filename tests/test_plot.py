@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import subprocess
-import sys
 from pathlib import Path
 
 import matplotlib.image
@@ -12,6 +10,7 @@ import pytest
 
 from devtools.toolchain import PROJECT_DIR
 from runner.catalog import Catalog
+from runner.cli import main
 from runner.engines import DuckDBEngine
 from runner.plot import light_curve_figure, resolve_target, series_of
 from runner.query import Query
@@ -25,8 +24,11 @@ def _hours(h: float) -> dt.datetime:
     return T0 + dt.timedelta(hours=h)
 
 
-@pytest.fixture
-def engine(tmp_path: Path) -> DuckDBEngine:
+@pytest.fixture(scope="module")
+def stored(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """A local backend root and its VAST DB, holding V404 Cyg's points: made once, since
+    every test only reads them."""
+    root = tmp_path_factory.mktemp("plot") / "root"
     ra, dec = V404
     near = (ra + 2 / 3600, dec)  # 2 arcsec away: same object
     data = {
@@ -46,8 +48,12 @@ def engine(tmp_path: Path) -> DuckDBEngine:
             {"obsid": 16703, "source_name": "2CXO J202403.8+335201", "mid_time": _hours(20), "ra": ra, "dec": dec, "rate": 2.0, "rate_error": 0.2},
         ],
     }  # fmt: skip
-    database = local_database(tmp_path / "root", data)
-    return DuckDBEngine.for_file(database, Catalog.load(PROJECT_DIR))
+    return root, local_database(root, data)
+
+
+@pytest.fixture(scope="module")
+def engine(stored: tuple[Path, Path]) -> DuckDBEngine:
+    return DuckDBEngine.for_file(stored[1], Catalog.load(PROJECT_DIR))
 
 
 def test_series_and_points_for_a_target_by_name(engine: DuckDBEngine) -> None:
@@ -83,20 +89,28 @@ def test_unknown_target_is_a_clear_error(engine: DuckDBEngine) -> None:
         resolve_target(engine, ANALYTICS, "Sgr A*")
 
 
-def test_cli_writes_the_png(engine: DuckDBEngine, tmp_path: Path) -> None:
+def test_cli_writes_the_png(
+    stored: tuple[Path, Path],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """``python -m runner plot`` in this process: ``main(argv)``, whose result the process
+    exits with (tests/test_cli.py keeps one run through ``python -m runner``)."""
+    root = stored[0]
     project = tmp_path / "project"
     project.mkdir()
     (project / "Pulumi.yaml").write_text("name: vastobs\nruntime: python\n")
     (project / "queries").symlink_to(PROJECT_DIR / "queries")
     (project / "Pulumi.local.yaml").write_text(
-        f"config:\n  vastobs:local_root: {tmp_path / 'root'}\n  vastobs:database: {{bucket: testdb, path: /db}}\n"
+        f"config:\n  vastobs:local_root: {root}\n  vastobs:database: {{bucket: testdb, path: /db}}\n"
     )
     out = tmp_path / "lc.png"
-    proc = subprocess.run(
-        [sys.executable, "-m", "runner", "plot", "light-curve", "--target", "V404_CYG", "--output", str(out)],
-        cwd=project, capture_output=True, text=True,
-    )  # fmt: skip
-    assert proc.returncode == 0, proc.stderr
-    assert "4 points in 3 series" in proc.stdout
+    monkeypatch.chdir(project)
+    monkeypatch.delenv("PULUMI_STACK", raising=False)
+    code = main(["plot", "light-curve", "--target", "V404_CYG", "--output", str(out)])
+    printed = capsys.readouterr()
+    assert code == 0, printed.err
+    assert "4 points in 3 series" in printed.out
     image = matplotlib.image.imread(out)
     assert image.shape[0] > 300 and image.shape[1] > 600
