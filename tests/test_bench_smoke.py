@@ -3,14 +3,49 @@ answers are the planted ones (a benchmark that answers wrong measures nothing)."
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
+import subprocess
+import sys
+from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
 from bench import run
+from runner.cli import main
 
 
-def test_bench_smoke_answers_are_right(capsys: pytest.CaptureFixture[str]) -> None:
+@pytest.fixture
+def runner_in_process(monkeypatch: pytest.MonkeyPatch) -> list[list[str]]:
+    """bench.run's CLI leg (``python -m runner --stack bench run ...`` in a scratch project,
+    ``check=True``) through ``main(argv)`` in this process: the same command line must
+    answer with exit 0 against the bench database, without paying a process's imports
+    four times (tests/test_cli.py keeps one run through ``python -m runner``)."""
+    started: list[list[str]] = []
+
+    def fake_run(
+        argv: list[str], *, cwd: Path, check: bool, capture_output: bool
+    ) -> subprocess.CompletedProcess[bytes]:
+        assert argv[:3] == [sys.executable, "-m", "runner"], argv
+        assert check and capture_output
+        started.append(argv[3:])
+        out, err = io.StringIO(), io.StringIO()
+        with monkeypatch.context() as m, contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):  # fmt: skip
+            m.chdir(cwd)
+            code = main(argv[3:])
+        if code:
+            raise subprocess.CalledProcessError(code, argv, out.getvalue(), err.getvalue())
+        return subprocess.CompletedProcess(argv, code, out.getvalue(), err.getvalue())
+
+    monkeypatch.setattr(run, "subprocess", SimpleNamespace(run=fake_run))
+    return started
+
+
+def test_bench_smoke_answers_are_right(
+    capsys: pytest.CaptureFixture[str], runner_in_process: list[list[str]]
+) -> None:
     assert (
         run.main(
             [
@@ -37,3 +72,4 @@ def test_bench_smoke_answers_are_right(capsys: pytest.CaptureFixture[str]) -> No
     )  # each has a planted follow-up
     for r in doc["scenarios"]:
         assert r["project"]["median_ms"] > 0 and r["cli_seconds"] > 0
+    assert len(runner_in_process) == len(doc["scenarios"])  # each scenario's CLI run answered
