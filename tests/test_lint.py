@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from devtools.toolchain import PROJECT_DIR
+from runner.cli import main
 from runner.lint import lint, write_lock
 from runner.query import Query
 
@@ -122,14 +121,16 @@ def test_changed_file_needs_a_new_version(project: Path) -> None:
     assert lint([path], project) == []
 
 
-def test_cli_prints_findings_and_exits_1(project: Path) -> None:
+def test_cli_prints_findings_and_exits_1(
+    project: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``python -m runner lint`` in this process: ``main(argv)``, whose result the process
+    exits with (tests/test_cli.py keeps one run through ``python -m runner``)."""
     bad = project / "queries" / "analytics" / "bad.sql"
     bad.write_text(HEADER.format(name="bad") + "SELECT x AS y FROM src.triggers")
-    proc = subprocess.run(
-        [sys.executable, "-m", "runner", "lint"], cwd=project, capture_output=True, text=True
-    )
-    assert proc.returncode == 1
-    lines = proc.stdout.splitlines()
+    monkeypatch.chdir(project)
+    assert main(["lint"]) == 1
+    lines = capsys.readouterr().out.splitlines()
     assert lines and all(line.startswith(f"{bad}:") for line in lines)
     assert any(" Q007 bad is not in queries/analytics.lock" in line for line in lines)
 
