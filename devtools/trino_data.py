@@ -17,14 +17,18 @@ from devtools.trino_server import TrinoServer
 from runner.catalog import Catalog, in_catalog
 from runner.engines import TrinoEngine
 from runner.loader import load
-from vastobs.ddl import TableDef, all_tables
+from vastobs.ddl import TableDef
 
 
 def trino_with(
-    server: TrinoServer, prefix: str, parquet: dict[str, Path], tmp: Path
+    server: TrinoServer,
+    prefix: str,
+    parquet: dict[str, Path],
+    tmp: Path,
+    catalog: Catalog | None = None,
 ) -> TrinoEngine:
-    """Create every DDL table under schemas ``<prefix>_<obs>`` (memory catalog) and load
-    the files given.
+    """Create every table of ``catalog`` (default: the local stack's, each an instance of
+    a kind) under schemas ``<prefix>_<obs>`` (memory catalog) and load the files given.
 
     Each file goes through the loader's reading and checks (no row may be
     rejected), and its checked rows reach Trino in bulk, as `make trino` copies
@@ -38,7 +42,8 @@ def trino_with(
         cursor.execute(text)
         return cursor.fetchall()
 
-    tables = {t.logical_name: t for t in all_tables(PROJECT_DIR)}
+    catalog = catalog or Catalog.load(PROJECT_DIR)
+    tables = {t.logical_name: t for t in catalog.tables.values()}
     schema_for = lambda obs: f"{prefix}_{obs}"  # noqa: E731
     for table in tables.values():
         sql(f'CREATE SCHEMA IF NOT EXISTS memory."{schema_for(table.observatory)}"')
@@ -73,7 +78,7 @@ def trino_with(
         )[0][0]
         assert copied == summary.loaded, (name, copied, summary.loaded)
         sql(f"DROP TABLE {staging.sql('trino')}")
-    return TrinoEngine(server.connect, Catalog.load(PROJECT_DIR), in_catalog("memory", schema_for))
+    return TrinoEngine(server.connect, catalog, in_catalog("memory", schema_for))
 
 
 class ParquetStage:

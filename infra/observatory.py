@@ -1,8 +1,9 @@
 """``Observatory``: everything one block of stack config declares, as one component.
 
 Storage (view policy, QoS policy from the access pattern, view, quota) and
-the observatory's schema in the VAST database with a table per DDL file it
-lists. A new observatory is one more config block; no code.
+the observatory's schema in the VAST database with a table per kind it lists
+(the kind's columns, its own DDL file's if it has one, the config's extras:
+vastobs/kinds.py). A new observatory is one more config block; no code, no DDL.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from infra.resources.view import View, ViewProps
 from infra.resources.view_policy import ViewPolicy, ViewPolicyProps
 from vastobs.backends.target import Target
 from vastobs.config import ObservatoryConfig, StackConfig
-from vastobs.ddl import load_table
+from vastobs.kinds import observatory_table
 
 
 def policy_flavor(protocols: tuple[str, ...]) -> str:
@@ -88,12 +89,12 @@ class Observatory(pulumi.ComponentResource):
         )
         self.tables = [
             Table(
-                f"{name}-{table}",
+                f"{name}-{entry.table}",  # the resource name a table had before kinds
                 TableProps(
                     database=database.bucket,
                     schema=name,
-                    name=table,
-                    columns=load_table(stack.project_dir, name, table).vms_arrow_schema(),
+                    name=entry.table,
+                    columns=observatory_table(stack.project_dir, name, entry).vms_arrow_schema(),
                     allow_destroy_with_data=cfg.allow_destroy_with_data,
                     target=target,
                 ),
@@ -101,6 +102,6 @@ class Observatory(pulumi.ComponentResource):
                     child, pulumi.ResourceOptions(depends_on=[self.schema])
                 ),
             )
-            for table in cfg.tables
+            for entry in cfg.kinds
         ]
         self.register_outputs({"path": cfg.path, "view_id": self.view.vms_id})

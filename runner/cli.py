@@ -39,8 +39,8 @@ from runner.render import (
 )
 from runner.watch import monitor_continuous, monitor_once
 from vastobs.config import StackConfig, find_project_dir, load_stack, resolve_stack
-from vastobs.ddl import load_table
 from vastobs.errors import ParameterError, VastobsError
+from vastobs.kinds import observatory_table
 from vastobs.local_paths import view_directory
 
 
@@ -253,12 +253,13 @@ def _load(args: argparse.Namespace) -> int:
     stack = _stack(args)
     observatory, _, name = args.table.partition(".")
     obs = stack.observatory(observatory)
-    if name not in obs.tables:
-        listed = ", ".join(obs.tables) or "none"
+    entry = next((k for k in obs.kinds if k.table == name), None)
+    if entry is None:  # the table is an instance of a kind: its columns need no DDL file
+        listed = ", ".join(f"{k.table} ({k.kind})" for k in obs.kinds) or "none"
         raise ParameterError(
-            f"table {args.table}: not in observatories.{observatory}.tables ({listed})"
+            f"table {args.table}: not in observatories.{observatory}.kinds (tables: {listed})"
         )
-    table = load_table(stack.project_dir, observatory, name)
+    table = observatory_table(stack.project_dir, observatory, entry)
     raw_dir = (
         view_directory(stack.local_root, obs.path) / "raw" if stack.backend == "local" else None
     )

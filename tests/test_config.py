@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 import copy
 import importlib.util
+import shutil
 import sys
 import types
 from dataclasses import fields
@@ -30,7 +31,9 @@ from vastobs.config import (
     main,
     table_in,
 )
+from vastobs.ddl import load_table
 from vastobs.errors import ConfigError
+from vastobs.kinds import load_kind, observatory_table
 from vastobs.units import parse_duration, parse_size
 
 BASE = {
@@ -95,9 +98,35 @@ def test_sizes_and_durations() -> None:
             "required",
         ),
         (
-            _with(observatories={"swift": {"path": "/s", "quota": "1TB", "tables": ["nosuch"]}}),
-            "vastobs:observatories.swift.tables",
-            "DDL file",
+            _with(observatories={"swift": {"path": "/s", "quota": "1TB", "kinds": ["nosuch"]}}),
+            "vastobs:observatories.swift.kinds.nosuch",
+            "one of the kinds detections, measurements, observations, triggers",
+        ),
+        (
+            _with(
+                observatories={
+                    "swift": {
+                        "path": "/s",
+                        "quota": "1TB",
+                        "kinds": {"triggers": {"table": "bursts", "columns": {"t90": "FLOAT64"}}},
+                    }
+                }
+            ),
+            "vastobs:observatories.swift.kinds.triggers.columns.t90",
+            "one of BOOLEAN, TINYINT, SMALLINT, INTEGER, BIGINT, REAL, DOUBLE, VARCHAR",
+        ),
+        (
+            _with(
+                observatories={
+                    "swift": {
+                        "path": "/s",
+                        "quota": "1TB",
+                        "kinds": {"observations": "pointings", "measurements": "pointings"},
+                    }
+                }
+            ),
+            "vastobs:observatories.swift.kinds.measurements",
+            "a table no other kind has (observations has it)",
         ),
         (
             _with(analytics={"burst_detection_threshold": 1.5}),
@@ -173,15 +202,73 @@ def test_example_stack_is_valid_once_filled_in(tmp_path: Path) -> None:
         filled = filled.replace(placeholder, "x")
     (tmp_path / "Pulumi.yaml").write_text("name: vastobs\n")
     (tmp_path / "Pulumi.prod.yaml").write_text(filled)
-    for table in ("bursts", "observations", "measurements"):
-        (tmp_path / "queries" / "tables" / "swift").mkdir(parents=True, exist_ok=True)
-        (tmp_path / "queries" / "tables" / "swift" / f"{table}.sql").write_text("")
-    for table in ("observations", "detections"):
-        (tmp_path / "queries" / "tables" / "chandra").mkdir(parents=True, exist_ok=True)
-        (tmp_path / "queries" / "tables" / "chandra" / f"{table}.sql").write_text("")
+    for kinds_or_tables in ("kinds", "tables"):  # what the stack's kinds: are checked against
+        shutil.copytree(PROJECT_DIR / "queries" / kinds_or_tables, tmp_path / "queries" / kinds_or_tables)  # fmt: skip
     stack = load_stack("prod", tmp_path)
     assert stack.backend == "vast" and stack.vms.verify_tls
     assert all(o.protect for o in stack.observatories)
+    assert stack.observatory("swift").table_of("triggers") == "bursts"
+    assert stack.observatory("chandra").tables == ("observations", "detections")
+
+
+def test_the_old_tables_key_says_to_use_kinds() -> None:
+    raw = _with(observatories={"swift": {"path": "/s", "quota": "1TB", "tables": ["bursts"]}})
+    with pytest.raises(ConfigError) as info:
+        from_mapping(raw, PROJECT_DIR, source="Pulumi.test.yaml")
+    message = str(info.value)
+    assert "\n" not in message
+    assert message.startswith("Pulumi.test.yaml: vastobs:observatories.swift.tables: ")
+    assert "kinds: {<kind>: <table>}" in message
+
+
+def test_a_config_only_observatory_has_its_kinds_columns_then_its_extras(tmp_path: Path) -> None:
+    """fermi has no DDL file: its table is the triggers kind's columns, then the extras
+    in the order the config gives them."""
+    shutil.copytree(PROJECT_DIR / "queries" / "kinds", tmp_path / "queries" / "kinds")
+    fermi = {
+        "path": "/fermi/observations",
+        "quota": {"hard": "10TB"},
+        "kinds": {"triggers": {"table": "triggers", "columns": {"t90_s": "double", "detectors": "VARCHAR"}}},
+    }  # fmt: skip
+    stack = from_mapping(_with(observatories={"fermi": fermi}), tmp_path)
+    (entry,) = stack.observatory("fermi").kinds
+    assert (entry.kind, entry.table) == ("triggers", "triggers")
+    table = observatory_table(tmp_path, "fermi", entry)
+    kind = load_kind(tmp_path, "triggers")
+    assert [(c.name, c.type) for c in table.columns] == [
+        *((c.name, c.type) for c in kind.columns),
+        ("t90_s", "DOUBLE"),
+        ("detectors", "VARCHAR"),
+    ]
+    assert (table.key, table.sorted_by, table.kind) == (kind.key, kind.sorted_by, "triggers")
+    assert table.vms_arrow_schema()[-1]["name"] == "detectors"
+
+
+def test_the_seed_tables_keep_their_columns_as_instances_of_kinds() -> None:
+    """What Pulumi declares for them is what their DDL files said before kinds: a stack
+    that is up sees no diff."""
+    stack = load_stack("local", PROJECT_DIR)
+    seen = []
+    for obs in stack.observatories:
+        for entry in obs.kinds:
+            table = observatory_table(PROJECT_DIR, obs.name, entry)
+            ddl = load_table(PROJECT_DIR, obs.name, entry.table)
+            assert table.vms_arrow_schema() == ddl.vms_arrow_schema(), table.logical_name
+            assert (table.key, table.sorted_by) == (ddl.key, ddl.sorted_by), table.logical_name
+            seen.append(f"{table.logical_name}:{table.kind}")
+    assert seen == ["swift.bursts:triggers", "swift.observations:observations",
+                    "swift.measurements:measurements", "chandra.observations:observations",
+                    "chandra.detections:detections"]  # fmt: skip
+
+
+def test_kinds_may_be_a_list_a_mapping_or_name_their_table() -> None:
+    """A list, or an empty name, takes the kind's name; the seed's spellings keep their tables."""
+    raw = _with(observatories={"nustar": {"path": "/n", "quota": "1TB", "kinds": ["observations", "measurements"]},
+                               "swift": {"path": "/s", "quota": "1TB", "kinds": {"triggers": "bursts", "observations": None}}})  # fmt: skip
+    stack = from_mapping(raw, PROJECT_DIR)
+    assert stack.observatory("nustar").tables == ("observations", "measurements")
+    assert stack.observatory("swift").tables == ("bursts", "observations")
+    assert stack.observatory("swift").table_of("measurements") is None
 
 
 # --- Declared once: the parser, the defaults and the docs read one declaration.

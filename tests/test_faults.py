@@ -41,7 +41,11 @@ def _configure(project: PulumiProject, vms: VmsStandin, **vms_keys: object) -> N
             f"-- description: events\nCREATE TABLE {name}.events (\n"
             "    id BIGINT NOT NULL,\n    t TIMESTAMP(6)\n);\n"
         )
-        observatories[name] = {"path": f"/{name}/data", "quota": "1TB", "tables": ["events"]}
+        observatories[name] = {
+            "path": f"/{name}/data",
+            "quota": "1TB",
+            "kinds": {"triggers": "events"},
+        }
     project.write_stack({
         "backend": "vast",
         "vms": {"address": vms.address, "user": "admin", "ca_cert": str(vms.ca_cert_path),

@@ -22,7 +22,9 @@ import pytest
 from devtools.toolchain import PROJECT_DIR
 from runner.cli import main
 from vastobs.backends.local import LocalBackend
+from vastobs.config import load_stack
 from vastobs.ddl import load_table
+from vastobs.kinds import observatory_table
 from vastobs.sky import healpix14
 
 BURSTS = load_table(PROJECT_DIR, "swift", "bursts")
@@ -32,7 +34,8 @@ STACK = """config:
   vastobs:local_root: {root}
   vastobs:database: {{bucket: hostile-db, path: /db}}
   vastobs:observatories:
-    swift: {{path: /swift, quota: {{hard: 1TB}}, tables: [bursts]}}
+    swift: {{path: /swift, quota: {{hard: 1TB}}, kinds: {{triggers: bursts}}}}
+    fermi: {{path: /fermi, quota: {{hard: 1TB}}, kinds: {{triggers: {{columns: {{t90_s: DOUBLE}}}}}}}}
 """
 
 
@@ -42,7 +45,7 @@ class Project:
         self.dir.mkdir()
         shutil.copy(PROJECT_DIR / "Pulumi.yaml", self.dir / "Pulumi.yaml")
         (self.dir / "queries").symlink_to(PROJECT_DIR / "queries")
-        root = base / "root"
+        self.root = root = base / "root"
         (self.dir / "Pulumi.hostile.yaml").write_text(STACK.format(root=root))
         backend = LocalBackend(root)
         backend.collection("views").create({"path": "/db", "bucket": "hostile-db", "policy_id": 1})
@@ -225,3 +228,38 @@ def test_an_offset_timestamp_is_converted_to_utc(
         times = con.execute("SELECT trigger_time, hpx FROM swift.bursts ORDER BY 1").fetchall()
     assert [t for t, _ in times] == [dt.datetime(2015, 6, 19, 12)] * 2
     assert times[0][1] == healpix14(10.0, 5.0)
+
+
+def test_an_observatory_of_config_only_loads_through_its_kind(
+    project: Project, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """fermi has no DDL file: its table is the triggers kind plus the config's extra column,
+    and the kind's checks (significance in [0, 1]) hold for it as for swift.bursts."""
+    entry = load_stack("hostile", project.dir).observatory("fermi").kinds[0]
+    table = observatory_table(project.dir, "fermi", entry)
+    catalog = LocalBackend(project.root).catalog()
+    catalog.create_schema("hostile-db", "fermi")
+    catalog.create_table("hostile-db", "fermi", "triggers", table.vms_arrow_schema())
+    header = "trigger_id,trigger_name,trigger_time,ra,dec,err_radius_arcsec,significance,t90_s"
+    _csv(
+        project,
+        "gbm.csv",
+        "1,bn150615001,2015-06-15T00:00:00,10,5,36000,0.9,12.5",
+        "2,bn150615002,2015-06-15T01:00:00,20,5,18000,1.5,3.0",
+        header=header,
+    )
+    argv = ["--stack", "hostile", "load", "fermi.triggers", str(project.files / "gbm.csv")]
+    assert main(argv) == 0
+    with duckdb.connect(str(project.database), read_only=True) as con:
+        rows = con.execute("SELECT trigger_id, t90_s, hpx FROM fermi.triggers").fetchall()
+    assert rows == [(1, 12.5, healpix14(10.0, 5.0))]
+    (log,) = (project.dir / ".vastobs" / "quarantine" / "fermi.triggers").glob("gbm-*.jsonl")
+    assert [json.loads(line)["reason"] for line in log.read_text().splitlines()] == [
+        "significance 1.5 is outside [0, 1]"
+    ]
+
+    capsys.readouterr()
+    assert main([*argv[:3], "fermi.bursts", argv[4]]) == 1
+    assert capsys.readouterr().err.strip() == (
+        "error: table fermi.bursts: not in observatories.fermi.kinds (tables: triggers (triggers))"
+    )

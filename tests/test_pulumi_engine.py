@@ -17,7 +17,9 @@ import duckdb
 import pytest
 
 from devtools.pulumi_project import PulumiProject
+from devtools.toolchain import PROJECT_DIR
 from tests.support.pulumi import pulumi_project_in
+from vastobs.kinds import load_kind
 
 pytestmark = pytest.mark.pulumi
 
@@ -34,7 +36,7 @@ def _stack(**overrides: object) -> dict[str, object]:
                 "path": "/swift/observations",
                 "quota": {"hard": "100TB", "soft": "80TB", "grace": "7d"},
                 "access_pattern": "real_time",
-                "tables": ["bursts"],
+                "kinds": {"triggers": "bursts"},  # one table: each costs engine time
             },
             "chandra": {"path": "/chandra/observations", "storage_quota_tb": 200},
         },
@@ -97,7 +99,8 @@ def restored(p: PulumiProject) -> Iterator[PulumiProject]:
 def test_preview_then_up_creates_the_declared_storage(deployed: Deployed) -> None:
     p = deployed.project
     views = p.root / "local-root" / "views"
-    expected = [f"{o}-{k}" for o in ("swift", "chandra") for k in STORAGE] + ["swift-bursts"]
+    expected = [f"{o}-{k}" for o in ("swift", "chandra") for k in STORAGE]
+    expected += ["swift-bursts"]  # <obs>-<table>: the name it had before kinds
     expected += ["database-policy", "database-view", "database-quota"]
     assert deployed.planned == {"create": sorted(expected)}
     assert not deployed.preview_touched_backend, "preview must not touch the backend"
@@ -142,12 +145,35 @@ def test_quota_change_updates_in_place(deployed: Deployed) -> None:
         assert p.steps() == {"update": ["chandra-quota"]}  # in place: no replace, no delete
 
 
-def test_a_new_observatory_is_config_only(deployed: Deployed) -> None:
+def test_new_observatories_are_config_only(deployed: Deployed) -> None:
+    """Two blocks, no DDL file: the preview shows their storage, schema and a table per
+    kind with the kind's columns, and nothing of swift or chandra changes."""
     with restored(deployed.project) as p:
         observatories = dict(_stack()["observatories"])  # type: ignore[call-overload]
-        observatories["nustar"] = {"path": "/nustar/observations", "quota": "20TB"}
+        observatories["fermi"] = {
+            "path": "/fermi/observations",
+            "quota": {"hard": "10TB"},
+            "kinds": ["triggers"],
+        }
+        observatories["nustar"] = {"path": "/nustar/observations", "quota": {"hard": "10TB"},
+                                   "kinds": ["observations", "measurements"]}  # fmt: skip
         p.write_stack(_stack(observatories=observatories))
-        assert p.steps() == {"create": sorted(f"nustar-{k}" for k in STORAGE)}
+        preview = p.preview_json()
+        changed = {
+            step["urn"].rsplit("::", 1)[-1]: step
+            for step in preview["steps"]
+            if "pulumi-python:dynamic" in step["urn"] and step["op"] != "same"
+        }
+        storage = [f"{o}-{k}" for o in ("fermi", "nustar") for k in STORAGE]
+        tables = ["fermi-triggers", "nustar-observations", "nustar-measurements"]
+        assert sorted(changed) == sorted(storage + tables)
+        assert {step["op"] for step in changed.values()} == {"create"}
+        for name in tables:
+            observatory, kind = name.split("-")
+            inputs = changed[name]["newState"]["inputs"]
+            assert (inputs["schema"], inputs["name"]) == (observatory, kind)
+            columns = [c["name"] for c in inputs["columns"]]
+            assert columns == [c.name for c in load_kind(PROJECT_DIR, kind).columns], name
 
 
 def test_adding_a_column_updates_and_dropping_one_is_refused(up: PulumiProject) -> None:

@@ -144,7 +144,9 @@ def _local_stack() -> dict[str, object]:
         "backend": "local",
         "local_root": "local-root",
         "database": {"bucket": "obsdb", "path": "/db", "quota": "1GB"},
-        "observatories": {"swift": {"path": "/swift/obs", "quota": "1TB", "tables": ["bursts"]}},
+        "observatories": {
+            "swift": {"path": "/swift/obs", "quota": "1TB", "kinds": {"triggers": "bursts"}}
+        },
     }
 
 
@@ -237,7 +239,9 @@ def _vast_stack(standin: VmsStandin) -> dict[str, object]:
         "backend": "vast",
         "vms": {"address": standin.address, "user": "admin", "ca_cert": str(standin.ca_cert_path)},
         "database": {"bucket": "obsdb", "path": "/obsdb", "quota": "10TB"},
-        "observatories": {"swift": {"path": "/swift/obs", "quota": "1TB", "tables": ["bursts"]}},
+        "observatories": {
+            "swift": {"path": "/swift/obs", "quota": "1TB", "kinds": {"triggers": "bursts"}}
+        },
     }
 
 

@@ -38,8 +38,11 @@ def _stack_file(project: Path, root: Path, port: int) -> None:
   vastobs:local_root: {root}
   vastobs:database: {{bucket: testdb, path: /db}}
   vastobs:observatories:
-    swift: {{path: /swift, quota: {{hard: 1TB}}, tables: [bursts, observations, measurements]}}
-    chandra: {{path: /chandra, quota: {{hard: 1TB}}, tables: [observations, detections]}}
+    swift:
+      path: /swift
+      quota: {{hard: 1TB}}
+      kinds: {{triggers: bursts, observations: observations, measurements: measurements}}
+    chandra: {{path: /chandra, quota: {{hard: 1TB}}, kinds: [observations, detections]}}
   vastobs:trino: {{host: 127.0.0.1, port: {port}, http_scheme: http, catalog: memory}}
 """)
 

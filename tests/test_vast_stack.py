@@ -37,7 +37,7 @@ def _stack(standin: VmsStandin, **overrides: object) -> dict[str, object]:
                 "path": "/swift/observations",
                 "quota": {"hard": "100TB", "soft": "80TB"},
                 "access_pattern": "real_time",
-                "tables": ["bursts"],
+                "kinds": {"triggers": "bursts"},
             },
             "chandra": {"path": "/chandra/observations", "quota": "200TB"},
         },
@@ -147,11 +147,16 @@ def test_existing_objects_are_adopted(project: PulumiProject, vms: VmsStandin) -
 def test_a_third_observatory_is_config_only(deployed: Deployed) -> None:
     p, vms = deployed.project, deployed.vms
     stack = _stack(vms)
-    stack["observatories"]["nustar"] = {"path": "/nustar", "quota": "20TB"}  # type: ignore[index]
+    stack["observatories"]["nustar"] = {  # type: ignore[index]
+        "path": "/nustar",
+        "quota": "20TB",
+        "kinds": ["observations", "measurements"],
+    }
     p.write_stack(stack)
     try:
         vms.reset_calls()
-        assert p.steps() == {"create": sorted(f"nustar-{k}" for k in STORAGE)}
+        tables = ["nustar-measurements", "nustar-observations"]  # no DDL file: the kinds'
+        assert p.steps() == {"create": sorted([f"nustar-{k}" for k in STORAGE] + tables)}
         assert vms.mutating_calls() == []
     finally:
         p.write_stack(_stack(vms))  # the declared stack again, for the tests that follow

@@ -30,14 +30,16 @@ from devtools.trino_data import iceberg_table  # noqa: E402
 from devtools.trino_server import TrinoServer  # noqa: E402
 from runner.connect import database_file, trino_schema  # noqa: E402
 from vastobs.config import StackConfig, load_stack  # noqa: E402
-from vastobs.ddl import TableDef, load_table  # noqa: E402
+from vastobs.ddl import TableDef  # noqa: E402
+from vastobs.kinds import observatory_table  # noqa: E402
 
 
 def stack_tables(stack: StackConfig) -> list[TableDef]:
+    """Every table the stack declares: one per kind of each observatory."""
     return [
-        load_table(stack.project_dir, obs.name, table)
+        observatory_table(stack.project_dir, obs.name, entry)
         for obs in stack.observatories
-        for table in obs.tables
+        for entry in obs.kinds
     ]
 
 

@@ -196,13 +196,24 @@ def _shorten(text: str, limit: int = 60) -> str:
     return text if len(text) <= limit else text[:limit] + "..."
 
 
-# Columns that are fractions in [0, 1]; chandra.detections.significance is an SNR.
+# Columns that are fractions in [0, 1], by kind (every observatory's table of it) or by
+# table; a detection's significance (chandra.detections) is an SNR.
 FRACTIONS = frozenset(
-    {"swift.bursts.significance", "swift.bursts.pcode", "swift.measurements.frac_exp"}
+    {
+        "triggers.significance",
+        "measurements.frac_exp",
+        "swift.bursts.significance",
+        "swift.bursts.pcode",
+        "swift.measurements.frac_exp",
+    }
 )
 
 
-def _range_problem(table: str, name: str, value: Any, now: dt.datetime) -> str | None:
+def _is_fraction(table: TableDef, name: str) -> bool:
+    return f"{table.kind}.{name}" in FRACTIONS or f"{table.logical_name}.{name}" in FRACTIONS
+
+
+def _range_problem(table: TableDef, name: str, value: Any, now: dt.datetime) -> str | None:
     """The domain rules of ARCHITECTURE §2a, by column naming convention."""
     if name == "ra" and not 0 <= value < 360:
         return f"ra {value} is outside [0, 360)"
@@ -210,7 +221,7 @@ def _range_problem(table: str, name: str, value: Any, now: dt.datetime) -> str |
         return f"dec {value} is outside [-90, 90]"
     if (name.endswith("_s") or name.endswith("_seconds") or name.endswith("_arcsec")) and value < 0:
         return f"{name} {value} is negative"
-    if f"{table}.{name}" in FRACTIONS and not 0 <= value <= 1:
+    if _is_fraction(table, name) and not 0 <= value <= 1:
         return f"{name} {value} is outside [0, 1]"
     if isinstance(value, dt.datetime) and not EARLIEST <= value <= now:
         return f"{name} {value.isoformat()} is outside [{EARLIEST.date()}, now + 1 year]"
@@ -262,7 +273,7 @@ class RowChecker:
                 return None, (
                     f"{column.name} {_shorten(repr(value))} is not a valid {column.type.lower()}"
                 )
-            problem = _range_problem(self.table.logical_name, column.name, converted, self.now)
+            problem = _range_problem(self.table, column.name, converted, self.now)
             if problem:
                 return None, problem
             row[column.name] = converted
@@ -332,7 +343,7 @@ def check_table(
             not_finite = pc.fill_null(pc.or_(pc.is_nan(data), pc.is_inf(data)), False)
             bad |= np.asarray(not_finite.to_numpy(zero_copy_only=False), dtype=bool)
             values = data.to_numpy(zero_copy_only=False).astype(float)
-            bad |= _out_of_range(table.logical_name, column.name, values)
+            bad |= _out_of_range(table, column.name, values)
         if column.type.startswith("TIMESTAMP"):
             lo, hi = pa.scalar(EARLIEST, data.type), pa.scalar(checker.now, data.type)
             outside = pc.or_(pc.less(data, lo), pc.greater(data, hi))
@@ -376,7 +387,7 @@ def check_table(
     return good.cast(table.arrow_schema()), []
 
 
-def _out_of_range(table: str, name: str, values: Any) -> Any:
+def _out_of_range(table: TableDef, name: str, values: Any) -> Any:
     import numpy as np
 
     with np.errstate(invalid="ignore"):
@@ -386,7 +397,7 @@ def _out_of_range(table: str, name: str, values: Any) -> Any:
             return (values < -90) | (values > 90)
         if name.endswith(("_s", "_seconds", "_arcsec")):
             return values < 0
-        if f"{table}.{name}" in FRACTIONS:
+        if _is_fraction(table, name):
             return (values < 0) | (values > 1)
     return np.zeros(len(values), dtype=bool)
 
