@@ -115,7 +115,7 @@ BAD_INVOCATIONS = [
     (["--stack", "nowhere", "run", "engine_parity"], "Pulumi.nowhere.yaml"),
     (["--stack", "bad", "run", "engine_parity"], "vastobs:trino.port"),
     (["plot", "light-curve", "--ra", "10"], "--ra needs --dec"),
-    (["load", "swift.nope", "x.csv"], "table swift.nope: not in observatories.swift.tables"),
+    (["load", "swift.nope", "x.csv"], "table swift.nope: not in observatories.swift.kinds"),
     (["load", "nowhere.bursts", "x.csv"], "nowhere"),
     (["load", "swift.bursts", "no_such_file.csv"], "no_such_file.csv: no such file"),
     (["demo-data", "--rows", "10"], "--rows 10: at least 1000"),

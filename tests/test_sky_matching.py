@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import math
+import re
 from pathlib import Path
 from typing import Any
 
@@ -171,10 +172,12 @@ def test_macro_ra_reach_is_the_circle_half_width(tmp_path: Path) -> None:
 def sky(tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[dict[str, Any]]]:
     rng = np.random.default_rng(2024)
     bursts, pointings = [], []
-    bra, bdec = centres(rng, 40)
-    errs = rng.choice([30.0, 100.0, 400.0, 1500.0], 40)  # 1500 arcsec is more than a cell
+    bra, bdec = centres(rng, 60)
+    # 1500 arcsec is more than a cell; from 1 degree (3600 arcsec, the combined radius a
+    # hair above it) circles go to coarse cells; 36000 is a Fermi GBM-sized 10 degrees
+    errs = rng.choice([30.0, 100.0, 400.0, 1500.0, 3599.0, 3600.0, 7200.0, 36000.0], 60)
     for i, (ra, dec, err) in enumerate(zip(bra, bdec, errs, strict=True)):
-        t0 = T0 + dt.timedelta(days=int(i) * 20)
+        t0 = T0 + dt.timedelta(days=int(i) * 20)  # windows never overlap
         bursts.append({"trigger_id": i + 1, "grb_name": f"GRB {i}", "trigger_time": t0,
                        "ra": float(ra), "dec": float(dec), "err_radius_arcsec": float(err),
                        "significance": float(rng.choice([0.5, 0.95]))})  # fmt: skip
@@ -229,6 +232,7 @@ def test_followup_analytic_finds_exactly_the_brute_force_pairs(
     sky: dict[str, list[dict[str, Any]]], duck: DuckDBEngine
 ) -> None:
     expected: set[tuple[int, str | None]] = set()
+    wide = 0  # pairs of circles wider than a degree: coarse cells
     pointings = sky["chandra.observations"]
     pra = np.array([p["ra"] for p in pointings])
     pdec = np.array([p["dec"] for p in pointings])
@@ -245,12 +249,14 @@ def test_followup_analytic_finds_exactly_the_brute_force_pairs(
             <= b["trigger_time"] + dt.timedelta(hours=FOLLOWUP["window_hours"])
         }
         expected |= {(b["trigger_id"], o) for o in found} or {(b["trigger_id"], None)}
+        wide += len(found) if b["err_radius_arcsec"] > 3600 else 0
     got = {
         (r["trigger_id"], r["observation_id"])
         for r in rows(duck, "burst_followup_sequences", FOLLOWUP)
     }
     assert got == expected
     assert len(expected) > 40, "the data exercise matches"
+    assert wide > 10, "the data exercise coarse cells"
 
 
 def test_cross_match_analytic_finds_exactly_the_brute_force_pairs(
@@ -290,8 +296,54 @@ def test_cross_match_analytic_finds_exactly_the_brute_force_pairs(
 @pytest.mark.trino
 def test_sky_matching_parity_on_trino(trino_server, files, duck, tmp_path) -> None:
     trino = trino_with(trino_server, "sky", files, tmp_path)
+    awaiting = {"min_significance": 0.9, "lookback_hours": 876000.0}
     for name, params in (
         ("burst_followup_sequences", FOLLOWUP),
+        ("bursts_awaiting_followup", awaiting),
         ("cross_observatory_objects", CROSSMATCH),
     ):
         assert_same_rows(rows(trino, name, params), rows(duck, name, params), name)
+    plan = trino.explain(Query.load(ANALYTICS / "burst_followup_sequences.sql"), FOLLOWUP)
+    assert "join" in plan.lower()
+    assert not UNKEYED_JOINS.findall(plan), UNKEYED_JOINS.findall(plan)
+
+
+# Operators that pair rows without a key: a Cartesian product between triggers and pointings
+# (Trino's "CrossJoin Unnest" copies each trigger to its cells: that one is wanted).
+UNKEYED_JOINS = re.compile(
+    r"cross.?product|cross.?join(?!\s*unnest)|nested.?loop|blockwise|piecewise|\bie.?join",
+    re.IGNORECASE,
+)
+
+
+def test_ten_degree_followups_plan_no_unkeyed_join(duck: DuckDBEngine) -> None:
+    """The data hold 10-degree circles: the plan still pairs triggers and pointings only
+    by hash joins on cell keys (and UNNEST copies triggers to cells)."""
+    plan = duck.explain(Query.load(ANALYTICS / "burst_followup_sequences.sql"), FOLLOWUP)
+    assert "join" in plan.lower()
+    assert not UNKEYED_JOINS.findall(plan), UNKEYED_JOINS.findall(plan)
+
+
+def test_awaiting_followup_finds_exactly_the_unanswered_triggers(
+    sky: dict[str, list[dict[str, Any]]], duck: DuckDBEngine
+) -> None:
+    """Every significant trigger no pointing at or after it falls inside, 10-degree
+    circles included: the brute force over all pairs."""
+    pointings = sky["chandra.observations"]
+    pra = np.array([p["ra"] for p in pointings])
+    pdec = np.array([p["dec"] for p in pointings])
+    expected = set()
+    for b in sky["swift.bursts"]:
+        if b["significance"] < FOLLOWUP["min_significance"]:
+            continue
+        sep = haversine_arcsec(b["ra"], b["dec"], pra, pdec)
+        if not any(
+            s <= math.hypot(b["err_radius_arcsec"], 1) and p["start_time"] >= b["trigger_time"]
+            for p, s in zip(pointings, sep, strict=True)
+        ):
+            expected.add(b["trigger_id"])
+    params = {"min_significance": FOLLOWUP["min_significance"], "lookback_hours": 876000.0}
+    got = {r["trigger_id"] for r in rows(duck, "bursts_awaiting_followup", params)}
+    assert got == expected
+    answered = {b["trigger_id"] for b in sky["swift.bursts"] if b["err_radius_arcsec"] > 3600}
+    assert answered - expected, "some wide circles are answered: coarse cells are exercised"

@@ -42,7 +42,7 @@ REFUSED_SECRETS = {
     "vms_token": "VASTOBS_VMS_TOKEN in the environment or vms.token_file",
 }
 # Keys an earlier version read, and what replaced them.
-RENAMED = {"tables": "kinds: {<kind>: <table>} (each table is an instance of a kind)"}
+RENAMED = {"tables": "the key kinds: {<kind>: <table>} (each table is an instance of a kind)"}
 DOCS = Path("docs") / "configuration.md"
 TABLE_BEGIN = (
     "<!-- key table: generated from vastobs/config.py by `python -m vastobs.config --write` -->"
@@ -196,8 +196,8 @@ class AnalyticsConfig:
         above=True,
     )
     followup_window_hours: float = key(
-        "Default `window_hours` of burst_followup_sequences: how long after a Swift burst"
-        " a Chandra observation follows it up",
+        "Default `window_hours` of burst_followup_sequences: how long after a trigger"
+        " an observation follows it up",
         168.0,
         lo=0,
         hi=24 * 365,
@@ -330,7 +330,8 @@ def allowed(hint: Any, spec: Key, quote: Callable[[str], str] = str) -> str:
         "names": "a list of lower-case names",
         "kinds": (
             f"a mapping of kind ({quote('triggers')}, {quote('observations')},"
-            f" {quote('measurements')}, {quote('detections')}) to its table's name"
+            f" {quote('measurements')}, {quote('detections')}) to its table's name or to"
+            f" {quote('{table, columns}')}, or a list of kinds"
         ),
     }
     return forms.get(spec.form, "a string")
@@ -641,7 +642,7 @@ def _check_across_keys(r: _Reader, stack: StackConfig) -> None:
                 raise r.fail(
                     f"observatories.{obs.name}.kinds.{entry.kind}",
                     entry.kind,
-                    f"one of the kinds {', '.join(known)} (queries/kinds/)",
+                    f"one of the kinds {', '.join(known) or '(none: queries/kinds/ is empty)'}",
                 )
             observatory_table(stack.project_dir, obs.name, entry)  # its DDL, checked
     _reject_overlaps(r, stack.observatories, stack.database)
@@ -678,7 +679,7 @@ def _shown_default(f: Field[Any], hint: Any) -> str:
     value = f.default
     if _is_section(hint):
         return ""
-    if _entry_type(hint):
+    if _entry_type(hint) or f.metadata["key"].form == "kinds":
         return "`{}`"
     if value is MISSING:
         return "required"

@@ -22,7 +22,7 @@ from sqlglot import exp
 
 from vastobs.config import KindTable
 from vastobs.ddl import Column, TableDef, parse_table, table_path
-from vastobs.errors import SqlFileError
+from vastobs.errors import ConfigError, SqlFileError
 
 KINDS_DIR = Path("queries") / "kinds"
 KIND_SCHEMA = "kinds"  # the schema a kind's own CREATE TABLE names
@@ -69,8 +69,9 @@ def observatory_table(project_dir: Path, observatory: str, entry: KindTable) -> 
     extras = []
     for name, type_sql in entry.columns:
         if name in declared or any(c.name == name for c in inherited):
-            raise SqlFileError(
-                where, 1, 1, f"extra column {name} of the stack config is already a column"
+            raise ConfigError(
+                f"observatories.{observatory}.kinds.{entry.kind}.columns.{name}",
+                f"{entry.table} already has a column {name}; name the extra column otherwise",
             )
         extras.append(Column(name, type_sql, True))
     columns = (*inherited, *(own.columns if own else ()), *extras)

@@ -1,5 +1,5 @@
 -- name: burst_followup_sequences
--- version: 7
+-- version: 8
 -- description: >
 --   Each significant trigger with the observations that followed it within
 --   the window and inside its error circle (combined with a pointing's ~1
@@ -8,8 +8,9 @@
 --   trigger table (`sources`), follow-ups from every one with observations
 --   (`followers`, Swift's own XRT included). Matching joins sky cells on one
 --   key (each trigger, the smaller side, copied only to the cells its
---   circle's bounding box touches), the time window as a range condition,
---   then the exact haversine: no Cartesian product.
+--   circle's bounding box touches: 0.2 degree cells, or 6 degree ones for
+--   circles wider than a degree such as Fermi GBM's), the time window as a
+--   range condition, then the exact haversine: no Cartesian product.
 -- owner: analytics
 -- params:
 --   window_hours: {type: double, default_from: analytics.followup_window_hours, above: 0, max: 8760, description: follow-up window after the trigger (hours)}
@@ -30,8 +31,8 @@ WITH triggered AS (
     FROM sources.triggers AS t
     WHERE t.significance >= :min_significance
 ),
-trigger_boxes AS (
-    -- the circle's bounding box in cells, a hair (1e-6 degree) wider than the circle
+circles AS (
+    -- what a trigger is copied to cells by: the circle, a hair (1e-6 degree) wider
     SELECT
         t.observatory,
         t.trigger_id,
@@ -39,58 +40,46 @@ trigger_boxes AS (
         t.ra,
         t.dec,
         t.match_radius_arcsec,
-        sky_zone(t.dec - t.match_radius_arcsec / 3600e0 - 1e-6) AS zone_lo,
-        sky_zone(t.dec + t.match_radius_arcsec / 3600e0 + 1e-6) AS zone_hi,
-        sky_ra_cell(t.ra - ra_reach_deg(t.dec, t.match_radius_arcsec / 3600e0 + 1e-6)) AS ra_lo,
-        sky_ra_cell(t.ra + ra_reach_deg(t.dec, t.match_radius_arcsec / 3600e0 + 1e-6)) AS ra_hi
+        t.match_radius_arcsec / 3600e0 + 1e-6 AS reach_deg
     FROM triggered AS t
-),
-trigger_cells AS (
-    SELECT
-        t.observatory,
-        t.trigger_id,
-        t.trigger_time,
-        t.ra,
-        t.dec,
-        t.match_radius_arcsec,
-        sky_cell_key(z.zone, r.ra_cell) AS cell
-    FROM trigger_boxes AS t
-    CROSS JOIN UNNEST(sequence(t.zone_lo, t.zone_hi)) AS z(zone)
-    CROSS JOIN UNNEST(sequence(t.ra_lo, least(t.ra_hi, t.ra_lo + sky_ra_cells() - 1))) AS r(ra_cell)
 ),
 pointings AS (
     SELECT
-        o.observatory,
+        o.observatory AS followup_observatory,
         o.observation_id,
-        o.target_name,
+        o.target_name AS followup_target,
         o.instrument,
         o.obs_type,
-        o.start_time,
+        o.start_time AS followup_start,
         o.exposure_s,
-        o.ra,
-        o.dec,
-        sky_cell(o.ra, o.dec) AS cell
+        o.ra AS pointing_ra,
+        o.dec AS pointing_dec,
+        sky_cell(o.ra, o.dec) AS fine_cell,
+        sky_coarse_cell(o.ra, o.dec) AS coarse_cell
     FROM followers.observations AS o
     WHERE o.start_time IS NOT NULL
 ),
 pairs AS (
-    SELECT
-        t.observatory AS trigger_observatory,
-        t.trigger_id,
-        p.observatory,
-        p.observation_id,
-        p.target_name,
-        p.instrument,
-        p.obs_type,
-        p.start_time,
-        p.exposure_s,
-        sky_distance_arcsec(t.ra, t.dec, p.ra, p.dec) AS separation_arcsec,
-        t.match_radius_arcsec
-    FROM trigger_cells AS t
+    -- each circle's cells are fine or coarse: each pair is found by one of the two joins
+    SELECT c.*, p.*
+    FROM sky_cells(circles, reach_deg) AS c
     JOIN pointings AS p
-      ON p.cell = t.cell
-     AND p.start_time >= t.trigger_time
-     AND p.start_time <= t.trigger_time + :window_hours * INTERVAL '1' HOUR
+      ON p.fine_cell = c.cell
+     AND p.followup_start >= c.trigger_time
+     AND p.followup_start <= c.trigger_time + :window_hours * INTERVAL '1' HOUR
+    UNION ALL
+    SELECT c.*, p.*
+    FROM sky_cells(circles, reach_deg) AS c
+    JOIN pointings AS p
+      ON p.coarse_cell = c.cell
+     AND p.followup_start >= c.trigger_time
+     AND p.followup_start <= c.trigger_time + :window_hours * INTERVAL '1' HOUR
+),
+followups AS (
+    SELECT
+        f.*,
+        sky_distance_arcsec(f.ra, f.dec, f.pointing_ra, f.pointing_dec) AS separation_arcsec
+    FROM pairs AS f
 )
 SELECT
     t.observatory AS trigger_observatory,
@@ -99,18 +88,18 @@ SELECT
     t.trigger_time,
     t.significance,
     t.err_radius_arcsec,
-    f.observatory AS followup_observatory,
+    f.followup_observatory,
     f.observation_id,
-    f.target_name AS followup_target,
+    f.followup_target,
     f.instrument,
     f.obs_type,
-    f.start_time AS followup_start,
+    f.followup_start,
     f.exposure_s,
-    round((to_unixtime(f.start_time) - to_unixtime(t.trigger_time)) / 3600e0, 3) AS delay_hours,
+    round((to_unixtime(f.followup_start) - to_unixtime(t.trigger_time)) / 3600e0, 3) AS delay_hours,
     round(f.separation_arcsec, 3) AS separation_arcsec
 FROM triggered AS t
-LEFT JOIN pairs AS f
-  ON f.trigger_observatory = t.observatory
+LEFT JOIN followups AS f
+  ON f.observatory = t.observatory
  AND f.trigger_id = t.trigger_id
  AND f.separation_arcsec <= f.match_radius_arcsec
-ORDER BY t.trigger_time, t.observatory, t.trigger_id, f.start_time, f.observatory, f.observation_id
+ORDER BY t.trigger_time, t.observatory, t.trigger_id, f.followup_start, f.followup_observatory, f.observation_id

@@ -1,12 +1,14 @@
 -- name: bursts_awaiting_followup
--- version: 6
+-- version: 7
 -- description: >
 --   What a duty scientist watches: significant triggers from the last hours
 --   that no follow-up observatory (in any status, scheduled included) has yet
 --   pointed at. The clock is `as_of`, or the newest trigger when `as_of` is
 --   later than it (the default), so replayed data reads naturally. Pass
 --   `followers` to ask about particular observatories: Swift's own XRT
---   answers most of its BAT triggers within minutes.
+--   answers most of its BAT triggers within minutes. A pointing answers a
+--   trigger inside its error circle, from an arcsecond to a Fermi GBM
+--   circle of 10 degrees (sky cells, as burst_followup_sequences).
 -- owner: analytics
 -- params:
 --   lookback_hours: {type: double, default: 168, above: 0, max: 876000, description: how far back to look (hours)}
@@ -27,43 +29,42 @@ recent AS (
         t.dec,
         t.err_radius_arcsec,
         t.significance,
-        k.now_utc
+        k.now_utc,
+        sqrt(power(t.err_radius_arcsec, 2) + 1) AS match_radius_arcsec,
+        sqrt(power(t.err_radius_arcsec, 2) + 1) / 3600e0 + 1e-6 AS reach_deg
     FROM sources.triggers AS t
     CROSS JOIN clock AS k
     WHERE t.significance >= :min_significance
       AND t.trigger_time <= k.now_utc
       AND t.trigger_time > k.now_utc - :lookback_hours * INTERVAL '1' HOUR
 ),
-recent_cells AS (
-    -- the recent triggers are few: they are the side copied to neighbouring cells
-    SELECT
-        r.*,
-        sky_zone(r.dec) + z.dz AS zone,
-        mod(sky_ra_cell(r.ra) + c.dra + sky_ra_cells(), sky_ra_cells()) AS ra_cell
-    FROM recent AS r
-    CROSS JOIN UNNEST(sequence(-1, 1)) AS z(dz)
-    CROSS JOIN UNNEST(sequence(
-        -ra_cells_reached(r.dec),
-        ra_cells_reached(r.dec)
-    )) AS c(dra)
-),
 pointings AS (
     SELECT
-        o.ra,
-        o.dec,
+        o.ra AS pointing_ra,
+        o.dec AS pointing_dec,
         o.start_time,
-        sky_zone(o.dec) AS zone,
-        sky_ra_cell(o.ra) AS ra_cell
+        sky_cell(o.ra, o.dec) AS fine_cell,
+        sky_coarse_cell(o.ra, o.dec) AS coarse_cell
     FROM followers.observations AS o
 ),
-answered AS (
-    SELECT DISTINCT r.observatory, r.trigger_id
-    FROM recent_cells AS r
+pairs AS (
+    -- the recent triggers are few: they are the side copied to cells, fine or coarse
+    SELECT r.*, p.*
+    FROM sky_cells(recent, reach_deg) AS r
     JOIN pointings AS p
-      ON p.zone = r.zone
-     AND p.ra_cell = r.ra_cell
+      ON p.fine_cell = r.cell
      AND (p.start_time IS NULL OR p.start_time >= r.trigger_time)
-    WHERE sky_distance_arcsec(r.ra, r.dec, p.ra, p.dec) <= sqrt(power(r.err_radius_arcsec, 2) + 1)
+    UNION ALL
+    SELECT r.*, p.*
+    FROM sky_cells(recent, reach_deg) AS r
+    JOIN pointings AS p
+      ON p.coarse_cell = r.cell
+     AND (p.start_time IS NULL OR p.start_time >= r.trigger_time)
+),
+answered AS (
+    SELECT DISTINCT a.observatory, a.trigger_id
+    FROM pairs AS a
+    WHERE sky_distance_arcsec(a.ra, a.dec, a.pointing_ra, a.pointing_dec) <= a.match_radius_arcsec
 )
 SELECT
     r.observatory,

@@ -202,8 +202,11 @@ class Engine(ABC):
         values = query.bind(params or {})
         selection = self.selection(query, values)
         sql, order = self.compiled(query, selection)
-        plan = self._execute(f"EXPLAIN {sql}", query.values_for(order, values))
+        plan = self._explain(sql, query.values_for(order, values))
         return "\n".join(str(v) for row in plan.to_pylist() for v in row.values())
+
+    def _explain(self, sql: str, values: list[Any]) -> pa.Table:
+        return self._execute(f"EXPLAIN {sql}", values)
 
     @abstractmethod
     def _execute(self, sql: str, values: list[Any]) -> pa.Table:
