@@ -8,7 +8,8 @@ parameters it takes, e.g. the single HEALPix range covering a cone::
     --   hpx_hi: {function: cone_hpx_hi, args: [ra, dec, radius_arcsec]}
 
 or a runner macro writes them where it expands (``in_cone_cover``, which binds
-the four ranges ``cone_hpx_lo1`` .. ``cone_hpx_hi4``), named by ``call_name``.
+the four ranges ``cone_hpx_lo1`` .. ``cone_hpx_hi4``, and ``target_key``, which
+binds a name parameter's key), named by ``call_name``.
 Each function has a declared SQL type, so the value binds like any parameter.
 """
 
@@ -22,6 +23,7 @@ from typing import Any
 
 import numpy as np
 
+from runner.target_names import name_key
 from vastobs.sky import ORDER
 
 CONE_RANGES = 4
@@ -119,6 +121,7 @@ FUNCTIONS: dict[str, Derived] = {
         for i in range(CONE_RANGES)
         for j, end in enumerate(("lo", "hi"))
     },
+    "target_key": Derived("varchar", name_key),
 }
 
 

@@ -20,6 +20,9 @@ size is written here once.
 of a cone's cover (a few times the cone, docs/queries.md "Cones"): range
 predicates ``hpx BETWEEN lo AND hi`` an hpx-sorted table prunes on, whose bounds
 the runner computes from the parameters before binding (runner/derived.py).
+``target_key(name)`` is the key every spelling of a target name shares
+(runner/target_names.py): written out as SQL for a column, and for a
+``:param`` the value ``name_key`` computes in Python before binding.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ import sqlglot
 from sqlglot import exp
 
 from runner.derived import CONE_RANGES, call_name
+from runner.target_names import AFTER_WORDS, BEFORE_WORDS, WORDS, WORDS_GUARD, Step
 from vastobs.errors import SqlFileError
 
 _HAVERSINE = sqlglot.parse_one(
@@ -186,6 +190,45 @@ def _in_cone_cover(args: list[exp.Expression]) -> exp.Expression:
     return exp.paren(exp.or_(*ranges, copy=False), copy=False)
 
 
+def _key_steps(text: exp.Expression, steps: tuple[Step, ...]) -> exp.Expression:
+    for step in steps:
+        find, to = exp.Literal.string(step.find), exp.Literal.string(step.to)
+        if step.op == "replace":
+            text = exp.Replace(this=text, expression=find, replacement=to)
+        elif step.op == "regexp":
+            text = exp.RegexpReplace(this=text, expression=find, replacement=to)
+        elif step.op == "upper":
+            text = exp.Upper(this=text)
+        else:  # pad: each word between two spaces
+            space, two = exp.Literal.string(" "), exp.Literal.string("  ")
+            spaced = exp.Replace(this=text, expression=space, replacement=two)
+            text = exp.DPipe(this=exp.DPipe(this=space, expression=spaced), expression=space.copy())
+    return text
+
+
+def _target_key(args: list[exp.Expression]) -> exp.Expression:
+    """The key of a target name (runner/target_names.py).
+
+    A parameter's key is the derived value ``target_key(<param>)``, computed in
+    Python and bound. A column's is the same steps as nested ``replace`` and
+    ``regexp_replace`` calls, which sqlglot writes for each engine; the hundred-odd
+    constellation and Greek-letter steps run only on names ``WORDS_GUARD`` matches.
+    """
+    (name,) = args
+    if isinstance(name, exp.Placeholder):
+        if not name.name:
+            raise ValueError("the name must be a column or a :param")
+        return exp.Placeholder(this=call_name("target_key", (name.name,)))
+    words = exp.If(
+        this=exp.RegexpLike(
+            this=exp.Upper(this=name.copy()), expression=exp.Literal.string(WORDS_GUARD)
+        ),
+        true=_key_steps(_key_steps(name.copy(), BEFORE_WORDS), WORDS),
+    )
+    guarded = exp.Case(ifs=[words], default=_key_steps(name.copy(), BEFORE_WORDS))
+    return exp.paren(_key_steps(guarded, AFTER_WORDS), copy=False)
+
+
 MACROS: dict[str, tuple[int, Callable[[list[exp.Expression]], exp.Expression]]] = {
     "sky_distance_arcsec": (4, _sky_distance),
     "sky_haversine": (4, _sky_haversine),
@@ -200,6 +243,7 @@ MACROS: dict[str, tuple[int, Callable[[list[exp.Expression]], exp.Expression]]] 
     "sky_cell_key": (2, _sky_cell_key),
     "sky_cell": (2, _sky_cell),
     "sky_ra_cells": (0, _sky_ra_cells),
+    "target_key": (1, _target_key),
 }
 
 

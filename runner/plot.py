@@ -19,6 +19,7 @@ from matplotlib.figure import Figure
 from runner.engines import Engine
 from runner.query import Query
 from runner.result import Result
+from runner.target_names import unknown_target
 from vastobs.errors import VastobsError
 
 
@@ -34,7 +35,9 @@ def resolve_target(engine: Engine, queries_dir: Path, target: str) -> tuple[floa
     result = engine.run(Query.load(queries_dir / "target_position.sql"), {"target": target})
     rows = result.table.to_pylist()
     if not rows or rows[0]["ra"] is None:
-        raise VastobsError(f"target {target!r}: no observation under that name (any spelling)")
+        names = engine.run(Query.load(queries_dir / "target_names.sql")).table
+        known = zip(names["target_name"].to_pylist(), names["target_key"].to_pylist(), strict=True)
+        raise VastobsError(unknown_target(target, known))
     return float(rows[0]["ra"]), float(rows[0]["dec"])
 
 

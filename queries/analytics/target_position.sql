@@ -1,10 +1,12 @@
 -- name: target_position
--- version: 4
+-- version: 5
 -- description: >
---   Resolve a target name to a sky position: every spelling any observatory
---   uses that normalises to the same letters and digits (V404 CYG, V404_CYG,
---   V404CYG), with the mean position of their pointings (the mean direction,
---   right across RA 0/360).
+--   Resolve a target name to a sky position: every name any observatory
+--   gives a target that has the same key as the one asked for (any case,
+--   spacing or underscores; a constellation as genitive, nominative or IAU
+--   abbreviation; SIMBAD's V* prefix: V404 Cygni, V* V404 Cyg, V404_CYG and
+--   V404CYG are one name), with the mean position of their pointings (the
+--   mean direction, right across RA 0/360).
 -- owner: analytics
 -- params:
 --   target: {type: varchar, default: V404 Cyg, description: "target name, any spelling"}
@@ -12,8 +14,8 @@
 WITH named AS (
     SELECT o.observatory, o.target_name, o.ra, o.dec
     FROM observatories.observations AS o
-    WHERE upper(regexp_replace(o.target_name, '[^A-Za-z0-9+]', ''))
-        = upper(regexp_replace(:target, '[^A-Za-z0-9+]', ''))
+    WHERE target_key(o.target_name) = target_key(:target)
+        AND target_key(:target) <> ''
 )
 SELECT
     sky_mean_ra(ra, dec) AS ra,
