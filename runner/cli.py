@@ -118,7 +118,8 @@ def _parser() -> argparse.ArgumentParser:
     load_cmd.set_defaults(command=_load)
 
     demo = sub.add_parser(
-        "demo-data", help="a realistic, deterministic dataset: Parquet per table + answers.json"
+        "demo-data",
+        help="a realistic, deterministic dataset: Parquet per table of the stack + answers.json",
     )
     demo.add_argument(
         "--rows", type=int, required=True, help="about the rows of swift.measurements"
@@ -280,6 +281,8 @@ def _load(args: argparse.Namespace) -> int:
 
 
 def _demo_data(args: argparse.Namespace) -> int:
+    """Every table of the stack (``--stack``): the seed's from their own generators, any
+    other observatory's from its kinds and instrument profile (docs/data.md)."""
     from runner.datagen import GeneratorConfig, generate  # the generator loads astropy
 
     config = GeneratorConfig(
@@ -288,13 +291,21 @@ def _demo_data(args: argparse.Namespace) -> int:
         burst_rate_multiplier=args.burst_rate_multiplier,
         followup_fraction=args.followup_fraction,
     )
+    stack = _stack(args)
     with Progress(transient=True, disable=args.rows < 1_000_000) as bar:
         task = bar.add_task("generating sky cells", total=None)
         summary = generate(
             config,
             args.out,
-            find_project_dir(),
+            stack.project_dir,
             progress=lambda done, total: bar.update(task, completed=done, total=total),
+            observatories=stack.observatories,
         )
     print_demo_data(summary)
+    if summary.triggers:
+        print(
+            f"{len(summary.observatories)} observatories ({', '.join(summary.observatories)}): "
+            f"{summary.triggers} triggers with their follow-ups, "
+            f"{summary.three_observatory_bursts} bursts followed up by three or more"
+        )
     return 0

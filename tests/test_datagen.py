@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -21,9 +22,11 @@ import pyarrow.parquet as pq
 import pytest
 
 from devtools.toolchain import PROJECT_DIR
+from runner.catalog import Catalog
 from runner.cli import main
 from runner.datagen import TABLES, GeneratorConfig, generate, table_file
 from tests.support.dataset import local_database
+from vastobs.config import KindTable, ObservatoryConfig, QuotaConfig, StackConfig, load_stack
 from vastobs.ddl import load_table
 from vastobs.errors import ParameterError
 from vastobs.sky import healpix14_array
@@ -231,3 +234,219 @@ def test_cli_refuses_bad_options(
     assert message in capsys.readouterr().err
     with pytest.raises(ParameterError):
         GeneratorConfig(rows=10, seed=0)
+
+
+# --- any observatory: the stack's kinds, instrument profiles, answers across observatories ---
+
+FOUR_CONFIG = GeneratorConfig(rows=4000, seed=21, burst_rate_multiplier=0.12, followup_fraction=0.4)
+V404 = (306.0159, 33.8672)
+US_PER_HOUR = 3_600_000_000
+
+
+def _stack(extra: dict[str, list[str]]) -> StackConfig:
+    """The local stack plus observatories given by config only (kind lists)."""
+    local = load_stack("local", PROJECT_DIR)
+    added = tuple(
+        ObservatoryConfig(name=name, path=f"/{name}/observations",
+                          quota=QuotaConfig(hard=10 * 10**12),
+                          kinds=tuple(KindTable(kind, kind) for kind in kinds))
+        for name, kinds in extra.items()
+    )  # fmt: skip
+    return replace(local, observatories=local.observatories + added)
+
+
+FOUR = _stack({"fermi": ["triggers"], "nustar": ["observations", "measurements"]})
+
+
+def _sep_arcsec(ra1: Any, dec1: Any, ra2: Any, dec2: Any) -> np.ndarray:
+    a1, d1, a2, d2 = (np.radians(np.asarray(x, dtype=float)) for x in (ra1, dec1, ra2, dec2))
+    h = np.sin((d2 - d1) / 2) ** 2 + np.cos(d1) * np.cos(d2) * np.sin((a2 - a1) / 2) ** 2
+    return np.degrees(2 * np.arcsin(np.sqrt(np.minimum(1.0, h)))) * 3600
+
+
+@pytest.fixture(scope="module")
+def four(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    out = tmp_path_factory.mktemp("four") / "data"
+    summary = generate(FOUR_CONFIG, out, PROJECT_DIR, observatories=FOUR.observatories)
+    return {
+        "out": out,
+        "summary": summary,
+        "answers": json.loads((out / "answers.json").read_text()),
+        "tables": {name: pq.read_table(path) for name, path in summary.files.items()},
+        "defs": Catalog.for_stack(FOUR).tables,
+    }
+
+
+def test_every_table_of_the_stack_has_its_kind_schema_and_loads(
+    four: dict[str, Any], tmp_path: Path
+) -> None:
+    names = {f"{o}.{t}" for o, t in four["defs"]}
+    assert set(four["summary"].files) == names
+    assert {"fermi.triggers", "nustar.observations", "nustar.measurements"} <= names
+    for (observatory, table), definition in four["defs"].items():
+        path = four["out"] / observatory / f"{table}.parquet"
+        assert pq.read_schema(path).equals(definition.arrow_schema(), check_metadata=False)
+        assert four["tables"][f"{observatory}.{table}"].num_rows > 0, path
+    database = local_database(
+        tmp_path / "root", dict(four["summary"].files), Catalog.for_stack(FOUR)
+    )
+    with duckdb.connect(str(database), read_only=True) as con:
+        for name in ("fermi.triggers", "nustar.observations", "nustar.measurements"):
+            loaded = con.execute(f"SELECT count(*) FROM {name}").fetchone()[0]
+            assert loaded == four["summary"].rows[name], name
+
+
+def test_other_observatories_change_no_seed_byte_and_repeat_exactly(tmp_path: Path) -> None:
+    config = GeneratorConfig(rows=4000, seed=11, burst_rate_multiplier=0.05, followup_fraction=0.3)
+    stack = _stack({"fermi": ["triggers"], "nustar": ["observations", "measurements"],
+                    "lobster": ["triggers", "observations", "measurements", "detections"]})  # fmt: skip
+    seed = _hashes(generate(config, tmp_path / "seed", PROJECT_DIR).out)
+    first = _hashes(generate(config, tmp_path / "a", PROJECT_DIR, observatories=stack.observatories).out)  # fmt: skip
+    again = _hashes(generate(config, tmp_path / "b", PROJECT_DIR, observatories=stack.observatories).out)  # fmt: skip
+    assert first == again
+    assert {k: v for k, v in first.items() if k.startswith(("swift", "chandra"))} == {
+        k: v for k, v in seed.items() if k != "answers.json"
+    }
+    for (observatory, table), definition in Catalog.for_stack(stack).tables.items():
+        path = tmp_path / "a" / observatory / f"{table}.parquet"
+        assert pq.read_schema(path).equals(definition.arrow_schema(), check_metadata=False)
+    seed_answers = json.loads((tmp_path / "seed" / "answers.json").read_text())
+    answers = json.loads((tmp_path / "a" / "answers.json").read_text())
+    assert {k: answers[k] for k in seed_answers if k != "rows"} == {
+        k: v for k, v in seed_answers.items() if k != "rows"
+    }
+    assert answers["profiles"] == {"fermi": "fermi", "lobster": "default", "nustar": "nustar"}
+
+
+def test_every_trigger_has_exactly_the_followups_a_brute_force_finds(four: dict[str, Any]) -> None:
+    """All pairs: triggers of both trigger tables x observations of all three observation
+    tables, within 192 hours after and sqrt(err^2 + 1) arcsec."""
+    t = four["tables"]
+    triggers = []
+    for name, observatory in (("swift.bursts", "swift"), ("fermi.triggers", "fermi")):
+        tab = t[name]
+        triggers += [
+            (observatory, i, int(tt), ra, dec, err)
+            for i, tt, ra, dec, err in zip(
+                tab["trigger_id"].to_pylist(), tab["trigger_time"].cast("int64").to_pylist(),
+                tab["ra"].to_pylist(), tab["dec"].to_pylist(),
+                tab["err_radius_arcsec"].to_pylist(), strict=True,
+            )
+        ]  # fmt: skip
+    observations = []
+    for name, id_column in (("swift.observations", "obs_id"), ("chandra.observations", "obsid"),
+                            ("nustar.observations", "observation_id")):  # fmt: skip
+        tab = t[name].filter(pc.is_valid(t[name]["start_time"]))
+        observations.append((name.split(".")[0], [str(x) for x in tab[id_column].to_pylist()],
+                             tab["start_time"].cast("int64").to_numpy(),
+                             tab["ra"].to_numpy(), tab["dec"].to_numpy()))  # fmt: skip
+    brute = set()
+    for observatory, trigger_id, time_us, ra, dec, err in triggers:
+        for follower, ids, start, ora, odec in observations:
+            near = (start >= time_us) & (start <= time_us + 192 * US_PER_HOUR)
+            inside = _sep_arcsec(ra, dec, ora[near], odec[near]) <= np.sqrt(err**2 + 1)
+            for j in np.flatnonzero(near)[inside]:
+                brute.add((observatory, trigger_id, follower, ids[j]))
+    planted = {
+        (a["observatory"], a["trigger_id"], f["observatory"], f["observation_id"])
+        for a in four["answers"]["triggers"]
+        for f in a["followups"]
+    }
+    assert planted == brute
+    assert {(o, i) for o, i, *_ in triggers} == {
+        (a["observatory"], a["trigger_id"]) for a in four["answers"]["triggers"]
+    }
+    kinds = {(o, f) for o, _, f, _ in brute}
+    assert {("fermi", "swift"), ("fermi", "chandra"), ("fermi", "nustar")} <= kinds
+
+
+def test_fermi_triggers_on_swift_bursts_and_its_own_are_followed_up(four: dict[str, Any]) -> None:
+    answers = four["answers"]["triggers"]
+    fermi = [a for a in answers if a["observatory"] == "fermi"]
+    bursts = {b["trigger_id"]: b for b in four["answers"]["bursts"]}
+    on_swift = [a for a in fermi if a["counterpart"] and "swift_trigger_id" in a["counterpart"]]
+    own = [a for a in fermi if a["counterpart"] is None]
+    assert len(on_swift) >= 10 and len(own) >= 50
+    for a in on_swift:
+        burst = bursts[a["counterpart"]["swift_trigger_id"]]
+        delay = np.datetime64(burst["trigger_time"]) - np.datetime64(a["trigger_time"])
+        assert np.timedelta64(0, "s") <= delay <= np.timedelta64(5, "s")
+        assert 3600 <= a["err_radius_arcsec"] <= 36000  # GBM: 1-10 degrees
+        chandra = {str(f["obsid"]) for f in burst["followups"] if f["delay_hours"] < 190}
+        found = {f["observation_id"] for f in a["followups"] if f["observatory"] == "chandra"}
+        assert chandra <= found  # the burst's Chandra follow-ups answer the GBM trigger too
+    followed = [a for a in own if any(f["planted"] for f in a["followups"])]
+    assert followed and all(
+        f["observatory"] == "nustar" for a in followed for f in a["followups"] if f["planted"]
+    )
+
+
+def test_bursts_followed_up_by_three_observatories(four: dict[str, Any]) -> None:
+    three = four["answers"]["three_observatory_bursts"]
+    assert len(three) >= 5
+    nustar = four["tables"]["nustar.observations"]
+    by_id = {i: k for k, i in enumerate(nustar["observation_id"].to_pylist())}
+    bursts = {b["trigger_id"]: b for b in four["answers"]["bursts"]}
+    swift = {
+        (a["trigger_id"]): a for a in four["answers"]["triggers"] if a["observatory"] == "swift"
+    }
+    for entry in three:
+        assert entry["observatories"] == ["chandra", "nustar", "swift"]
+        burst = bursts[entry["trigger_id"]]
+        (n,) = [p for p in entry["planted"] if p["observatory"] == "nustar"]
+        row = by_id[n["observation_id"]]
+        assert nustar["obs_type"][row].as_py() == "TOO"
+        start = nustar["start_time"][row].as_py().replace(tzinfo=None)
+        delay = (np.datetime64(start) - np.datetime64(burst["trigger_time"])) / np.timedelta64(
+            1, "h"
+        )
+        assert 12 <= delay <= 168 and delay == pytest.approx(n["delay_hours"])
+        seen = {f["observatory"] for f in swift[entry["trigger_id"]]["followups"]
+                if f["planted"] and f["delay_hours"] <= 168}  # fmt: skip
+        assert seen == {"chandra", "nustar", "swift"}
+
+
+def test_v404_cygni_is_seen_by_four(four: dict[str, Any]) -> None:
+    v404 = four["answers"]["seen_by_four"]
+    assert v404["observatories"] == ["chandra", "fermi", "nustar", "swift"]
+    t = four["tables"]
+    nustar = t["nustar.measurements"].filter(pc.equal(t["nustar.measurements"]["target_name"], "V404_Cyg"))  # fmt: skip
+    assert nustar.num_rows == v404["measured"]["nustar"]["V404_Cyg"] > 0
+    assert (_sep_arcsec(*V404, nustar["ra"].to_numpy(), nustar["dec"].to_numpy()) < 1.2).all()
+    assert set(nustar["instrument"].to_pylist()) == {"FPMA", "FPMB"}
+    assert set(nustar["band"].to_pylist()) == {"3-79keV"}
+    errors = nustar["err_radius_arcsec"].to_numpy()
+    assert ((errors >= 5) & (errors <= 15)).all()
+    fermi = t["fermi.triggers"]
+    ids = [x["trigger_id"] for x in v404["triggers"]["fermi"]]
+    on = fermi.filter(pc.is_in(fermi["trigger_id"], value_set=pa.array(ids, pa.int64())))
+    assert on.num_rows == len(ids) >= 2
+    seps = _sep_arcsec(*V404, on["ra"].to_numpy(), on["dec"].to_numpy())
+    assert (seps < on["err_radius_arcsec"].to_numpy()).all()
+    assert {str(d)[:7] for d in on["trigger_time"].to_numpy().astype("datetime64[D]")} == {"2015-06", "2015-12"}  # fmt: skip
+    chandra = t["chandra.detections"]
+    assert (
+        pc.sum(pc.equal(chandra["source_name"], "2CXO J202403.8+335201")).as_py()
+        == (v404["detected"]["chandra"]["detections"])
+    )
+    (match,) = [m for m in four["answers"]["cross_observatory_matches"]
+                if m["source_name"] == "2CXO J202403.8+335201"]  # fmt: skip
+    assert match["matched_observatories"] == ["nustar", "swift"]
+    assert v404["seen_by"]["multi_wavelength_light_curve"] == ["chandra", "nustar", "swift"]
+    assert v404["seen_by"]["data_quality_correlation"][0]["measured_by"] == "nustar"
+
+
+def test_cross_observatory_matches_count_the_points_in_the_files(four: dict[str, Any]) -> None:
+    nustar = four["tables"]["nustar.measurements"]
+    points = dict(zip(*np.unique(nustar["target_name"].to_numpy(zero_copy_only=False),
+                                 return_counts=True), strict=True))  # fmt: skip
+    with_nustar = [
+        m for m in four["answers"]["cross_observatory_matches"] if "nustar" in m["matched"]
+    ]
+    assert len(with_nustar) >= 3  # V404 and afterglows of the three-observatory bursts
+    for m in with_nustar:
+        for name, n in m["matched"]["nustar"].items():
+            assert points[name] == n
+    seed = {o["chandra_source"]: o for o in four["answers"]["cross_observatory_objects"]}
+    for m in four["answers"]["cross_observatory_matches"]:
+        assert m["matched"]["swift"] == seed[m["source_name"]]["swift_names"]

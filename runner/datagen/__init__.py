@@ -18,6 +18,12 @@ swift_burst_rows (each burst's Swift rows), swift_target_rows (the Swift rows
 of pointed targets) and chandra_rows (Chandra observations and detections);
 columns (Arrow columns), sink (Parquet writers), answers (answers.json),
 generate (the driver).
+
+Any other observatory of the stack (``generate(..., observatories=...)``):
+layout (the stack's tables, their kinds and producers), profiles (instrument
+profiles), trigger_catalog (another observatory's triggers), generic_rows
+(pointed observatories' visits and rows), followup_scan (every trigger's
+follow-ups, found exactly), other_observatories (their driver and answers).
 """
 
 from runner.datagen.config import GeneratorConfig

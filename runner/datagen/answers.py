@@ -100,7 +100,11 @@ class Answers:
             for i in range(len(c))
         ]
 
-    def write(self, path: Path, rows: dict[str, int]) -> dict[str, Any]:
+    def write(
+        self, path: Path, rows: dict[str, int], extra: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
+        """``extra``: the other observatories' answers (other_observatories.py), absent
+        for the seed's stack so that its file keeps its bytes."""
         bursts = self.bursts()
         doc = {
             "format_version": FORMAT_VERSION,
@@ -119,6 +123,7 @@ class Answers:
             "bursts": bursts,
             "cross_observatory_objects": sorted(self.objects, key=lambda o: o["chandra_source"]),
         }
+        doc.update(extra or {})
         tmp = path.with_name(path.name + ".partial")
         tmp.write_text(json.dumps(doc, indent=1, sort_keys=True) + "\n", encoding="utf-8")
         tmp.replace(path)

@@ -10,7 +10,7 @@ time) with no global sort (sphere.py explains why that holds).
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,19 +20,16 @@ from runner.datagen.burst_catalog import build as build_bursts
 from runner.datagen.cell import CellContext, SlotPool
 from runner.datagen.columns import Rows
 from runner.datagen.config import GeneratorConfig
+from runner.datagen.layout import TABLES, stack_tables
+from runner.datagen.other_observatories import OtherObservatories
 from runner.datagen.plan import make_plan
 from runner.datagen.sink import TableSink
 from runner.datagen.sources import PERSISTENT
 from runner.datagen.sphere import slot_neighbourhood, slots_of
+from vastobs.config import ObservatoryConfig
 from vastobs.ddl import TableDef, load_table
 
-TABLES = (
-    "swift.bursts",
-    "swift.observations",
-    "swift.measurements",
-    "chandra.observations",
-    "chandra.detections",
-)
+__all__ = ["TABLES", "Summary", "generate", "table_file"]
 
 
 @dataclass(frozen=True)
@@ -45,6 +42,9 @@ class Summary:
     planted_followups: int
     cross_objects: int
     seconds: float
+    observatories: tuple[str, ...] = ("swift", "chandra")
+    triggers: int = 0  # triggers of every trigger table (with observatories beyond the seed's)
+    three_observatory_bursts: int = 0
 
 
 def table_file(out: Path, logical_name: str) -> Path:
@@ -58,10 +58,18 @@ def generate(
     out: Path,
     project_dir: Path,
     progress: Callable[[int, int], None] | None = None,
+    observatories: Sequence[ObservatoryConfig] | None = None,
 ) -> Summary:
+    """Write every table of ``observatories`` (a stack's; the seed's five tables when
+    None) and answers.json. The seed's tables come from the Swift and Chandra
+    generators whatever the stack, so they are the same bytes with or without
+    other observatories; a stack of the seed's two gives the seed's bytes."""
     began = time.perf_counter()
-    tables: dict[str, TableDef] = {
-        name: load_table(project_dir, *name.split(".")) for name in TABLES
+    layout = stack_tables(project_dir, observatories)
+    written = {t.name: t.table for t in layout}
+    seed_tables: dict[str, TableDef] = {
+        name: written[name] if name in written else load_table(project_dir, *name.split("."))
+        for name in TABLES
     }
     excluded: set[int] = set()
     for src in PERSISTENT:
@@ -69,17 +77,30 @@ def generate(
     catalog = build_bursts(config, streams.stream(config.seed, streams.BURSTS), excluded)
     plan = make_plan(config, streams.stream(config.seed, streams.PLAN), catalog, PERSISTENT)
     answers = Answers(config, plan, catalog)
+    others = (
+        OtherObservatories(config, layout, catalog) if any(not t.seed for t in layout) else None
+    )
     out.mkdir(parents=True, exist_ok=True)
     sinks = {
         name: TableSink(table_file(out, name), t.arrow_schema(), config.batch_rows)
-        for name, t in tables.items()
+        for name, t in written.items()
     }
     try:
         for cell in range(plan.n_cells):
-            ctx = _cell(config, plan, catalog, cell, tables, excluded)
+            ctx = _cell(config, plan, catalog, cell, seed_tables, excluded)
             targets = _fill(ctx)
-            for name, rows in ctx.rows.items():
-                sinks[name].write(rows.to_table(tables[name].sorted_by[1], cell, plan.cell_order))
+            tables = {
+                name: rows.to_table(seed_tables[name].sorted_by[1], cell, plan.cell_order)
+                for name, rows in ctx.rows.items()
+            }
+            if others is not None:
+                rows, found = others.fill(ctx)
+                for name, r in rows.items():
+                    tables[name] = r.to_table(written[name].sorted_by[1], cell, plan.cell_order)
+                others.after_cell(ctx, tables, found, targets)
+            for name, table in tables.items():
+                if name in sinks:
+                    sinks[name].write(table)
             answers.add_cell(ctx, targets)
             if progress:
                 progress(cell + 1, plan.n_cells)
@@ -89,18 +110,22 @@ def generate(
         raise
     for sink in sinks.values():
         sink.close()
-    rows = {name: sink.rows for name, sink in sinks.items()}
+    rows_written = {name: sink.rows for name, sink in sinks.items()}
     path = out / "answers.json"
-    doc = answers.write(path, rows)
+    extra = others.answers() if others is not None else None
+    doc = answers.write(path, rows_written, extra)
     return Summary(
         out=out,
         files={name: sink.path for name, sink in sinks.items()},
-        rows=rows,
+        rows=rows_written,
         answers=path,
         bursts=len(catalog),
         planted_followups=sum(len(b["followups"]) for b in doc["bursts"]),
         cross_objects=len(doc["cross_observatory_objects"]),
         seconds=time.perf_counter() - began,
+        observatories=tuple(dict.fromkeys(t.observatory for t in layout)),
+        triggers=len(extra["triggers"]) if extra else 0,
+        three_observatory_bursts=len(extra["three_observatory_bursts"]) if extra else 0,
     )
 
 

@@ -12,6 +12,7 @@ import numpy as np
 BURSTS = 1
 PLAN = 2
 CELL = 3
+GENERIC = 4  # observatories without a generator of their own (generic_rows.py)
 
 
 def stream(seed: int, *key: int) -> np.random.Generator:
