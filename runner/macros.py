@@ -12,10 +12,9 @@ RA half-width of a circle, for joins that copy each circle only to the cells
 its bounding box touches. ``sky_mean_ra(ra, dec)`` and ``sky_mean_dec(ra, dec)``
 are aggregates: the mean direction of a group of positions, so that a source
 seen at RA 359.9999 and 0.0001 averages near 0, not at 180.
-``sky_zone(dec)``, ``sky_ra_cell(ra)``, ``sky_cell(ra, dec)``,
-``sky_cell_key(zone, ra_cell)`` and ``sky_ra_cells()`` are the 0.2 degree sky
-cells every cross-match joins on (docs/queries.md, "Sky matching"): the cell
-size is written here once.
+``sky_zone``, ``sky_ra_cell``, ``sky_cell``, ``sky_coarse_cell``,
+``sky_cell_key``, ``sky_ra_cells`` and the table ``sky_cells(cte, radius_deg)``
+are the sky cells every cross-match joins on (runner/sky_cells.py).
 ``in_cone_cover(hpx, :ra, :dec, :radius_arcsec)`` is true for the HEALPix cells
 of a cone's cover (a few times the cone, docs/queries.md "Cones"): range
 predicates ``hpx BETWEEN lo AND hi`` an hpx-sorted table prunes on, whose bounds
@@ -32,6 +31,7 @@ from collections.abc import Callable
 import sqlglot
 from sqlglot import exp
 
+from runner import sky_cells
 from runner.derived import CONE_RANGES, call_name
 from runner.target_names import AFTER_WORDS, BEFORE_WORDS, WORDS, WORDS_GUARD, Step
 from vastobs.errors import SqlFileError
@@ -78,42 +78,6 @@ def _haversine_arcsec(args: list[exp.Expression]) -> exp.Expression:
 
 def _sky_distance(args: list[exp.Expression]) -> exp.Expression:
     return _haversine_arcsec([_sky_haversine(args)])
-
-
-CELL_DEG = "0.2e0"  # the side of a sky cell, in degrees
-RA_CELLS = 1800  # cells around a circle of RA: 360 / 0.2
-_ZONE = sqlglot.parse_one(f"CAST(floor((dec + 90) / {CELL_DEG}) AS bigint)", read="trino")
-_RA_CELL = sqlglot.parse_one(f"CAST(floor(ra / {CELL_DEG}) AS bigint)", read="trino")
-_CELL_KEY = sqlglot.parse_one(
-    f"zone * {RA_CELLS} + mod(ra_cell + {RA_CELLS}, {RA_CELLS})", read="trino"
-)
-
-
-def _sky_zone(args: list[exp.Expression]) -> exp.Expression:
-    """The band of declination a position lies in."""
-    return _fill(_ZONE, ("dec",), args)
-
-
-def _sky_ra_cell(args: list[exp.Expression]) -> exp.Expression:
-    """The cell of right ascension, unwrapped: a box's edges may fall below 0 or past 1799."""
-    return _fill(_RA_CELL, ("ra",), args)
-
-
-def _sky_cell_key(args: list[exp.Expression]) -> exp.Expression:
-    """One BIGINT per cell, the RA cell wrapped into [0, 1800)."""
-    return _fill(_CELL_KEY, ("zone", "ra_cell"), args)
-
-
-def _sky_cell(args: list[exp.Expression]) -> exp.Expression:
-    """The cell key of a position with RA in [0, 360): no wrap to pay for."""
-    ra, dec = args
-    zone, ra_cell = _sky_zone([dec]), _sky_ra_cell([ra])
-    key = exp.Mul(this=zone, expression=exp.Literal.number(RA_CELLS))
-    return exp.paren(exp.Add(this=key, expression=ra_cell), copy=False)
-
-
-def _sky_ra_cells(args: list[exp.Expression]) -> exp.Expression:
-    return exp.Literal.number(RA_CELLS)
 
 
 _REACH = sqlglot.parse_one(
@@ -238,11 +202,13 @@ MACROS: dict[str, tuple[int, Callable[[list[exp.Expression]], exp.Expression]]] 
     "sky_mean_ra": (2, _sky_mean_ra),
     "sky_mean_dec": (2, _sky_mean_dec),
     "in_cone_cover": (4, _in_cone_cover),
-    "sky_zone": (1, _sky_zone),
-    "sky_ra_cell": (1, _sky_ra_cell),
-    "sky_cell_key": (2, _sky_cell_key),
-    "sky_cell": (2, _sky_cell),
-    "sky_ra_cells": (0, _sky_ra_cells),
+    "sky_zone": (1, sky_cells.sky_zone),
+    "sky_ra_cell": (1, sky_cells.sky_ra_cell),
+    "sky_cell_key": (2, sky_cells.sky_cell_key),
+    "sky_cell": (2, sky_cells.sky_cell),
+    "sky_coarse_cell": (2, sky_cells.sky_coarse_cell),
+    "sky_ra_cells": (0, sky_cells.sky_ra_cells),
+    "sky_cells": (2, sky_cells.sky_cells),  # a table: FROM sky_cells(cte, radius_deg) AS t
     "target_key": (1, _target_key),
 }
 
@@ -260,10 +226,14 @@ def expand(tree: exp.Expression, where: str, line: int) -> exp.Expression:
                 where, line, 1, f"{name} takes {arity} arguments, got {len(call.expressions)}"
             )
         try:
-            replacement = build(list(call.expressions))
+            replacement = expand(build(list(call.expressions)), where, line)
         except ValueError as exc:
             raise SqlFileError(where, line, 1, f"{name}: {exc}") from exc
         if call is tree:
             return replacement
+        if isinstance(call.parent, exp.Table):  # a table macro: the Table becomes a subquery
+            table = call.parent
+            replacement.set("alias", table.args.get("alias"))
+            call = table
         call.replace(replacement)
     return tree
