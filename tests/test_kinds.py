@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
 from devtools.toolchain import PROJECT_DIR
 from devtools.trino_data import trino_with
@@ -25,30 +24,11 @@ from runner.lint import lint
 from runner.query import Query
 from tests.support.compare import assert_same_rows
 from tests.support.dataset import T0, local_database, write_parquet
-from vastobs.config import NAMESPACE, StackConfig, from_mapping
+from tests.support.stacks import FERMI_AND_NUSTAR, stack_with
 from vastobs.errors import ParameterError, SqlFileError
 
 ANALYTICS = PROJECT_DIR / "queries" / "analytics"
-ADDED = {
-    "fermi": {"path": "/fermi/observations", "quota": {"hard": "10TB"}, "kinds": ["triggers"]},
-    "nustar": {
-        "path": "/nustar/observations",
-        "quota": {"hard": "10TB"},
-        "kinds": ["observations", "measurements"],
-    },
-}
-
-
-def stack_with(added: dict[str, Any], without: tuple[str, ...] = ()) -> StackConfig:
-    """The local stack's config plus (or minus) observatories, as one more config block."""
-    text = (PROJECT_DIR / "Pulumi.local.yaml").read_text()
-    raw = {
-        key.removeprefix(f"{NAMESPACE}:"): value
-        for key, value in yaml.safe_load(text)["config"].items()
-    }
-    observatories = {k: v for k, v in raw["observatories"].items() if k not in without}
-    raw["observatories"] = {**observatories, **added}
-    return from_mapping(raw, PROJECT_DIR, "four observatories")
+ADDED = FERMI_AND_NUSTAR
 
 
 def h(hours: float) -> dt.datetime:
