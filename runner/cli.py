@@ -202,7 +202,14 @@ def _explain(args: argparse.Namespace) -> int:
 
 
 def _plot(args: argparse.Namespace) -> int:
-    from runner.plot import light_curve_figure, resolve_target, save, series_of  # matplotlib
+    from runner.plot import (  # matplotlib
+        light_curve_figure,
+        observatory_order,
+        panels_of,
+        resolve_target,
+        save,
+        series_of,
+    )
 
     if args.ra is not None and args.dec is None:
         raise ParameterError("--ra needs --dec")
@@ -216,12 +223,18 @@ def _plot(args: argparse.Namespace) -> int:
         ra, dec, title = args.ra, args.dec, f"RA {args.ra:.4f}, Dec {args.dec:.4f}"
     params: dict[str, Any] = {"ra": ra, "dec": dec, "radius_arcsec": args.radius_arcsec}
     params.update({k: v for k, v in (("start_time", args.start), ("end_time", args.end)) if v})
-    result = engine.run(Query.load(analytics_dir / "multi_wavelength_light_curve.sql"), params)
-    series = series_of(result, args.flux)
-    save(light_curve_figure(series, title, args.flux), args.output)
+    query = Query.load(analytics_dir / "multi_wavelength_light_curve.sql")
+    series = series_of(engine.run(query, params), args.flux)
+    order = observatory_order(engine, query, params)
+    save(light_curve_figure(series, title, args.flux, order), args.output)
+    panels, empty = panels_of(series, order)
     points = sum(len(s.values) for s in series)
-    labels = ", ".join(s.label for s in series)
-    print(f"{args.output}: {points} points in {len(series)} series ({labels})")
+    labels = "; ".join(f"{o}: {', '.join(s.label for s in p)}" for o, p in panels.items())
+    drawn = f"{points} points in {len(series)} series on {len(panels)} panels"
+    print(f"{args.output}: {drawn} ({labels})")
+    if empty:
+        what = "flux" if args.flux else "rate"
+        print(f"no {what} points in the cone from {', '.join(empty)}: no panel", file=sys.stderr)
     return 0
 
 
