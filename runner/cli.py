@@ -24,6 +24,7 @@ from runner.analytics import (
     resolve_query,
     with_stack_defaults,
 )
+from runner.catalog import Catalog
 from runner.connect import ENGINES, SINKS, database_file, engine_for, sink_for
 from runner.lint import lint, write_lock
 from runner.loader import load
@@ -154,8 +155,9 @@ def _show(args: argparse.Namespace) -> int:
 
 
 def _lint(args: argparse.Namespace) -> int:
-    project_dir = find_project_dir()
-    findings = lint(args.paths or [project_dir / "queries"], project_dir)
+    stack = _stack(args)  # its observatories are the ones kinds expand to
+    project_dir = stack.project_dir
+    findings = lint(args.paths or [project_dir / "queries"], project_dir, Catalog.for_stack(stack))
     for finding in findings:
         print(finding)
     print(f"{len(findings)} finding(s)", file=sys.stderr)
