@@ -63,6 +63,9 @@ def _parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(required=True, metavar="COMMAND")
 
     sub.add_parser("list", help="the analytics and what they answer").set_defaults(command=_list)
+    sub.add_parser(
+        "tables", help="the stack's tables, one per line: <observatory>.<table> TAB <kind>"
+    ).set_defaults(command=_tables)
 
     show = sub.add_parser("show", help="one query: header, parameters, SQL, lock status")
     show.add_argument("query")
@@ -146,6 +149,12 @@ def _stack(args: argparse.Namespace) -> StackConfig:
 
 def _list(args: argparse.Namespace) -> int:
     print_analytics(analytics(find_project_dir()))
+    return 0
+
+
+def _tables(args: argparse.Namespace) -> int:
+    for table in Catalog.for_stack(_stack(args)).tables.values():
+        print(f"{table.logical_name}\t{table.kind}")
     return 0
 
 

@@ -11,7 +11,7 @@ export PULUMI_BACKEND_URL="${PULUMI_BACKEND_URL:-file://$root/.vastobs/state}"
 export PULUMI_CONFIG_PASSPHRASE="${PULUMI_CONFIG_PASSPHRASE-}"
 export PULUMI_SKIP_UPDATE_CHECK=true
 export PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION=true
-stack=local
+stack="${DEMO_STACK:-local}"   # another stack file of the project: DEMO_STACK=<name> make demo
 if [[ "$PULUMI_BACKEND_URL" == file://* ]]; then mkdir -p "${PULUMI_BACKEND_URL#file://}"; fi
 
 step() { printf '\n==> %s\n' "$*"; }
@@ -22,12 +22,12 @@ pulumi up --yes --stack "$stack" --non-interactive --suppress-progress
 
 # Realistic data to analyse: generated (same seed, same bytes) into a gitignored
 # directory, then loaded through the validating loader; a second run adds nothing.
-data="$root/.vastobs/demo-data"
+data="$root/.vastobs/demo-data/$stack"
 step "Demo data: ${DEMO_ROWS:-200000} rows, seed 42 (python -m runner demo-data)"
-python -m runner demo-data --rows "${DEMO_ROWS:-200000}" --seed 42 --out "$data"
+python -m runner --stack "$stack" demo-data --rows "${DEMO_ROWS:-200000}" --seed 42 --out "$data"
 
-step "Loading it (python -m runner load)"
-for table in swift.bursts swift.observations swift.measurements chandra.observations chandra.detections; do
+step "Loading it (python -m runner load), every table of the stack"
+python -m runner --stack "$stack" tables | while IFS=$'\t' read -r table _kind; do
     python -m runner --stack "$stack" load "$table" "$data/${table%%.*}/${table#*.}.parquet"
 done
 
