@@ -201,7 +201,9 @@ def test_cone_search_and_light_curve(duck: DuckDBEngine) -> None:
 
 
 def test_observatory_summary_counts_every_table(duck: DuckDBEngine) -> None:
-    counts = {(r["observatory"], r["kind"]): r["row_count"] for r in rows(duck, "observatory_summary")}
+    counts = {
+        (r["observatory"], r["kind"]): r["row_count"] for r in rows(duck, "observatory_summary")
+    }
     tables = Catalog.load(PROJECT_DIR).tables
     assert counts == {
         (observatory, tables[observatory, table].kind): len(DATA[f"{observatory}.{table}"])

@@ -111,7 +111,8 @@ def brute_followups(
         for j in found:
             rows.append({**base, "observation_id": str(chandra["obsid"][j]), "start": int(c_t[j]),
                          "delay_hours": delay_us[i, j] / 3.6e9, "separation_arcsec": float(sep[i, j])})  # fmt: skip
-    rows.sort(key=lambda r: (r["trigger_time"], r["trigger_id"], r["start"] or 0, r["observation_id"] or ""))
+    rows.sort(key=lambda r: (r["trigger_time"], r["trigger_id"], r["start"] or 0,
+                             r["observation_id"] or ""))  # fmt: skip
     return rows
 
 
