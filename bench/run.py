@@ -31,6 +31,7 @@ from typing import Any
 
 import duckdb
 import sqlglot
+import yaml
 
 from bench import scenarios as sc
 from bench.datasets import crossmatch_files, data, followup_files, points_files, selective_cases
@@ -56,9 +57,11 @@ def _cli_seconds(db: sc.Database, args: list[str]) -> float:
         (project / "Pulumi.yaml").write_text("name: vastobs\n")
         (project / "queries").symlink_to(ROOT / "queries")
         root = db.path.parents[2]
-        (project / "Pulumi.bench.yaml").write_text(
-            f"config:\n  vastobs:local_root: {root}\n  vastobs:database: {{bucket: benchdb, path: /db}}\n"
-        )
+        # The local stack's observatories: the bench's tables are theirs (the seed's five).
+        local = yaml.safe_load((ROOT / "Pulumi.local.yaml").read_text())["config"]
+        config = {"vastobs:local_root": str(root), "vastobs:database": {"bucket": "benchdb", "path": "/db"},
+                  "vastobs:observatories": local["vastobs:observatories"]}  # fmt: skip
+        (project / "Pulumi.bench.yaml").write_text(yaml.safe_dump({"config": config}))
         start = time.perf_counter()
         subprocess.run([sys.executable, "-m", "runner", "--stack", "bench", "run", *args, "--format", "csv"],
                        cwd=project, check=True, capture_output=True)  # fmt: skip
@@ -110,14 +113,15 @@ def followup(size: int, repeats: int, budget_s: float) -> dict[str, Any]:
     db, files = data("followup", size, lambda out: followup_files(n_bursts, size, out))
     engine, con = db.engine()
     query = Query.load(sc.ANALYTICS / "burst_followup_sequences.sql")
-    params = {"window_hours": 168.0, "min_significance": 0.0}
+    params = {"window_hours": 168.0, "min_significance": 0.0, **sc.FOLLOWUP_ROLES}
     fast, result = measure(lambda: engine.run(query, params), repeats)
     matched = sum(1 for r in result.table.column("observation_id").to_pylist() if r is not None)
     naive = once(lambda: sc.naive_followup(files, 168.0, budget_s), budget_s)
     con.close()
     return {"scenario": "burst_followup", "rows": size, "bursts": n_bursts, "answer_rows": matched,
             "project": fast.as_dict(), "naive": naive.as_dict(),
-            "cli_seconds": round(_cli_seconds(db, ["burst_followup_sequences", "--param=min_significance=0"]), 3),
+            "cli_seconds": round(_cli_seconds(db, ["burst_followup_sequences", "--param=min_significance=0",
+                                                  *(f"--param={k}={v}" for k, v in sc.FOLLOWUP_ROLES.items())]), 3),
             "peak_rss_mb": _peak_rss_mb()}  # fmt: skip
 
 

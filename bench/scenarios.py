@@ -29,6 +29,10 @@ ROOT = Path(__file__).resolve().parents[1]
 ANALYTICS = ROOT / "queries" / "analytics"
 TABLES = {t.logical_name: t for t in all_tables(ROOT)}
 V404 = (306.0159, 33.8672)
+# The synthetic follow-up data hold Swift bursts and Chandra pointings only: name the
+# roles, so that every engine reads the tables the scenario loaded (and the same work
+# as before the analytics read kinds).
+FOLLOWUP_ROLES = {"sources": "swift", "followers": "chandra"}
 FULL_SKY_HI = 12 * 4**14 - 1
 
 

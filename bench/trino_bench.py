@@ -84,7 +84,7 @@ def _followup(server: TrinoServer, size: int, repeats: int) -> dict[str, Any]:
     catalog = "memory" if size < MEMORY_LIMIT_ROWS else "iceberg"
     engine = _register(server, catalog, f"followup{size}", files)
     query = Query.load(sc.ANALYTICS / "burst_followup_sequences.sql")
-    params = {"window_hours": 168.0, "min_significance": 0.0}
+    params = {"window_hours": 168.0, "min_significance": 0.0, **sc.FOLLOWUP_ROLES}
     timing, result = measure(lambda: engine.run(query, params), max(3, repeats // 3))
     matched = sum(1 for r in result.table.column("observation_id").to_pylist() if r is not None)
     return {"scenario": "burst_followup", "rows": size, "bursts": n_bursts, "catalog": catalog,
