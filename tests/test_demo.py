@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from devtools.toolchain import PROJECT_DIR, pulumi_bin
+from runner.query import Query
 
 pytestmark = pytest.mark.pulumi
 
@@ -52,7 +53,8 @@ def test_demo_provisions_the_local_stack_and_runs_a_query(tmp_path: Path) -> Non
     assert (copy / ".vastobs" / "local" / "views" / "swift" / "observations").is_dir()
     assert (copy / ".vastobs" / "local" / "views" / "chandra" / "observations").is_dir()
     assert "V404 Cyg" in proc.stdout and "engine_parity v2" in proc.stdout
-    assert "observatory_summary v1" in proc.stdout  # run --all ran the analytics
+    summary = Query.load(PROJECT_DIR / "queries" / "analytics" / "observatory_summary.sql")
+    assert f"observatory_summary v{summary.version}" in proc.stdout  # run --all ran them
     assert "storage on local" in proc.stdout and "monitor exit code: 0" in proc.stdout
     assert (copy / "Pulumi.local.yaml").read_text() == (
         PROJECT_DIR / "Pulumi.local.yaml"
