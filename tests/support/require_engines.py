@@ -1,7 +1,7 @@
 """pytest plugin: with VASTOBS_REQUIRE_ENGINES=1, a skipped engine test fails the run.
 
-``make test`` sets it, so a green run means the real Pulumi engine and Trino
-ran; a bare ``pytest`` still skips with a reason where a tool is missing.
+``make test`` sets it, so a green run means the real Pulumi engine, Trino and
+Kafka ran; a bare ``pytest`` still skips with a reason where a tool is missing.
 No engine skip is allowed.
 """
 
@@ -11,7 +11,7 @@ import os
 
 import pytest
 
-ENGINE_MARKERS = ("pulumi", "trino")
+ENGINE_MARKERS = ("pulumi", "trino", "kafka")
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
@@ -27,7 +27,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         return
     reporter.write_line("")
     reporter.write_line(
-        "FAILED: tests that need the real Pulumi engine or Trino were skipped:", red=True
+        "FAILED: tests that need the real Pulumi engine, Trino or Kafka were skipped:", red=True
     )
     for report in skipped:
         reporter.write_line(f"  {report.nodeid}: {_reason(report)}")
