@@ -10,6 +10,7 @@ from typing import Any
 import pulumi
 from pulumi.runtime import config as runtime_config
 
+from infra.alerts import AlertTables
 from infra.database import Database
 from infra.observatory import Observatory
 from vastobs.backends.target import target_for
@@ -44,6 +45,8 @@ def declare(stack: StackConfig) -> None:
     observatories = {
         cfg.name: Observatory(cfg, stack, database, target) for cfg in stack.observatories
     }
+    if stack.alerts.topics:
+        AlertTables(stack, database, target)
     pulumi.export("backend", stack.backend)
     pulumi.export("database", {"bucket": database.bucket, "path": stack.database.path})
     pulumi.export(

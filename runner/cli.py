@@ -33,6 +33,8 @@ from runner.query import Query
 from runner.render import (
     FORMATS,
     print_analytics,
+    print_change,
+    print_change_json,
     print_demo_data,
     print_load,
     print_query,
@@ -112,6 +114,14 @@ def _parser() -> argparse.ArgumentParser:
     mon.add_argument("--no-bursts", action="store_true", help="skip the bursts awaiting follow-up")
     mon.set_defaults(command=_monitor)
 
+    listen = sub.add_parser(
+        "listen", help="GCN notices from the stack's Kafka topics into its trigger tables"
+    )
+    listen.add_argument("--max-messages", type=int, help="stop after this many messages")
+    listen.add_argument("--idle-seconds", type=float, help="stop after this long without one")
+    listen.add_argument("--json", action="store_true", help="one JSON line per trigger change")
+    listen.set_defaults(command=_listen)
+
     load_cmd = sub.add_parser("load", help="load observation files into a table")
     load_cmd.add_argument("table", help="<observatory>.<table>, e.g. swift.bursts")
     load_cmd.add_argument("files", nargs="+", type=Path, metavar="FILE")
@@ -149,6 +159,35 @@ def _stack(args: argparse.Namespace) -> StackConfig:
 
 def _list(args: argparse.Namespace) -> int:
     print_analytics(analytics(find_project_dir()))
+    return 0
+
+
+def _listen(args: argparse.Namespace) -> int:
+    from confluent_kafka import Consumer  # librdkafka: only this command consumes
+
+    from runner.alerts.consumer import consumer_config
+    from runner.alerts.listener import Listener
+    from runner.alerts.store import TriggerStore
+
+    stack = _stack(args)
+    if not stack.alerts.topics:
+        raise ParameterError("vastobs:alerts.topics is empty in the stack: no topic to listen to")
+    if stack.backend != "local":
+        raise ParameterError("listen writes to the local VAST DB only (backend: local) for now")
+    store = TriggerStore(database_file(stack), Catalog.for_stack(stack))
+    consumer = Consumer(consumer_config(stack.alerts, stack.project_dir))
+    show = print_change_json if args.json else print_change
+    listener = Listener(consumer, store, stack.alerts, show)
+    try:
+        summary = listener.run(args.max_messages, args.idle_seconds)
+    except KeyboardInterrupt:
+        return 0
+    print(
+        f"{summary.messages} messages in {summary.batches} batches: {summary.outcomes}, "
+        f"{summary.quarantined} quarantined, {summary.replayed} replayed; the longest batch held "
+        f"the database {summary.longest_hold_seconds * 1000:.0f} ms",
+        file=sys.stderr,
+    )
     return 0
 
 

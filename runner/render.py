@@ -12,7 +12,7 @@ import io
 import json
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 import pyarrow.csv as pacsv
@@ -28,6 +28,7 @@ from vastobs.errors import ParameterError
 from vastobs.units import format_size
 
 if TYPE_CHECKING:  # the generator loads astropy: only demo-data should pay for it
+    from runner.alerts.store import Change
     from runner.datagen import Summary as DemoSummary
 
 FORMATS = ("table", "csv", "json", "parquet")
@@ -222,3 +223,41 @@ def print_demo_data(summary: DemoSummary) -> None:
         f"{summary.answers}: {summary.bursts} bursts, {summary.planted_followups} planted "
         f"Chandra follow-ups, {summary.cross_objects} objects seen by both observatories"
     )
+
+
+# --- the alert stream ------------------------------------------------------------------------
+
+
+def _change_record(change: Change) -> dict[str, Any]:
+    n = change.notice
+    return {
+        "outcome": change.outcome,
+        "observatory": n.observatory,
+        "trigger_id": n.trigger_id,
+        "trigger_name": n.trigger_name,
+        "trigger_time": n.trigger_time.isoformat() if n.trigger_time else None,
+        "ra": n.ra,
+        "dec": n.dec,
+        "err_radius_arcsec": n.err_radius_arcsec,
+        "topic": change.received.topic,
+        "offset": change.received.offset,
+    }
+
+
+def print_change(change: Change) -> None:
+    """One line per notice applied: what it did to which trigger, and where."""
+    r = _change_record(change)
+    where = (
+        f" at RA {r['ra']:.4f}, Dec {r['dec']:+.4f} +- {r['err_radius_arcsec']:.1f} arcsec"
+        if r["ra"] is not None
+        else ""
+    )
+    console().print(
+        f"[bold]{r['outcome']}[/bold] {r['observatory']} {r['trigger_name']} "
+        f"({r['trigger_id']}){where}",
+        highlight=False,
+    )
+
+
+def print_change_json(change: Change) -> None:
+    print(json.dumps(_change_record(change)), flush=True)

@@ -49,6 +49,7 @@ TABLE_BEGIN = (
 )
 TABLE_END = "<!-- end of the generated key table -->"
 _NAME = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
+_TOPIC = re.compile(r"^[A-Za-z0-9._-]{1,249}$")
 _BUCKET = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
 
 
@@ -236,6 +237,49 @@ class MonitorConfig:
 
 
 @dataclass(frozen=True)
+class AlertsConfig:
+    """The GCN notice stream `python -m runner listen` consumes (docs/alerts.md)."""
+
+    topics: tuple[str, ...] = key(
+        "Kafka topics of GCN notices to consume; none: no listener (and no alerts tables)",
+        (),
+        form="topics",
+    )
+    brokers: str = key(
+        "Bootstrap servers (`host:port,...`) of a plain Kafka broker; ignored with `gcn_domain`",
+        "localhost:9092",
+    )
+    gcn_domain: str | None = key(
+        "GCN's Kafka: `gcn.nasa.gov` or `test.gcn.nasa.gov` (OIDC with the client id and"
+        " secret from `VASTOBS_GCN_CLIENT_ID` / `VASTOBS_GCN_CLIENT_SECRET` or the files below);"
+        " none for a plain broker",
+        None,
+    )
+    client_id_file: str | None = key(
+        "File (relative to the project) holding the GCN client id, if no `VASTOBS_GCN_CLIENT_ID`",
+        None,
+    )
+    client_secret_file: str | None = key(
+        "File (relative to the project) holding the GCN client secret, if no"
+        " `VASTOBS_GCN_CLIENT_SECRET`",
+        None,
+    )
+    group: str = key(
+        "Consumer group: its committed offsets are where a restarted listener resumes",
+        "vastobs-listener",
+    )
+    batch_max_messages: int = key(
+        "Most notices written in one micro-batch (one short hold of the database)",
+        500,
+        lo=1,
+        hi=100_000,
+    )
+    batch_max_seconds: float = key(
+        "Longest the listener waits to fill a micro-batch before writing it", 0.1, lo=0.001, hi=60
+    )
+
+
+@dataclass(frozen=True)
 class StackConfig:
     """Everything a stack declares; ``project_dir`` anchors relative paths."""
 
@@ -256,6 +300,7 @@ class StackConfig:
     analytics: AnalyticsConfig = key("Loading and the queries' defaults", AnalyticsConfig)
     trino: TrinoConfig = key("The Trino coordinator the `trino` engine queries", TrinoConfig)
     monitor: MonitorConfig = key("Thresholds of `python -m runner monitor`", MonitorConfig)
+    alerts: AlertsConfig = key("The GCN alert stream (`python -m runner listen`)", AlertsConfig)
 
     def observatory(self, name: str) -> ObservatoryConfig:
         for obs in self.observatories:
@@ -328,6 +373,7 @@ def allowed(hint: Any, spec: Key, quote: Callable[[str], str] = str) -> str:
         "view_path": f"an absolute path below '/', such as {quote('/swift/observations')}",
         "bucket": "an S3 bucket name (3-63 of a-z, 0-9, '.', '-')",
         "names": "a list of lower-case names",
+        "topics": "a list of Kafka topic names (a-z, A-Z, 0-9, '.', '_', '-')",
         "kinds": (
             f"a mapping of kind ({quote('triggers')}, {quote('observations')},"
             f" {quote('measurements')}, {quote('detections')}) to its table's name or to"
@@ -536,6 +582,10 @@ class _Reader:
                 and bool(value)
                 and all(v in spec.choices for v in value)
             )
+        elif spec.form == "topics":
+            ok = isinstance(value, list | tuple) and all(
+                isinstance(v, str) and _TOPIC.match(v) for v in value
+            )
         else:
             ok = isinstance(value, list | tuple) and all(
                 isinstance(v, str) and _NAME.match(v) for v in value
@@ -646,6 +696,14 @@ def _check_across_keys(r: _Reader, stack: StackConfig) -> None:
                 )
             observatory_table(stack.project_dir, obs.name, entry)  # its DDL, checked
     _reject_overlaps(r, stack.observatories, stack.database)
+    if stack.alerts.topics and any(o.name == "alerts" for o in stack.observatories):
+        raise r.fail(
+            "observatories.alerts", "alerts", "another name: the alert stream's schema is alerts"
+        )
+    if stack.alerts.gcn_domain not in (None, "gcn.nasa.gov", "test.gcn.nasa.gov"):
+        raise r.fail(
+            "alerts.gcn_domain", stack.alerts.gcn_domain, "gcn.nasa.gov or test.gcn.nasa.gov"
+        )
     if stack.monitor.warn_percent > stack.monitor.critical_percent:
         raise r.fail(
             "monitor.warn_percent", stack.monitor.warn_percent, "a value not above critical_percent"

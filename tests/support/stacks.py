@@ -20,8 +20,8 @@ FERMI_AND_NUSTAR: dict[str, Any] = {
 }
 
 
-def stack_with(added: dict[str, Any], without: tuple[str, ...] = ()) -> StackConfig:
-    """The local stack's config plus (or minus) observatories, as config blocks."""
+def stack_raw(added: dict[str, Any], without: tuple[str, ...] = ()) -> dict[str, Any]:
+    """The local stack's ``vastobs:`` keys plus (or minus) observatories, as config blocks."""
     text = (PROJECT_DIR / "Pulumi.local.yaml").read_text()
     raw = {
         key.removeprefix(f"{NAMESPACE}:"): value
@@ -29,4 +29,11 @@ def stack_with(added: dict[str, Any], without: tuple[str, ...] = ()) -> StackCon
     }
     observatories = {k: v for k, v in raw["observatories"].items() if k not in without}
     raw["observatories"] = {**observatories, **added}
-    return from_mapping(raw, PROJECT_DIR, "test stack")
+    return raw
+
+
+def stack_with(
+    added: dict[str, Any], without: tuple[str, ...] = (), **sections: Any
+) -> StackConfig:
+    """The local stack plus (or minus) observatories, and other sections replaced."""
+    return from_mapping({**stack_raw(added, without), **sections}, PROJECT_DIR, "test stack")

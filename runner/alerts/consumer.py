@@ -1,0 +1,71 @@
+"""The Kafka consumer's settings: one code path for GCN's brokers and for a plain one.
+
+Both go through ``gcn_kafka``'s own ``get_config``: for GCN (``alerts.gcn_domain``)
+it adds TLS with certifi's CAs and OpenID Connect with the client id and secret,
+which come from ``VASTOBS_GCN_CLIENT_ID`` / ``VASTOBS_GCN_CLIENT_SECRET`` or the
+files the stack names, never from argv or the stack itself; for a plain broker
+(tests, ``make alerts``) it is told ``plaintext``. Offsets are committed by the
+listener, after the rows are durable: never automatically.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from vastobs.config import AlertsConfig
+from vastobs.errors import ParameterError
+
+CLIENT_ID_ENV = "VASTOBS_GCN_CLIENT_ID"
+CLIENT_SECRET_ENV = "VASTOBS_GCN_CLIENT_SECRET"
+SESSION_TIMEOUT_MS = 45_000  # the broker's bound on a silent consumer before it rebalances
+SOCKET_TIMEOUT_MS = 10_000  # every network call of the client has a timeout
+
+
+def _secret(env: str, file: str | None, project_dir: Path, environ: Mapping[str, str]) -> str:
+    if environ.get(env):
+        return environ[env]
+    if file:
+        path = project_dir / file
+        try:
+            return path.read_text(encoding="utf-8").strip()
+        except OSError as exc:
+            raise ParameterError(f"{path}: cannot read it ({exc.strerror})") from None
+    return ""
+
+
+def consumer_config(
+    alerts: AlertsConfig, project_dir: Path, environ: Mapping[str, str] = os.environ
+) -> dict[str, Any]:
+    """The confluent-kafka settings of the listener's consumer (holds the secret: never log it)."""
+    from gcn_kafka.core import get_config  # confluent-kafka: only for the commands that consume
+
+    ours: dict[str, Any] = {
+        "group.id": alerts.group,
+        # Static membership: a restarted listener (after a crash, even kill -9) takes its
+        # partitions back at once instead of waiting out the session of its dead self.
+        # One listener per group: a second one fences the first.
+        "group.instance.id": f"{alerts.group}-listener",
+        "enable.auto.commit": False,
+        "enable.auto.offset.store": False,
+        "auto.offset.reset": "earliest",
+        "session.timeout.ms": SESSION_TIMEOUT_MS,
+        "socket.timeout.ms": SOCKET_TIMEOUT_MS,
+        "client.id": "vastobs-listener",
+    }
+    if not alerts.gcn_domain:
+        ours.update({"bootstrap.servers": alerts.brokers, "security.protocol": "plaintext"})
+        return get_config("consumer", ours)
+    client_id = _secret(CLIENT_ID_ENV, alerts.client_id_file, project_dir, environ)
+    secret = _secret(CLIENT_SECRET_ENV, alerts.client_secret_file, project_dir, environ)
+    if not (client_id and secret):
+        raise ParameterError(
+            f"alerts.gcn_domain {alerts.gcn_domain} needs a GCN client id and secret: set "
+            f"{CLIENT_ID_ENV} and {CLIENT_SECRET_ENV}, or alerts.client_id_file and "
+            "alerts.client_secret_file"
+        )
+    return get_config(
+        "consumer", ours, client_id=client_id, client_secret=secret, domain=alerts.gcn_domain
+    )

@@ -1,0 +1,116 @@
+"""``Listener``: GCN notices from Kafka into the trigger tables, one micro-batch at a time.
+
+Each turn takes at most ``batch_max_messages`` messages (waiting at most
+``batch_max_seconds``), writes them in one transaction (runner/alerts/store.py)
+and only then commits their offsets: a crash or kill -9 in between replays the
+batch, which the store recognises by its offsets. A message the parsers refuse
+is quarantined with its reason and the stream goes on; the client reconnects by
+itself when the broker restarts.
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from runner.alerts.store import Change, Received, TriggerStore
+from vastobs.config import AlertsConfig
+
+
+@dataclass
+class ListenSummary:
+    messages: int = 0
+    batches: int = 0
+    quarantined: int = 0
+    replayed: int = 0
+    outcomes: dict[str, int] = field(default_factory=dict)
+    longest_hold_seconds: float = 0.0  # the longest one batch held the database
+
+
+class Listener:
+    def __init__(
+        self,
+        consumer: Any,  # a confluent_kafka.Consumer (or one with its methods)
+        store: TriggerStore,
+        alerts: AlertsConfig,
+        on_change: Callable[[Change], None] | None = None,
+    ) -> None:
+        self.consumer, self.store, self.alerts = consumer, store, alerts
+        self.on_change = on_change or (lambda change: None)
+
+    def run(
+        self,
+        max_messages: int | None = None,
+        idle_seconds: float | None = None,
+        stop: threading.Event | None = None,
+    ) -> ListenSummary:
+        """Consume until ``stop`` is set, ``max_messages`` were written, or nothing came for
+        ``idle_seconds``; the consumer is closed (leaving its group) in every case."""
+        summary = ListenSummary()
+        assigned = threading.Event()  # idle time counts once the partitions are ours
+        self.consumer.subscribe(list(self.alerts.topics), on_assign=lambda *_: assigned.set())
+        last_message = time.monotonic()
+        try:
+            while not (stop and stop.is_set()):
+                if max_messages is not None and summary.messages >= max_messages:
+                    break
+                received = self._take()
+                if not received:
+                    if not assigned.is_set():
+                        last_message = time.monotonic()
+                    elif (
+                        idle_seconds is not None and time.monotonic() - last_message > idle_seconds
+                    ):
+                        break
+                    continue
+                last_message = time.monotonic()
+                self._write(received, summary)
+        finally:
+            self.consumer.close()
+        return summary
+
+    def _take(self) -> list[Received]:
+        from confluent_kafka import KafkaError
+
+        messages = self.consumer.consume(
+            num_messages=self.alerts.batch_max_messages, timeout=self.alerts.batch_max_seconds
+        )
+        received = []
+        for message in messages:
+            error = message.error()
+            if error is not None:
+                if error.fatal():
+                    raise RuntimeError(f"kafka: {error.str()}")
+                if error.code() != KafkaError._PARTITION_EOF:
+                    print(f"kafka: {error.str()} (retrying)", file=sys.stderr)
+                continue
+            received.append(
+                Received(message.topic(), message.partition(), message.offset(), message.value())
+            )
+        return received
+
+    def _write(self, received: list[Received], summary: ListenSummary) -> None:
+        from confluent_kafka import TopicPartition
+
+        result = self.store.write(received)
+        # Durable now: the next offsets to read are past this batch.
+        last: dict[tuple[str, int], int] = {}
+        for message in received:
+            key = (message.topic, message.partition)
+            last[key] = max(last.get(key, -1), message.offset)
+        self.consumer.commit(
+            offsets=[TopicPartition(t, p, o + 1) for (t, p), o in sorted(last.items())],
+            asynchronous=False,
+        )
+        summary.messages += len(received)
+        summary.batches += 1
+        summary.quarantined += result.quarantined
+        summary.replayed += result.replayed
+        summary.longest_hold_seconds = max(summary.longest_hold_seconds, result.hold_seconds)
+        for change in result.changes:
+            summary.outcomes[change.outcome] = summary.outcomes.get(change.outcome, 0) + 1
+            self.on_change(change)
