@@ -236,7 +236,7 @@ def on_both_engines(trino_server, four: Catalog, tmp_path_factory) -> dict[str, 
     files, answers = _generated(SMALL, out)
     return {
         "answers": answers,
-        "trino": trino_with(trino_server, "four", files, out, four),
+        "trino": trino_with(trino_server, "generated4", files, out, four),
         "duck": DuckDBEngine.for_file(local_database(out / "root", files, four), four),
     }
 

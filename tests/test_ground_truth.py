@@ -321,6 +321,10 @@ def test_trino_finds_the_planted_answers_too(on_both_engines: dict[str, Any]) ->
     }
 
 
+# Swift's own XRT answers every generated burst: waiting for Chandra leaves some to compare.
+NON_EMPTY = {"bursts_awaiting_followup": {"followers": "chandra"}}
+
+
 @pytest.mark.trino
 @pytest.mark.parametrize("path", sorted(ANALYTICS.glob("*.sql")), ids=lambda p: p.stem)
 def test_every_analytic_gives_the_same_rows_on_both_engines(
@@ -329,6 +333,7 @@ def test_every_analytic_gives_the_same_rows_on_both_engines(
     """Every analytic with the local stack's defaults, as `run --all` runs them."""
     query = Query.load(path)
     params = with_stack_defaults(query, load_stack("local", PROJECT_DIR), {})
+    params.update(NON_EMPTY.get(query.name, {}))
     trino = _run(on_both_engines["trino"], query.name, **params)
     duck = _run(on_both_engines["duck"], query.name, **params)
     assert duck, f"{query.name} found nothing in the generated data: the comparison would be empty"

@@ -190,7 +190,7 @@ def test_an_observatories_parameter_is_not_a_value(tmp_path: Path, four: Catalog
 
 @pytest.mark.trino
 def test_every_analytic_gives_the_same_rows_on_trino(trino_server, four, files, duck, tmp_path):
-    trino = trino_with(trino_server, "four", files, tmp_path, four)
+    trino = trino_with(trino_server, "handmade4", files, tmp_path, four)
     for path in sorted(ANALYTICS.glob("*.sql")):
         query = Query.load(path)
         params = {k: v for k, v in FOLLOWUP.items() if k in query.params}
