@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import pyarrow as pa
 import sqlglot
 from sqlglot import exp
 
@@ -32,7 +33,7 @@ from runner.alerts.model import Notice, Rejected
 from runner.alerts.notices import parse_notice, to_trigger_row
 from runner.catalog import Catalog
 from vastobs.backends.filelock import exclusive, open_duckdb
-from vastobs.ddl import TableDef
+from vastobs.ddl import TableDef, load_table
 from vastobs.errors import EngineError
 
 SCHEMA = "alerts"  # where notices and quarantined messages are kept (infra/alerts.py)
@@ -117,46 +118,61 @@ class TriggerStore:
         self, con: duckdb.DuckDBPyConnection, batch: list[Received], now: dt.datetime
     ) -> tuple[tuple[Change, ...], int, int]:
         seen = self._recorded(con, batch)
-        notices: list[tuple[Any, ...]] = []
-        quarantine: list[tuple[Any, ...]] = []
-        changes: list[Change] = []
-        rows: dict[tuple[str, int], dict[str, Any] | None] = {}  # this batch's view of triggers
-        touched: set[tuple[str, int]] = set()
-        replayed = 0
+        fresh, replayed = [], 0
         for message in batch:
             if message.key in seen:
                 replayed += 1
                 continue
             seen.add(message.key)
-            parsed = parse_notice(message.topic, message.value)
+            fresh.append((message, parse_notice(message.topic, message.value)))
+        wanted: dict[str, set[int]] = {}  # observatory -> trigger ids the batch names
+        for _, parsed in fresh:
+            if isinstance(parsed, Notice) and self.catalog.table_of(parsed.observatory, "triggers"):
+                wanted.setdefault(parsed.observatory, set()).add(parsed.trigger_id)
+        rows = {  # this batch's view of the triggers it names
+            (observatory, trigger_id): row
+            for observatory, ids in wanted.items()
+            for trigger_id, row in self._current(con, observatory, ids).items()
+        }
+        notices: list[dict[str, Any]] = []
+        quarantine: list[dict[str, Any]] = []
+        changes: list[Change] = []
+        touched: dict[str, set[int]] = {}
+        for message, parsed in fresh:
+            where = {"topic": message.topic, "kafka_partition": message.partition,
+                     "kafka_offset": message.offset, "received_at": now}  # fmt: skip
+            payload = _payload(message.value)
             table = None
             if isinstance(parsed, Notice):
                 table = self.catalog.table_of(parsed.observatory, "triggers")
             if isinstance(parsed, Rejected) or table is None:
                 reason = parsed.reason if isinstance(parsed, Rejected) else self._no_table(parsed)
-                quarantine.append((*message.key, now, reason, _payload(message.value)))
+                quarantine.append({**where, "reason": reason, "payload": payload})
                 continue
             key = (parsed.observatory, parsed.trigger_id)
-            if key not in rows:
-                rows[key] = self._current(con, table, parsed.trigger_id)
-            outcome, rows[key] = self._outcome(parsed, rows[key], table)
+            outcome, rows[key] = self._outcome(parsed, rows.get(key), table)
             if outcome != "kept":
-                touched.add(key)
-            notices.append((
-                *message.key, now, parsed.observatory, parsed.trigger_id, parsed.kind,
-                parsed.notice_time, parsed.ra, parsed.dec, parsed.err_radius_arcsec, outcome,
-                _payload(message.value),
-            ))  # fmt: skip
+                touched.setdefault(parsed.observatory, set()).add(parsed.trigger_id)
+            notices.append({
+                **where, "observatory": parsed.observatory, "trigger_id": parsed.trigger_id,
+                "notice_kind": parsed.kind, "notice_time": parsed.notice_time, "ra": parsed.ra,
+                "dec": parsed.dec, "err_radius_arcsec": parsed.err_radius_arcsec,
+                "outcome": outcome, "payload": payload,
+            })  # fmt: skip
             changes.append(Change(outcome, parsed, message))
-        for observatory, trigger_id in sorted(touched):
-            self._replace(con, observatory, trigger_id, rows[observatory, trigger_id])
-        if notices:
-            con.executemany(f"INSERT INTO {SCHEMA}.notices VALUES ({', '.join('?' * 13)})", notices)
-        if quarantine:
-            con.executemany(
-                f"INSERT INTO {SCHEMA}.quarantine VALUES (?, ?, ?, ?, ?, ?)", quarantine
-            )
+        for observatory, ids in touched.items():
+            self._replace(con, observatory, [(i, rows.get((observatory, i))) for i in ids])
+        self._insert(con, "notices", notices)
+        self._insert(con, "quarantine", quarantine)
         return tuple(changes), len(quarantine), replayed
+
+    def _insert(
+        self, con: duckdb.DuckDBPyConnection, name: str, rows: list[dict[str, Any]]
+    ) -> None:
+        """Rows into one of the alerts tables, in one statement (as Arrow, typed by its DDL)."""
+        if rows:
+            table = load_table(self.catalog.project_dir, SCHEMA, name)
+            _insert_arrow(con, f'"{SCHEMA}"."{name}"', table, rows)
 
     def _no_table(self, notice: Notice) -> str:
         having = ", ".join(self.catalog.observatories("triggers")) or "none"
@@ -184,15 +200,17 @@ class TriggerStore:
         return seen
 
     def _current(
-        self, con: duckdb.DuckDBPyConnection, table: TableDef, trigger_id: int
-    ) -> dict[str, Any] | None:
-        cursor = con.execute(
-            f'SELECT * FROM "{table.observatory}"."{table.name}" WHERE trigger_id = ?', [trigger_id]
-        )
-        found = cursor.fetchone()
-        if found is None:
-            return None
-        return dict(zip([d[0] for d in cursor.description], found, strict=True))
+        self, con: duckdb.DuckDBPyConnection, observatory: str, ids: set[int]
+    ) -> dict[int, dict[str, Any]]:
+        """The rows the observatory's triggers table holds for ``ids``, in one query."""
+        table = self.catalog.table_of(observatory, "triggers")
+        assert table is not None
+        wanted = pa.table({"trigger_id": pa.array(sorted(ids), pa.int64())})  # noqa: F841
+        found = con.sql(
+            f'SELECT t.* FROM "{table.observatory}"."{table.name}" AS t'
+            " JOIN wanted AS w ON w.trigger_id = t.trigger_id"
+        ).to_arrow_table()
+        return {row["trigger_id"]: row for row in found.to_pylist()}
 
     def _outcome(
         self, notice: Notice, row: dict[str, Any] | None, table: TableDef
@@ -217,17 +235,25 @@ class TriggerStore:
         self,
         con: duckdb.DuckDBPyConnection,
         observatory: str,
-        trigger_id: int,
-        row: dict[str, Any] | None,
+        rows: list[tuple[int, dict[str, Any] | None]],
     ) -> None:
+        """The triggers' rows replaced in one DELETE and one INSERT (a retraction: none)."""
         table = self.catalog.table_of(observatory, "triggers")
         assert table is not None
         name = f'"{table.observatory}"."{table.name}"'
-        con.execute(f"DELETE FROM {name} WHERE trigger_id = ?", [trigger_id])
-        if row is not None:
-            columns = [c.name for c in table.columns]
-            quoted = ", ".join(f'"{c}"' for c in columns)
-            con.execute(
-                f"INSERT INTO {name} ({quoted}) VALUES ({', '.join('?' * len(columns))})",
-                [row.get(c) for c in columns],
-            )
+        gone = pa.table({"trigger_id": pa.array([i for i, _ in rows], pa.int64())})  # noqa: F841
+        con.execute(f"DELETE FROM {name} WHERE trigger_id IN (SELECT trigger_id FROM gone)")
+        _insert_arrow(con, name, table, [row for _, row in rows if row is not None])
+
+
+def _insert_arrow(
+    con: duckdb.DuckDBPyConnection, name: str, table: TableDef, rows: list[dict[str, Any]]
+) -> None:
+    if not rows:
+        return
+    columns = [c.name for c in table.columns]
+    incoming = pa.Table.from_pylist(  # noqa: F841 (read by DuckDB)
+        [{c: row.get(c) for c in columns} for row in rows], schema=table.arrow_schema()
+    )
+    quoted = ", ".join(f'"{c}"' for c in columns)
+    con.execute(f"INSERT INTO {name} ({quoted}) SELECT {quoted} FROM incoming")
