@@ -111,7 +111,10 @@ class Catalog:
                     columns.append(exp.alias_(_expression(mapped[column.name]).copy(), column.name))
                 else:
                     columns.append(exp.column(column.name))
-            selects.append(exp.select(*columns).from_(exp.table_(table.name, db=observatory)))
+            # An alias of its own: sqlglot would take a CTE of the query named like the
+            # table (a `bursts` CTE, `swift.bursts`) for the table itself.
+            source = exp.table_(table.name, db=observatory, alias=f"{observatory}__{table.name}")
+            selects.append(exp.select(*columns).from_(source))
         if not selects:
             empty = [exp.alias_(exp.cast(exp.null(), "varchar"), OBSERVATORY)]
             for c in contract.columns:
