@@ -6,6 +6,7 @@ ending at the first line that is not a comment (docs/queries.md).
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import itertools
 from dataclasses import dataclass, field, replace
@@ -39,6 +40,7 @@ class Param:
     description: str = ""
     domain: Domain = field(default_factory=Domain)
     kinds: tuple[str, ...] = ()  # an ``observatories`` parameter: the kinds it selects for
+    default_now: bool = False  # a timestamp whose default is the moment the query runs (UTC)
 
     @property
     def selects_tables(self) -> bool:
@@ -140,7 +142,9 @@ class Query:
                     )  # fmt: skip
                 stack_defaults[pname] = source
             default = spec.get("default")
-            if default is not None:
+            if ptype == "timestamp" and default == "now":
+                param = replace(param, default_now=True)
+            elif default is not None:
                 param = replace(param, default=param.coerce(default))
             params[pname] = param
         derived = {}
@@ -233,6 +237,8 @@ class Query:
         values = {}
         for name, param in self.params.items():
             value = param.coerce(given[name], self.name) if name in given else param.default
+            if value is None and param.default_now:
+                value = dt.datetime.now(dt.UTC).replace(tzinfo=None)
             if value is None and name in self.stack_defaults:
                 raise ParameterError(
                     f"{self.name}: parameter {name} defaults to the stack's "

@@ -123,7 +123,8 @@ def test_burst_followups_respect_window_circle_wrap_and_pole(duck: DuckDBEngine)
 
 
 def test_bursts_awaiting_followup(duck: DuckDBEngine) -> None:
-    waiting = rows(duck, "bursts_awaiting_followup", min_significance=0.9)
+    # as of the newest trigger (h72): replayed data names its clock; the default is now
+    waiting = rows(duck, "bursts_awaiting_followup", min_significance=0.9, as_of=h(72))
     assert [(r["trigger_id"], r["hours_since_trigger"]) for r in waiting] == [(5, 0.0)]
     # At h30 burst 2 (h24) counts as answered by observation 104 though that starts at h36:
     # a scheduled ToO is an answer, the duty scientist need not act.
@@ -212,12 +213,22 @@ def test_observatory_summary_counts_every_table(duck: DuckDBEngine) -> None:
     }
 
 
+def test_bursts_awaiting_followup_looks_from_the_real_clock(duck: DuckDBEngine) -> None:
+    """With no as_of the clock is now: the hand-made bursts of 2015 are long past."""
+    assert rows(duck, "bursts_awaiting_followup", min_significance=0.9) == []
+    ages = rows(duck, "bursts_awaiting_followup", min_significance=0.9, lookback_hours=876000.0)
+    assert [r["trigger_id"] for r in ages] == [5]
+    assert ages[0]["hours_since_trigger"] > 24 * 365 * 10  # counted from today, not from 2015
+
+
 @pytest.mark.trino
 def test_every_analytic_gives_the_same_rows_on_trino(trino_server, files, duck, tmp_path) -> None:
     trino = trino_with(trino_server, "handmade", files, tmp_path)
     for path in sorted(ANALYTICS.glob("*.sql")):
         query = Query.load(path)
         params = {k: v for k, v in FOLLOWUP.items() if k in query.params}
+        if "as_of" in query.params:  # the clock is now by default: pin one moment for both
+            params.update(as_of="2016-01-01T00:00:00", lookback_hours=876000.0)
         if "window_hours" in query.params and query.name == "data_quality_correlation":
             params["window_hours"] = 24.0
         assert_same_rows(

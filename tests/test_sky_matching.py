@@ -296,7 +296,7 @@ def test_cross_match_analytic_finds_exactly_the_brute_force_pairs(
 @pytest.mark.trino
 def test_sky_matching_parity_on_trino(trino_server, files, duck, tmp_path) -> None:
     trino = trino_with(trino_server, "sky", files, tmp_path)
-    awaiting = {"min_significance": 0.9, "lookback_hours": 876000.0}
+    awaiting = {"min_significance": 0.9, "lookback_hours": 876000.0, "as_of": "2030-01-01T00:00:00"}
     for name, params in (
         ("burst_followup_sequences", FOLLOWUP),
         ("bursts_awaiting_followup", awaiting),

@@ -1,10 +1,10 @@
 -- name: bursts_awaiting_followup
--- version: 7
+-- version: 8
 -- description: >
 --   What a duty scientist watches: significant triggers from the last hours
 --   that no follow-up observatory (in any status, scheduled included) has yet
---   pointed at. The clock is `as_of`, or the newest trigger when `as_of` is
---   later than it (the default), so replayed data reads naturally. Pass
+--   pointed at, as of now (the real clock, UTC); replayed or archival data
+--   asks with an explicit `as_of`. Pass
 --   `followers` to ask about particular observatories: Swift's own XRT
 --   answers most of its BAT triggers within minutes. A pointing answers a
 --   trigger inside its error circle, from an arcsecond to a Fermi GBM
@@ -13,11 +13,11 @@
 -- params:
 --   lookback_hours: {type: double, default: 168, above: 0, max: 876000, description: how far back to look (hours)}
 --   min_significance: {type: double, default_from: analytics.burst_detection_threshold, min: 0, max: 1, description: minimum trigger significance}
---   as_of: {type: timestamp, default: '2100-01-01T00:00:00', description: the moment to look from (UTC)}
+--   as_of: {type: timestamp, default: now, description: "the moment to look from (UTC); default: now"}
 --   sources: {type: observatories, kinds: [triggers], description: observatories whose triggers are watched (default every one with triggers)}
 --   followers: {type: observatories, kinds: [observations], description: observatories whose pointings answer a trigger (default every one with observations)}
 WITH clock AS (
-    SELECT least(:as_of, max(t.trigger_time)) AS now_utc FROM sources.triggers AS t
+    SELECT :as_of AS now_utc
 ),
 recent AS (
     SELECT
