@@ -199,3 +199,14 @@ def test_every_analytic_gives_the_same_rows_on_trino(trino_server, four, files, 
         assert_same_rows(
             rows(trino, query.name, **params), rows(duck, query.name, **params), query.name
         )
+
+
+def test_pointings_in_a_trigger_circle_since_it(duck: DuckDBEngine) -> None:
+    """What a duty scientist asks of a new trigger: pointed there since (Swift's slew at h0.5
+    came before the Fermi trigger at h1, so it does not count)."""
+    found = rows(duck, "pointings_in_circle", ra=101.0, dec=10.5, radius_arcsec=3 * 3600.0,
+                 since=h(1))  # fmt: skip
+    assert [(r["observatory"], r["observation_id"]) for r in found] == [
+        ("nustar", "90101001002"),
+        ("chandra", "501"),
+    ]
