@@ -36,6 +36,8 @@ from runner.render import (
     print_change,
     print_change_json,
     print_demo_data,
+    print_insight,
+    print_insight_json,
     print_load,
     print_query,
     write_result,
@@ -120,6 +122,12 @@ def _parser() -> argparse.ArgumentParser:
     listen.add_argument("--max-messages", type=int, help="stop after this many messages")
     listen.add_argument("--idle-seconds", type=float, help="stop after this long without one")
     listen.add_argument("--json", action="store_true", help="one JSON line per trigger change")
+    listen.add_argument(
+        "--no-insights", action="store_true", help="only write rows: no insight per trigger"
+    )
+    listen.add_argument(
+        "--on-insight", metavar="COMMAND", help="run COMMAND with each insight as JSON on stdin"
+    )
     listen.set_defaults(command=_listen)
 
     load_cmd = sub.add_parser("load", help="load observation files into a table")
@@ -145,6 +153,21 @@ def _parser() -> argparse.ArgumentParser:
         "--followup-fraction", type=float, default=0.05, help="bursts Chandra follows up"
     )
     demo.set_defaults(command=_demo_data)
+
+    replay = sub.add_parser(
+        "replay", help="the demo data's bursts as GCN notices to the stack's broker (make alerts)"
+    )
+    replay.add_argument("--rate", type=float, default=2.0, help="notices per second (default 2)")
+    replay.add_argument("--count", type=int, help="the first N bursts, oldest first (default all)")
+    replay.add_argument(
+        "--from",
+        dest="source",
+        type=Path,
+        help="a demo-data directory (default .vastobs/demo-data/<stack>) or a Parquet file",
+    )
+    replay.add_argument("--updates", action="store_true", help="a refined notice after each one")
+    replay.add_argument("--brokers", help="bootstrap servers (default: the stack's alerts.brokers)")
+    replay.set_defaults(command=_replay)
     return parser
 
 
@@ -166,17 +189,35 @@ def _listen(args: argparse.Namespace) -> int:
     from confluent_kafka import Consumer  # librdkafka: only this command consumes
 
     from runner.alerts.consumer import consumer_config
+    from runner.alerts.insight import run_command
     from runner.alerts.listener import Listener
-    from runner.alerts.store import TriggerStore
+    from runner.alerts.store import Change, TriggerStore
+    from runner.engines import DuckDBEngine
 
     stack = _stack(args)
     if not stack.alerts.topics:
         raise ParameterError("vastobs:alerts.topics is empty in the stack: no topic to listen to")
     if stack.backend != "local":
         raise ParameterError("listen writes to the local VAST DB only (backend: local) for now")
-    store = TriggerStore(database_file(stack), Catalog.for_stack(stack))
+    catalog = Catalog.for_stack(stack)
+    store = TriggerStore(database_file(stack), catalog)
+    insights = None
+    if not args.no_insights:
+        from runner.alerts.insight import InsightMaker
+
+        engine = DuckDBEngine.for_file(database_file(stack), catalog)
+        insights = InsightMaker(engine, stack.project_dir)
+
+    def show(change: Change) -> None:
+        (print_change_json if args.json else print_change)(change)
+        insight = insights(change) if insights else None
+        if insight is not None:
+            (print_insight_json if args.json else print_insight)(insight)
+            problem = run_command(args.on_insight, insight) if args.on_insight else None
+            if problem:
+                print(problem, file=sys.stderr)
+
     consumer = Consumer(consumer_config(stack.alerts, stack.project_dir))
-    show = print_change_json if args.json else print_change
     listener = Listener(consumer, store, stack.alerts, show)
     try:
         summary = listener.run(args.max_messages, args.idle_seconds)
@@ -371,4 +412,55 @@ def _demo_data(args: argparse.Namespace) -> int:
             f"{summary.triggers} triggers with their follow-ups, "
             f"{summary.three_observatory_bursts} bursts followed up by three or more"
         )
+    return 0
+
+
+def _replay(args: argparse.Namespace) -> int:
+    """Swift's bursts from a demo-data directory, published as BAT-GUANO notices."""
+    from runner.alerts.replay import TOPIC, notices, publish, read_triggers
+
+    if not args.rate > 0:
+        raise ParameterError(f"--rate {args.rate} must be above 0")
+    if args.count is not None and args.count < 1:
+        raise ParameterError(f"--count {args.count} must be at least 1")
+    source, brokers = args.source, args.brokers
+    if source is None or source.is_dir() or brokers is None:
+        stack = _stack(args)
+        if brokers is None:
+            if stack.alerts.gcn_domain:
+                raise ParameterError(
+                    f"vastobs:alerts.gcn_domain is {stack.alerts.gcn_domain}: replay publishes to "
+                    "a plain broker only; give --brokers"
+                )
+            if TOPIC not in stack.alerts.topics:
+                raise ParameterError(
+                    f"vastobs:alerts.topics does not name {TOPIC}: the listener would not read "
+                    "the replay"
+                )
+            brokers = stack.alerts.brokers
+        if source is None:
+            source = stack.project_dir / ".vastobs" / "demo-data" / resolve_stack(args.stack)
+        if source.is_dir():
+            table = Catalog.for_stack(stack).table_of("swift", "triggers")
+            if table is None:
+                raise ParameterError("--from: the stack has no swift triggers table to replay")
+            source = source / table.observatory / f"{table.name}.parquet"
+    rows = read_triggers(source, args.count)
+    total = len(rows) * (2 if args.updates else 1)
+    print(
+        f"replaying {total} notices ({len(rows)} bursts of {source}) to {TOPIC} at {brokers}, "
+        f"{args.rate:g}/s; Ctrl-C stops",
+        file=sys.stderr,
+        flush=True,
+    )
+    try:
+        summary = publish(brokers, notices(rows, args.updates), args.rate)
+    except KeyboardInterrupt:
+        return 0
+    print(
+        f"sent {summary.sent} notices in {summary.seconds:.1f} s ({summary.rate:.1f}/s)",
+        file=sys.stderr,
+    )
+    if summary.failed:
+        raise ParameterError(f"--brokers {brokers}: {summary.failed} notices were not acknowledged")
     return 0

@@ -28,6 +28,7 @@ from vastobs.errors import ParameterError
 from vastobs.units import format_size
 
 if TYPE_CHECKING:  # the generator loads astropy: only demo-data should pay for it
+    from runner.alerts.insight import Insight
     from runner.alerts.store import Change
     from runner.datagen import Summary as DemoSummary
 
@@ -261,3 +262,35 @@ def print_change(change: Change) -> None:
 
 def print_change_json(change: Change) -> None:
     print(json.dumps(_change_record(change)), flush=True)
+
+
+def print_insight(insight: Insight) -> None:
+    """What the region held before the trigger, and what is pointed there since."""
+    out = console()
+    seen = insight.seen_before
+    where = f"within {insight.searched_arcsec:.0f} arcsec"
+    if not seen:
+        out.print(f"  seen before {where}: nothing", highlight=False)
+    for s in seen:
+        out.print(
+            f"  seen before {where}: {s.observatory} {s.instrument} {s.band}: {s.points} points,"
+            f" {s.first_utc[:10]} to {s.last_utc[:10]}, rate mean {s.mean_rate:.3g}"
+            f" max {s.max_rate:.3g} counts/s",
+            highlight=False,
+        )
+    if not insight.pointings:
+        out.print("  follow-up: none pointed or scheduled there yet", highlight=False)
+    for p in insight.pointings[:5]:
+        start = p["start_time"] if p["start_time"] != "None" else "scheduled"
+        out.print(
+            f"  follow-up: {p['observatory']} {p['observation_id']} ({p['instrument']},"
+            f" {p['status']}) {start}",
+            highlight=False,
+        )
+    more = len(insight.pointings) - 5
+    if more > 0:
+        out.print(f"  follow-up: and {more} more", highlight=False)
+
+
+def print_insight_json(insight: Insight) -> None:
+    print(insight.as_json(), flush=True)
