@@ -19,11 +19,12 @@ arcminutes) places no target there, as in real use.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
+from typing import Any, TypeVar
 
 import numpy as np
 
-DEG = 3600.0  # arcsec
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -68,150 +69,91 @@ class InstrumentProfile:
         return int(np.datetime64(self.first_day, "us").astype(np.int64))
 
 
-DEFAULT_TRIGGERS = TriggerProfile(
-    instrument="TRIGGER",
-    per_year=50.0,
-    err_arcsec=(60.0, 180.0, 480.0),
-    err_clip=(30.0, 1200.0),
-    snr_median=10.0,
-    snr_min=5.0,
-    name_style="day_letter",
-    name_prefix="",  # the observatory's name, upper case
-    swift_share=0.1,
-)
-DEFAULT_POINTING = PointingProfile(
-    instrument="IMAGER",
-    modules=("IMAGER",),
-    band="0.5-10keV",
-    err_arcsec=(2.0, 5.0),
-    rows_per_observation=2000.0,
-    bins=4.0,
-    exposure_s=10_000.0,
-    rate_factor=1.0,
-    ecf=1e-11,
-    id_prefix="9",
-    catalogue="",  # the observatory's name, upper case
-    field_arcsec=600.0,
+def _parse(cell: str, kind: str) -> Any:
+    """A table cell as its field's type: "-" an empty string, "a/b" a tuple of floats,
+    "a,b" a tuple of strings."""
+    if kind == "float":
+        return float(cell)
+    if kind.startswith("tuple[float"):
+        return tuple(float(part) for part in cell.split("/"))
+    if kind == "tuple[str, ...]":
+        return tuple(cell.split(","))
+    return "" if cell == "-" else cell
+
+
+def _table(cls: type[T], text: str) -> dict[str, T]:
+    """A profile a column of ``text``: its first row names the columns, each other row
+    gives one of ``cls``' fields, the field's name first."""
+    header, *lines = (line.split() for line in text.strip().splitlines())
+    cells = {line[0]: line[1:] for line in lines}
+    kinds = {f.name: str(f.type) for f in fields(cls)}
+    assert list(cells) == list(kinds), f"{cls.__name__} rows: {list(cells)}"
+    return {
+        name: cls(**{field: _parse(row[i], kinds[field]) for field, row in cells.items()})
+        for i, name in enumerate(header[1:])
+    }
+
+
+# The trigger instruments (fields as in TriggerProfile; name_prefix "-": the
+# observatory's name, upper case). GBM: 1.5/3.5/8 deg, statistical + ~3.7 deg
+# systematic, clipped to 1-10 deg; snr_min is its rate trigger's threshold, in
+# sigma; its swift_share is unconfirmed (GBM sees about a quarter of BAT's
+# bursts). WXT: 2-3 arcmin. ECLAIRs: about 10 arcmin.
+TRIGGERS = _table(
+    TriggerProfile,
+    """
+field         default     fermi             einstein_probe  svom
+instrument    TRIGGER     GBM               WXT             ECLAIRs
+per_year      50          240               100             60
+err_arcsec    60/180/480  5400/12600/28800  120/150/180     480/600/780
+err_clip      30/1200     3600/36000        60/300          240/1200
+snr_median    10          10                9               9
+snr_min       5           4.5               5               6.5
+name_style    day_letter  day_fraction      day_letter      day_fraction
+name_prefix   -           bn                EP              sb
+swift_share   0.1         0.25              0.1             0.1
+""",
 )
 
+# The pointed instruments (fields as in PointingProfile; catalogue "-": the
+# observatory's name, upper case). NuSTAR's err_arcsec stays below the
+# cross-match's default max_error_arcsec of 20; MXT's arcminutes lie beyond it.
+POINTINGS = _table(
+    PointingProfile,
+    """
+field                 default    nustar     xmm                          einstein_probe  svom
+instrument            IMAGER     FPMA+FPMB  EPIC                         FXT             MXT
+modules               IMAGER     FPMA,FPMB  EPIC-pn,EPIC-MOS1,EPIC-MOS2  FXT-A,FXT-B     MXT
+band                  0.5-10keV  3-79keV    0.2-12keV                    0.5-10keV       0.2-10keV
+err_arcsec            2/5        5/15       1.5/4                        5/10            60/180
+rows_per_observation  2000       2000       1000                         4000            4000
+bins                  4          5          3                            4               4
+exposure_s            10000      40000      30000                        5000            5000
+rate_factor           1          0.3        4                            1.5             0.5
+ecf                   1e-11      4e-11      5e-12                        1e-11           1e-11
+id_prefix             9          8          0                            7               6
+catalogue             -          NuSTAR     4XMM                         EP              SVOM
+field_arcsec          600        360        900                          600             600
+""",
+)
+DEFAULT_TRIGGERS = TRIGGERS["default"]
+DEFAULT_POINTING = POINTINGS["default"]
+
+# Mission start: nothing of the observatory is dated earlier (Fermi: GBM's
+# first trigger catalogue entries). An observatory without a column of its own
+# in a table above takes that table's default.
+FIRST_DAYS = {
+    "fermi": "2008-07-14",
+    "nustar": "2012-08-01",
+    "xmm": "2000-01-01",
+    "einstein_probe": "2024-01-09",
+    "svom": "2024-06-22",
+}
 PROFILES: dict[str, InstrumentProfile] = {
-    "fermi": InstrumentProfile(
-        "fermi",
-        "fermi",
-        "2008-07-14",  # GBM's first trigger catalogue entries
-        TriggerProfile(
-            instrument="GBM",
-            per_year=240.0,  # GBM's GRB triggers
-            err_arcsec=(1.5 * DEG, 3.5 * DEG, 8.0 * DEG),  # statistical + ~3.7 deg systematic
-            err_clip=(1.0 * DEG, 10.0 * DEG),
-            snr_median=10.0,
-            snr_min=4.5,  # the rate-trigger threshold, sigma
-            name_style="day_fraction",
-            name_prefix="bn",
-            swift_share=0.25,  # unconfirmed: GBM sees about a quarter of BAT's bursts
-        ),
-        DEFAULT_POINTING,
-    ),
-    "nustar": InstrumentProfile(
-        "nustar",
-        "nustar",
-        "2012-08-01",
-        DEFAULT_TRIGGERS,
-        PointingProfile(
-            instrument="FPMA+FPMB",
-            modules=("FPMA", "FPMB"),
-            band="3-79keV",
-            err_arcsec=(5.0, 15.0),  # below the cross-match's default max_error_arcsec of 20
-            rows_per_observation=2000.0,
-            bins=5.0,
-            exposure_s=40_000.0,
-            rate_factor=0.3,
-            ecf=4e-11,
-            id_prefix="8",
-            catalogue="NuSTAR",
-            field_arcsec=360.0,
-        ),
-    ),
-    "xmm": InstrumentProfile(
-        "xmm",
-        "xmm",
-        "2000-01-01",
-        DEFAULT_TRIGGERS,
-        PointingProfile(
-            instrument="EPIC",
-            modules=("EPIC-pn", "EPIC-MOS1", "EPIC-MOS2"),
-            band="0.2-12keV",
-            err_arcsec=(1.5, 4.0),
-            rows_per_observation=1000.0,
-            bins=3.0,
-            exposure_s=30_000.0,
-            rate_factor=4.0,
-            ecf=5e-12,
-            id_prefix="0",
-            catalogue="4XMM",
-            field_arcsec=900.0,
-        ),
-    ),
-    "einstein_probe": InstrumentProfile(
-        "einstein_probe",
-        "einstein_probe",
-        "2024-01-09",
-        TriggerProfile(
-            instrument="WXT",
-            per_year=100.0,
-            err_arcsec=(120.0, 150.0, 180.0),  # WXT: 2-3 arcmin
-            err_clip=(60.0, 300.0),
-            snr_median=9.0,
-            snr_min=5.0,
-            name_style="day_letter",
-            name_prefix="EP",
-            swift_share=0.1,
-        ),
-        PointingProfile(
-            instrument="FXT",
-            modules=("FXT-A", "FXT-B"),
-            band="0.5-10keV",
-            err_arcsec=(5.0, 10.0),
-            rows_per_observation=4000.0,
-            bins=4.0,
-            exposure_s=5_000.0,
-            rate_factor=1.5,
-            ecf=1e-11,
-            id_prefix="7",
-            catalogue="EP",
-            field_arcsec=600.0,
-        ),
-    ),
-    "svom": InstrumentProfile(
-        "svom",
-        "svom",
-        "2024-06-22",
-        TriggerProfile(
-            instrument="ECLAIRs",
-            per_year=60.0,
-            err_arcsec=(480.0, 600.0, 780.0),  # about 10 arcmin
-            err_clip=(240.0, 1200.0),
-            snr_median=9.0,
-            snr_min=6.5,
-            name_style="day_fraction",
-            name_prefix="sb",
-            swift_share=0.1,
-        ),
-        PointingProfile(
-            instrument="MXT",
-            modules=("MXT",),
-            band="0.2-10keV",
-            err_arcsec=(60.0, 180.0),  # MXT: arcminutes; beyond cross-matching's 20 arcsec
-            rows_per_observation=4000.0,
-            bins=4.0,
-            exposure_s=5_000.0,
-            rate_factor=0.5,
-            ecf=1e-11,
-            id_prefix="6",
-            catalogue="SVOM",
-            field_arcsec=600.0,
-        ),
-    ),
+    name: InstrumentProfile(
+        name, name, day, TRIGGERS.get(name, DEFAULT_TRIGGERS), POINTINGS.get(name, DEFAULT_POINTING)
+    )
+    for name, day in FIRST_DAYS.items()
 }
 
 DEFAULT_FIRST_DAY = "2005-01-01"
