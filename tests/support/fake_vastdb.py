@@ -12,9 +12,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 import pyarrow as pa
 from vastdb import errors
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -54,17 +57,24 @@ class FakeTable:
         return pa.chunked_array([pa.array(range(start, self.rows.num_rows), pa.int64())])
 
 
+def _lookup(found: dict[str, T], name: str, missing: Exception | None) -> T | None:
+    """``found[name]``; when it is absent, ``missing`` raised, or None without one (the
+    SDK's ``fail_if_missing``)."""
+    if name in found:
+        return found[name]
+    if missing is not None:
+        raise missing
+    return None
+
+
 @dataclass
 class FakeSchema:
     name: str
     tables: dict[str, FakeTable] = field(default_factory=dict)
 
     def table(self, name: str, fail_if_missing: bool = True) -> FakeTable | None:
-        if name not in self.tables:
-            if fail_if_missing:
-                raise errors.MissingTable("bucket", self.name, name)
-            return None
-        return self.tables[name]
+        missing = errors.MissingTable("bucket", self.name, name)
+        return _lookup(self.tables, name, missing if fail_if_missing else None)
 
 
 @dataclass
@@ -73,11 +83,8 @@ class FakeBucket:
     schemas: dict[str, FakeSchema] = field(default_factory=dict)
 
     def schema(self, name: str, fail_if_missing: bool = True) -> FakeSchema | None:
-        if name not in self.schemas:
-            if fail_if_missing:
-                raise errors.MissingSchema(self.name, name)
-            return None
-        return self.schemas[name]
+        missing = errors.MissingSchema(self.name, name)
+        return _lookup(self.schemas, name, missing if fail_if_missing else None)
 
 
 class FakeSession:
