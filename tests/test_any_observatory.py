@@ -30,7 +30,7 @@ from runner.query import Query
 from tests.support.compare import assert_same_rows
 from tests.support.dataset import local_database
 from tests.support.stacks import FERMI_AND_NUSTAR, stack_with
-from tests.test_ground_truth import haversine_arcsec, mean_direction
+from tests.test_ground_truth import followup_hits, haversine_arcsec, mean_direction
 
 ANALYTICS = PROJECT_DIR / "queries" / "analytics"
 STACK = stack_with(FERMI_AND_NUSTAR)
@@ -104,14 +104,7 @@ def brute_followups(
     for observatory, path in _of_kind(four, files, "triggers").items():
         t = _frame(path)
         t = t[t["significance"] >= significance].reset_index(drop=True)
-        t_us = t["trigger_time"].to_numpy("datetime64[us]").astype(np.int64)
-        delay = p["start"].to_numpy()[None, :] - t_us[:, None]  # every trigger x every pointing
-        sep = haversine_arcsec(
-            t["ra"].to_numpy()[:, None], t["dec"].to_numpy()[:, None],
-            p["ra"].to_numpy()[None, :], p["dec"].to_numpy()[None, :],
-        )  # fmt: skip
-        radius = np.sqrt(t["err_radius_arcsec"].to_numpy() ** 2 + 1.0)[:, None]
-        hit = (delay >= 0) & (delay <= window * 3.6e9) & (sep <= radius)
+        _, _, hit = followup_hits(t, p["ra"], p["dec"], p["start"].to_numpy(), window)
         for i, trigger_id in enumerate(t["trigger_id"]):
             found = np.flatnonzero(hit[i])
             key = (observatory, int(trigger_id))

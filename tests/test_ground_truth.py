@@ -86,6 +86,25 @@ def haversine_arcsec(
     return np.degrees(2 * np.arcsin(np.sqrt(np.clip(h, 0.0, 1.0)))) * 3600
 
 
+def _us(times: pd.Series) -> np.ndarray:
+    return times.to_numpy("datetime64[us]").astype(np.int64)
+
+
+def followup_hits(
+    triggers: pd.DataFrame, ra: pd.Series, dec: pd.Series, start_us: np.ndarray, window: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Every trigger x every pointing (at ``ra``, ``dec``, from ``start_us``): the delay in
+    microseconds, the separation in arcsec, and whether the pointing follows the trigger
+    up: 0 <= delay <= ``window`` hours and separation <= sqrt(err_radius^2 + 1 arcsec^2)."""
+    delay = start_us[None, :] - _us(triggers["trigger_time"])[:, None]
+    sep = haversine_arcsec(
+        triggers["ra"].to_numpy()[:, None], triggers["dec"].to_numpy()[:, None],
+        ra.to_numpy()[None, :], dec.to_numpy()[None, :],
+    )  # fmt: skip
+    radius = np.sqrt(triggers["err_radius_arcsec"].to_numpy() ** 2 + 1.0)[:, None]
+    return delay, sep, (delay >= 0) & (delay <= window * 3_600_000_000) & (sep <= radius)
+
+
 def brute_followups(
     files: dict[str, Path], window_hours: float, min_significance: float
 ) -> list[dict[str, Any]]:
@@ -93,15 +112,9 @@ def brute_followups(
     bursts = bursts[bursts["significance"] >= min_significance].reset_index(drop=True)
     chandra = _frame(files["chandra.observations"])
     chandra = chandra[chandra["start_time"].notna()].reset_index(drop=True)
-    b_t = bursts["trigger_time"].to_numpy("datetime64[us]").astype(np.int64)
-    c_t = chandra["start_time"].to_numpy("datetime64[us]").astype(np.int64)
-    delay_us = c_t[None, :] - b_t[:, None]  # every burst x every observation
-    sep = haversine_arcsec(
-        bursts["ra"].to_numpy()[:, None], bursts["dec"].to_numpy()[:, None],
-        chandra["ra"].to_numpy()[None, :], chandra["dec"].to_numpy()[None, :],
-    )  # fmt: skip
-    radius = np.sqrt(bursts["err_radius_arcsec"].to_numpy() ** 2 + 1.0)[:, None]
-    hit = (delay_us >= 0) & (delay_us <= window_hours * 3_600_000_000) & (sep <= radius)
+    b_t = _us(bursts["trigger_time"])
+    c_t = _us(chandra["start_time"])
+    delay_us, sep, hit = followup_hits(bursts, chandra["ra"], chandra["dec"], c_t, window_hours)
     rows = []
     for i in range(len(bursts)):
         found = np.flatnonzero(hit[i])
@@ -190,12 +203,22 @@ def planted_followups(
 CASES = [(168.0, 0.9), (24.0, 0.0), (192.0, 0.5)]
 
 
-@pytest.mark.parametrize(("window_hours", "min_significance"), CASES)
-def test_burst_followups_equal_the_planted_ones(
-    generated: dict[str, Any], window_hours: float, min_significance: float
-) -> None:
+@pytest.fixture(params=CASES, ids=lambda case: f"{case[0]}-{case[1]}")
+def followups(
+    request: pytest.FixtureRequest, generated: dict[str, Any]
+) -> tuple[list[dict[str, Any]], float, float]:
+    """burst_followup_sequences (followers: chandra) at one of CASES' window and
+    significance: its rows, the window, the significance."""
+    window_hours, min_significance = request.param
     rows = _run(generated["engine"], "burst_followup_sequences", followers="chandra",
                 window_hours=window_hours, min_significance=min_significance)  # fmt: skip
+    return rows, window_hours, min_significance
+
+
+def test_burst_followups_equal_the_planted_ones(
+    generated: dict[str, Any], followups: tuple[list[dict[str, Any]], float, float]
+) -> None:
+    rows, window_hours, min_significance = followups
     got = {(r["trigger_id"], r["observation_id"], r["delay_hours"]) for r in rows}
     expected = planted_followups(generated["answers"], window_hours, min_significance)
     assert len(rows) == len(got)  # no row twice
@@ -208,12 +231,10 @@ def test_burst_followups_equal_the_planted_ones(
     assert len(with_followup) > 20  # the comparison is not vacuous
 
 
-@pytest.mark.parametrize(("window_hours", "min_significance"), CASES)
 def test_burst_followups_equal_brute_force(
-    generated: dict[str, Any], window_hours: float, min_significance: float
+    generated: dict[str, Any], followups: tuple[list[dict[str, Any]], float, float]
 ) -> None:
-    rows = _run(generated["engine"], "burst_followup_sequences", followers="chandra",
-                window_hours=window_hours, min_significance=min_significance)  # fmt: skip
+    rows, window_hours, min_significance = followups
     expected = brute_followups(generated["files"], window_hours, min_significance)
     assert [(r["trigger_id"], r["observation_id"]) for r in rows] == [
         (e["trigger_id"], e["observation_id"]) for e in expected
