@@ -171,15 +171,18 @@ def test_data_quality_correlation_pairs_within_the_window(duck: DuckDBEngine) ->
 
 
 def test_cone_search_and_light_curve(duck: DuckDBEngine) -> None:
-    cone = rows(
-        duck,
-        "cone_search",
-        ra=V404[0],
-        dec=V404[1],
-        radius_arcsec=5.0,
-        start_time=h(0),
-        end_time=h(100),
-    )
+    def around_v404(radius_arcsec: float) -> list[dict[str, Any]]:
+        return rows(
+            duck,
+            "cone_search",
+            ra=V404[0],
+            dec=V404[1],
+            radius_arcsec=radius_arcsec,
+            start_time=h(0),
+            end_time=h(100),
+        )
+
+    cone = around_v404(5.0)
     assert [(r["observatory"], r["instrument"]) for r in cone] == [
         ("swift", "XRT"),
         ("swift", "XRT"),
@@ -189,15 +192,7 @@ def test_cone_search_and_light_curve(duck: DuckDBEngine) -> None:
         ("chandra", "CXO"),
     ]
     assert max(r["separation_arcsec"] for r in cone) <= 5.0
-    wide = rows(
-        duck,
-        "cone_search",
-        ra=V404[0],
-        dec=V404[1],
-        radius_arcsec=120.0,
-        start_time=h(0),
-        end_time=h(100),
-    )
+    wide = around_v404(120.0)
     assert len(wide) == len(cone) + 1  # the BAT point, 60 arcsec away
 
 

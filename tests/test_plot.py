@@ -5,6 +5,7 @@ or position."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -192,16 +193,27 @@ def _plot(project: Path, monkeypatch: pytest.MonkeyPatch, *argv: str) -> int:
     return main(["plot", "light-curve", *argv])
 
 
-def test_cli_writes_the_png(
-    project: Path,
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
-) -> None:
+PlotOk = Callable[..., Any]  # options -> capsys.readouterr(): .out, .err
+
+
+@pytest.fixture
+def plot_ok(
+    project: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> PlotOk:
+    """Runs ``_plot`` with the given options, asserts it exits 0, returns what it printed."""
+
+    def run(*argv: str) -> Any:
+        code = _plot(project, monkeypatch, *argv)
+        printed = capsys.readouterr()
+        assert code == 0, printed.err
+        return printed
+
+    return run
+
+
+def test_cli_writes_the_png(plot_ok: PlotOk, tmp_path: Path) -> None:
     out = tmp_path / "lc.png"
-    code = _plot(project, monkeypatch, "--target", "V404_CYG", "--output", str(out))
-    printed = capsys.readouterr()
-    assert code == 0, printed.err
+    printed = plot_ok("--target", "V404_CYG", "--output", str(out))
     assert "8 points in 5 series on 3 panels" in printed.out
     assert "(swift: UVOT UVW1, XRT 0.3-10keV; chandra: CXO broad; nustar: " in printed.out
     image = matplotlib.image.imread(out)
@@ -209,16 +221,10 @@ def test_cli_writes_the_png(
 
 
 def test_cli_by_position_names_the_observatories_without_points(
-    project: Path,
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
+    plot_ok: PlotOk, tmp_path: Path
 ) -> None:
     out = tmp_path / "crab.png"
-    code = _plot(project, monkeypatch, "--ra", str(CRAB[0]), "--dec", str(CRAB[1]),
-                 "--output", str(out))  # fmt: skip
-    printed = capsys.readouterr()
-    assert code == 0, printed.err
+    printed = plot_ok("--ra", str(CRAB[0]), "--dec", str(CRAB[1]), "--output", str(out))
     assert "2 points in 2 series on 2 panels (swift: XRT 0.3-10keV; nustar: FPMA" in printed.out
     assert "no rate points in the cone from chandra: no panel" in printed.err
     assert out.is_file()
