@@ -6,7 +6,6 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 from collections.abc import Callable
 from pathlib import Path
 from types import SimpleNamespace
@@ -16,18 +15,13 @@ import pytest
 from devtools.toolchain import PROJECT_DIR
 from runner.cli import main
 from runner.connect import ENGINES, SINKS
+from tests.support.process import python_module
 
 
 def runner_process(*args: str, cwd: Path = PROJECT_DIR) -> subprocess.CompletedProcess[str]:
     """``python -m runner ARGS`` as a user starts it: a process of its own."""
     env = {k: v for k, v in os.environ.items() if k != "PULUMI_STACK"}
-    return subprocess.run(
-        [sys.executable, "-m", "runner", *args],
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-    )
+    return python_module("runner", *args, cwd=cwd, env=env)
 
 
 Runner = Callable[..., SimpleNamespace]

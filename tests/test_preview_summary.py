@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import io
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +23,7 @@ from infra.preview_summary import (
     render_value,
     summarise,
 )
+from tests.support.process import python_module
 from vastobs.errors import PreviewError, VastobsError
 
 FIXTURES = PROJECT_DIR / "tests" / "fixtures" / "preview"
@@ -50,14 +50,7 @@ def props_of(summary: Summary, name: str) -> dict[str, Any]:
 
 
 def cli(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "infra.preview_summary", *args],
-        cwd=PROJECT_DIR,
-        input=stdin,
-        capture_output=True,
-        text=True,
-        timeout=30,
-    )
+    return python_module("infra.preview_summary", *args, stdin=stdin, timeout=30)
 
 
 def test_fixture_set_is_complete() -> None:

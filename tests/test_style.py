@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 import subprocess
-import sys
 
-from devtools.toolchain import PROJECT_DIR
+from tests.support.process import python_module
 
 
 def _ruff(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "ruff", *args], cwd=PROJECT_DIR, capture_output=True, text=True
-    )
+    return python_module("ruff", *args)
 
 
 def test_ruff_check() -> None:
