@@ -10,17 +10,13 @@ python="${PYTHON:-python3.11}"
 root=$(cd "$(dirname "$0")/.." && pwd)
 facts=$(cd "$root" && "$python" -m devtools.toolchain env)  # the pinned version, the cache path
 eval "$facts"
-DEP_PLUGIN="org.apache.maven.plugins:maven-dependency-plugin:3.8.1"
+source "$root/tools/lib.sh"
 SLF4J_SIMPLE_VERSION="1.7.36"  # = the slf4j-api kafka_2.13 depends on
 
 cache="$VASTOBS_CACHE_DIR"
 dest="$cache/kafka-$KAFKA_VERSION"
 
-if [[ -f "$dest/.complete" ]]; then
-  echo "$dest"
-  exit 0
-fi
-command -v mvn >/dev/null || { echo "fetch-kafka: 'mvn' not found on PATH (Maven is needed to fetch Kafka from Maven Central)" >&2; exit 1; }
+cached_or_need_maven Kafka "$dest"
 
 m2="$cache/m2"
 work=$(mktemp -d)
@@ -52,8 +48,7 @@ rm -rf "$tmp" && mkdir -p "$tmp/libs"
 mvn -B -q -Dstyle.color=never -f "$work/pom.xml" -Dmaven.repo.local="$m2" "$DEP_PLUGIN:copy-dependencies" \
   -DincludeScope=runtime -DoutputDirectory="$tmp/libs" >&2
 ls "$tmp/libs"/kafka_2.13-"$KAFKA_VERSION".jar >/dev/null
-touch "$tmp/.complete"
-rm -rf "$dest" && mv "$tmp" "$dest"
+install_partial "$dest"
 # The jars now live in $dest; Maven's copies of Kafka's own are not needed again.
 rm -rf "$m2/org/apache/kafka"
 echo "$dest"

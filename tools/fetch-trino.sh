@@ -8,17 +8,13 @@ python="${PYTHON:-python3.11}"
 root=$(cd "$(dirname "$0")/.." && pwd)
 facts=$(cd "$root" && "$python" -m devtools.toolchain env)  # the pinned version, the cache path
 eval "$facts"
+source "$root/tools/lib.sh"
 CONNECTORS=(memory iceberg)
-DEP_PLUGIN="org.apache.maven.plugins:maven-dependency-plugin:3.8.1"
 
 cache="$VASTOBS_CACHE_DIR"
 dest="$cache/trino-server-$TRINO_VERSION"
 
-if [[ -f "$dest/.complete" ]]; then
-  echo "$dest"
-  exit 0
-fi
-command -v mvn >/dev/null || { echo "fetch-trino: 'mvn' not found on PATH (Maven is needed to fetch Trino from Maven Central)" >&2; exit 1; }
+cached_or_need_maven Trino "$dest"
 
 # Maven's own repository lives in our cache too; the archives are removed
 # once unpacked, so the unpacked server is the only large copy kept.
@@ -47,7 +43,6 @@ for c in "${CONNECTORS[@]}"; do
   rm -rf "$unpack"
 done
 chmod +x "$tmp"/bin/launcher* 2>/dev/null || true
-touch "$tmp/.complete"
-rm -rf "$dest" && mv "$tmp" "$dest"
+install_partial "$dest"
 rm -rf "$downloads" "$m2/io/trino"
 echo "$dest"
