@@ -6,11 +6,9 @@
 # has none. Cached per user, keyed by version; prints the install directory.
 set -euo pipefail
 
-python="${PYTHON:-python3.11}"
-root=$(cd "$(dirname "$0")/.." && pwd)
+source "$(dirname "$0")/lib.sh"  # $python, $root, $DEP_PLUGIN and the steps both fetches share
 facts=$(cd "$root" && "$python" -m devtools.toolchain env)  # the pinned version, the cache path
 eval "$facts"
-source "$root/tools/lib.sh"
 SLF4J_SIMPLE_VERSION="1.7.36"  # = the slf4j-api kafka_2.13 depends on
 
 cache="$VASTOBS_CACHE_DIR"

@@ -4,11 +4,9 @@
 # into a per-user cache keyed by version. Prints the install directory.
 set -euo pipefail
 
-python="${PYTHON:-python3.11}"
-root=$(cd "$(dirname "$0")/.." && pwd)
+source "$(dirname "$0")/lib.sh"  # $python, $root, $DEP_PLUGIN and the steps both fetches share
 facts=$(cd "$root" && "$python" -m devtools.toolchain env)  # the pinned version, the cache path
 eval "$facts"
-source "$root/tools/lib.sh"
 CONNECTORS=(memory iceberg)
 
 cache="$VASTOBS_CACHE_DIR"

@@ -2,6 +2,8 @@
 # server from Maven Central into the per-user cache shares. Each script takes its
 # versions and the cache path from devtools.toolchain itself.
 
+python="${PYTHON:-python3.11}"
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 DEP_PLUGIN="org.apache.maven.plugins:maven-dependency-plugin:3.8.1"
 
 # cached_or_need_maven PRODUCT DEST: when a fetch completed DEST, prints it and exits 0;
