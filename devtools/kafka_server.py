@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import base64
 import contextlib
-import os
 import signal
 import socket
 import subprocess
@@ -25,17 +24,21 @@ import tempfile
 import time
 import uuid
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
+from typing import ClassVar
 
+from devtools.server_process import (
+    JavaServer,
+    free_port,
+    log_tail,
+    start_group,
+    stop_group,
+    wait_ready,
+)
 from devtools.toolchain import KAFKA_MIN_JAVA, KAFKA_VERSION, find_java, kafka_home
 
 HEAP = "512m"  # a one-node test broker; Kafka's own default is 1 GB
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def cluster_id() -> str:
@@ -43,23 +46,17 @@ def cluster_id() -> str:
     return base64.urlsafe_b64encode(uuid.uuid4().bytes).rstrip(b"=").decode()
 
 
-class KafkaBroker:
+@dataclass(eq=False)
+class KafkaBroker(JavaServer):
     """One KRaft node that is both broker and controller, on 127.0.0.1."""
 
-    def __init__(
-        self,
-        home: Path,
-        java_home: Path,
-        workdir: Path,
-        port: int | None = None,
-        controller_port: int | None = None,
-    ) -> None:
-        self.home, self.java_home, self.workdir = home, java_home, workdir
-        self.port = port or free_port()
-        self.controller_port = controller_port or free_port()
-        self.data_dir = workdir / "data"
-        self.log = workdir / "broker.log"
-        self.process: subprocess.Popen[bytes] | None = None
+    controller_port: int | None = None
+    log_name: ClassVar[str] = "broker.log"
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        self.controller_port = self.controller_port or free_port()
+        self.data_dir = self.workdir / "data"
         self.start_seconds: float | None = None  # the last start, launch to ready
 
     @property
@@ -146,15 +143,9 @@ class KafkaBroker:
         began = time.monotonic()
         props = self._write_config()
         self._format(props)
-        with self.log.open("ab") as log:
-            self.process = subprocess.Popen(
-                self._java("kafka.Kafka", str(props)),
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL,
-                start_new_session=True,  # its own process group, stopped as one
-                cwd=self.workdir,
-            )
+        self.process = start_group(
+            self._java("kafka.Kafka", str(props)), self.log, append=True, cwd=self.workdir
+        )
         try:
             self._wait_ready(began + timeout)
         except BaseException:
@@ -163,62 +154,33 @@ class KafkaBroker:
         self.start_seconds = time.monotonic() - began
 
     def log_tail(self) -> str:
-        """The log's errors (the cause; shutdown noise follows them) and its last lines."""
-        try:
-            lines = self.log.read_text(errors="replace").splitlines()
-        except OSError:
-            return "(no log)"
-        errors = [line for line in lines if " ERROR " in line][:5]
-        return "\n".join([*errors, "...", *lines[-15:]])[-4000:]
+        return log_tail(self.log)
 
     def _wait_ready(self, deadline: float) -> None:
         """Ready when the port accepts and a metadata request lists this broker."""
         from confluent_kafka.admin import AdminClient
 
-        last_error = "port not open yet"
         admin: AdminClient | None = None
-        while time.monotonic() < deadline:
-            if self.process is not None and self.process.poll() is not None:
-                raise RuntimeError(
-                    f"Kafka broker exited with {self.process.returncode} "
-                    f"(log {self.log}):\n{self.log_tail()}"
-                )
-            try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=1):
-                    pass
-                if admin is None:  # created once the port accepts, so it logs no refusals
-                    admin = AdminClient({"bootstrap.servers": self.bootstrap, "log_level": 0})
-                metadata = admin.list_topics(timeout=2)
-                if metadata.brokers:
-                    return
-                last_error = "metadata lists no broker yet"
-            except Exception as exc:  # starting: connection refused, metadata timeout
-                last_error = str(exc)
-            time.sleep(0.2)
-        raise TimeoutError(
-            f"Kafka broker not ready on {self.bootstrap}: {last_error} "
-            f"(log {self.log}):\n{self.log_tail()}"
-        )
+
+        def probe() -> str | None:
+            nonlocal admin
+            with socket.create_connection(("127.0.0.1", self.port), timeout=1):
+                pass
+            if admin is None:  # created once the port accepts, so it logs no refusals
+                admin = AdminClient({"bootstrap.servers": self.bootstrap, "log_level": 0})
+            return None if admin.list_topics(timeout=2).brokers else "metadata lists no broker yet"
+
+        assert self.process is not None
+        what = f"Kafka broker on {self.bootstrap}"
+        wait_ready(self.process, deadline, probe, what, self.log, interval=0.2)
 
     def stop(self, timeout: float = 30.0) -> None:
         """SIGTERM to the process group (a clean shutdown), SIGKILL after ``timeout``."""
-        self._signal_and_wait(signal.SIGTERM, timeout)
+        stop_group(self.process, signal.SIGTERM, timeout)
 
     def kill(self) -> None:
         """SIGKILL the process group at once, as a crash would."""
-        self._signal_and_wait(signal.SIGKILL, 0)
-
-    def _signal_and_wait(self, sig: signal.Signals, timeout: float) -> None:
-        if self.process is None:
-            return
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(self.process.pid, sig)
-        try:
-            self.process.wait(timeout=timeout or None)
-        except subprocess.TimeoutExpired:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait(timeout=10)
+        stop_group(self.process, signal.SIGKILL, 0)
 
 
 @contextlib.contextmanager

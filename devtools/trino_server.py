@@ -12,38 +12,21 @@ from __future__ import annotations
 
 import contextlib
 import os
-import signal
-import socket
-import subprocess
 import time
 import uuid
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import requests
 import trino
 
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+from devtools.server_process import JavaServer, start_group, stop_group, wait_ready
 
 
-class TrinoServer:
-    def __init__(
-        self,
-        home: Path,
-        java_home: Path,
-        workdir: Path,
-        port: int | None = None,
-        memory_catalogs: tuple[str, ...] = (),
-    ) -> None:
-        self.home, self.java_home, self.workdir = home, java_home, workdir
-        self.port = port or free_port()
-        self.memory_catalogs = memory_catalogs
-        self.process: subprocess.Popen[bytes] | None = None
-        self.log = workdir / "server.log"
+@dataclass(eq=False)
+class TrinoServer(JavaServer):
+    memory_catalogs: tuple[str, ...] = ()
 
     def _write_config(self) -> Path:
         etc = self.workdir / "etc"
@@ -102,20 +85,12 @@ class TrinoServer:
             "JAVA_HOME": str(self.java_home),
             "PATH": f"{self.java_home / 'bin'}{os.pathsep}{os.environ.get('PATH', '')}",
         }
-        with self.log.open("wb") as log:
-            self.process = subprocess.Popen(
-                [
-                    str(self.home / "bin" / "launcher"),
-                    "run",
-                    f"--etc-dir={etc}",
-                    f"--data-dir={self.workdir / 'data'}",
-                ],
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL,
-                start_new_session=True,
-                env=env,
-            )
+        launcher = str(self.home / "bin" / "launcher")
+        self.process = start_group(
+            [launcher, "run", f"--etc-dir={etc}", f"--data-dir={self.workdir / 'data'}"],
+            self.log,
+            env=env,
+        )
         try:
             self._wait_ready(timeout)
         except BaseException:
@@ -123,31 +98,26 @@ class TrinoServer:
             raise
 
     def _wait_ready(self, timeout: float) -> None:
-        deadline = time.monotonic() + timeout
-        last_error = "no answer yet"
-        while time.monotonic() < deadline:
-            if self.process is not None and self.process.poll() is not None:
-                tail = self.log.read_text(errors="replace")[-3000:]
-                raise RuntimeError(f"Trino exited with {self.process.returncode}:\n{tail}")
-            try:
-                info = requests.get(f"http://127.0.0.1:{self.port}/v1/info", timeout=2).json()
-                if not info.get("starting", True):
-                    # SELECT 1 runs on the coordinator alone; a table scan needs the
-                    # node to be scheduled, which lags: until then queries fail
-                    # with NO_NODES_AVAILABLE. Probe with a scan.
-                    cur = self.connect().cursor()
-                    for sql in (
-                        "CREATE TABLE IF NOT EXISTS memory.default.vastobs_ready AS SELECT 1 AS x",
-                        "SELECT count(*) FROM memory.default.vastobs_ready",
-                        "DROP TABLE memory.default.vastobs_ready",
-                    ):
-                        cur.execute(sql)
-                        cur.fetchall()
-                    return
-            except Exception as exc:  # starting up: connection refused, SERVER_STARTING_UP, ...
-                last_error = str(exc)
-            time.sleep(1)
-        raise TimeoutError(f"Trino not ready after {timeout:.0f}s: {last_error}")
+        def probe() -> str | None:
+            info = requests.get(f"http://127.0.0.1:{self.port}/v1/info", timeout=2).json()
+            if info.get("starting", True):
+                return "starting"
+            # SELECT 1 runs on the coordinator alone; a table scan needs the node to be
+            # scheduled, which lags: until then queries fail with NO_NODES_AVAILABLE.
+            # Probe with a scan.
+            cur = self.connect().cursor()
+            for sql in (
+                "CREATE TABLE IF NOT EXISTS memory.default.vastobs_ready AS SELECT 1 AS x",
+                "SELECT count(*) FROM memory.default.vastobs_ready",
+                "DROP TABLE memory.default.vastobs_ready",
+            ):
+                cur.execute(sql)
+                cur.fetchall()
+            return None
+
+        assert self.process is not None
+        what = f"Trino on 127.0.0.1:{self.port}"
+        wait_ready(self.process, time.monotonic() + timeout, probe, what, self.log, interval=1)
 
     def connect(self, catalog: str = "memory", schema: str | None = None) -> trino.dbapi.Connection:
         return trino.dbapi.connect(
@@ -160,16 +130,8 @@ class TrinoServer:
         )
 
     def stop(self) -> None:
-        if self.process is None or self.process.poll() is not None:
-            return
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(self.process.pid, signal.SIGTERM)
-        try:
-            self.process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait(timeout=10)
+        if self.process is not None and self.process.poll() is None:
+            stop_group(self.process)
 
 
 @contextlib.contextmanager
