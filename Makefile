@@ -1,12 +1,19 @@
 # The two commands of the README. Each does all of its own set-up; a second
 # run reuses the per-user cache (~/.cache/vastobs) and the .venv.
-.PHONY: setup demo test test-fast trino lint bench clean
+.PHONY: setup demo alerts test test-fast trino lint bench clean
 
 setup:
 	@tools/setup.sh
 
 demo: setup
 	@tools/demo.sh
+
+# The duty scientist's view: a local Kafka broker, the listener, the demo's bursts replayed
+# as GCN notices at ALERT_RATE per second (default 2); Ctrl-C stops everything.
+alerts: setup
+	@tools/fetch-kafka.sh >/dev/null
+	@.venv/bin/python -m devtools.toolchain java >/dev/null
+	@tools/alerts.sh
 
 # Every test, with the real Pulumi engine and Trino (a skip for a missing one fails).
 test: setup

@@ -110,6 +110,7 @@ def write_report(doc: dict[str, Any], path: Path) -> None:
     lines += _trino_lines(doc.get("trino") or {})
     lines += _preview_lines(doc.get("preview") or [])
     lines += _load_hold_lines(doc.get("load_hold") or {})
+    lines += alerts_lines(doc.get("alerts") or {})
     lines.append(MARKER)
     kept = (
         path.read_text().split(MARKER, 1)[1] if path.exists() and MARKER in path.read_text() else ""
@@ -192,3 +193,49 @@ def _load_hold_lines(hold: dict[str, Any]) -> list[str]:
         f"{hold['readers']} processes ran {hold['queries']:,} cone searches meanwhile, "
         f"{hold['reader_errors']} failed, the slowest took {hold['slowest_query_s']} s.",
     ]
+
+
+def alerts_lines(alerts: dict[str, Any]) -> list[str]:
+    """bench/alerts_bench.py: publish to queryable and emitted, per rate, with verdicts."""
+    passes = [r for r in (alerts.get("rows") or {}, alerts.get("insights") or {}) if r]
+    if not any(r.get("phases") for r in passes):
+        reasons = "; ".join(r["skipped"] for r in passes if "skipped" in r)
+        return ["", f"Alerts: not run ({reasons or 'use --alert-rates'})."] if alerts else []
+    rows = alerts.get("rows") or {}
+    first = next(r for r in passes if r.get("phases"))
+    out = ["", "## Alerts: publish to queryable and emitted", "",
+           "A real Kafka broker, `python -m runner replay` publishing synthetic Swift bursts "
+           "(one BAT-GUANO notice each, distinct triggers) at each rate for "
+           f"{first['phases'][0]['seconds']:g} s, the listener in the bench's process "
+           f"(micro-batches of at most {first['batch_max_messages']} notices or "
+           f"{first['batch_max_seconds']} s), warmed up by one notice. Latency from the publish "
+           "time in each message's header to the batch's commit (*queryable*) and to the "
+           "listener's callback for the notice (*emitted*): with *insight* yes, once the "
+           "trigger's insight was made (runner/alerts/insight.py: cone search and pointings over "
+           "the demo dataset loaded beside it); with no, the change alone. Throughput: notices "
+           "written per second from the first publish to the last commit. Lost and doubled: "
+           "distinct triggers in `swift.bursts` and rows of `alerts.notices` against notices "
+           "sent (lost is `-` when the listener had not caught up: see the verdict). *Written* "
+           "and *emitted*: notices queryable and emitted when the phase stopped waiting, "
+           "at most 30 s after the publisher was done."]  # fmt: skip
+    if rows.get("phases"):
+        out[-1] += (
+            f" Without insights: {rows['batches']:,} batches, the longest held the database "
+            f"{rows['longest_hold_s'] * 1000:.0f} ms."
+        )
+    out += ["", "| notices/s | insight | sent | published/s | written | emitted | queryable p50 s | queryable p99 s | emitted p50 s | emitted p99 s | throughput /s | lost | doubled | target | verdict |",
+            "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]  # fmt: skip
+    for run in passes:
+        for p in run.get("phases", []):
+            target = {100: "p99 <= 1 s", 1000: "keeps up, none lost or doubled"}.get(
+                int(p["rate"]), "none lost or doubled"
+            )
+            lost = "-" if p["lost"] is None else p["lost"]
+            out.append(
+                f"| {p['rate']:,.0f} | {'yes' if run['insights'] else 'no'} | {p['sent']:,} | "
+                f"{p['publish_rate']:,.1f} | {p['written']:,} | {p['emitted']:,} | "
+                f"{p['queryable_p50_s']} | "
+                f"{p['queryable_p99_s']} | {p['emitted_p50_s']} | {p['emitted_p99_s']} | "
+                f"{p['throughput']:,.1f} | {lost} | {p['doubled']} | {target} | {p['verdict']} |"
+            )
+    return out

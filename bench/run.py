@@ -169,6 +169,15 @@ def main(argv: list[str] | None = None) -> int:
         default=10_000_000,
         help="rows of the load whose hold of the database file is measured (0 to skip)",
     )
+    parser.add_argument(
+        "--alert-rates",
+        default="10,100,1000",
+        help="notices/s for the alerts latency scenario, rows only ('' to skip; not with --smoke)",
+    )
+    parser.add_argument(
+        "--alert-insight-rates", default="10,100", help="the same with an insight per trigger"
+    )
+    parser.add_argument("--alert-seconds", type=float, default=10.0, help="publishing per rate")
     args = parser.parse_args(argv)
     sizes = [int(float(s)) for s in args.sizes.split(",")]
     rows: list[dict[str, Any]] = []
@@ -183,6 +192,7 @@ def main(argv: list[str] | None = None) -> int:
     trino_sizes = [int(float(s)) for s in args.trino_sizes.split(",") if s]
     trino = trino_scenarios(trino_sizes, max(3, args.repeats // 2)) if trino_sizes else {}
     hold = {} if args.smoke or not args.load_hold_rows else load_hold(args.load_hold_rows, 10)
+    alerts = {} if args.smoke else _alerts(args)
     doc = {
         "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "machine": f"{platform.machine()}, {_cores()} cores, {platform.system()}",
@@ -198,6 +208,7 @@ def main(argv: list[str] | None = None) -> int:
         "preview": preview,
         "trino": trino,
         "load_hold": hold,
+        "alerts": alerts,
     }
     if not args.smoke:
         (ROOT / "bench" / "results.json").write_text(json.dumps(doc, indent=2) + "\n")
@@ -213,6 +224,17 @@ def _preview_rows(smoke: bool) -> list[dict[str, Any]]:
         print(f"preview scenario skipped: {exc}", file=sys.stderr)
         return []
     return preview_scenarios([2] if smoke else [2, 10, 50])
+
+
+def _alerts(args: argparse.Namespace) -> dict[str, Any]:
+    """bench/alerts_bench.py: a real broker, the listener, notices at each rate."""
+    from bench.alerts_bench import scenario
+
+    rates = [float(r) for r in args.alert_rates.split(",") if r.strip()]
+    with_insights = [float(r) for r in args.alert_insight_rates.split(",") if r.strip()]
+    if not (rates or with_insights):
+        return {}
+    return scenario(rates, with_insights, args.alert_seconds)
 
 
 def _cores() -> int:
