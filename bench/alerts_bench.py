@@ -13,7 +13,8 @@ process at each rate, every notice stamped with its publish time (the
 ``vastobs-published-ns`` header). Per notice we record when its batch's
 transaction committed (the row is queryable: ``TriggerStore.write`` returned) and
 when the listener's callback for it returned (emitted). Two passes: the rows
-alone (``--rates``), then an insight per trigger in the callback
+alone (``--rates``), then an insight per trigger made as `listen` makes them, on a
+thread of their own beside the writes
 (``--insight-rates``, when runner/alerts/insight.py is there; over the demo
 dataset loaded beside the triggers). Reported per rate: p50 and p99 of publish ->
 queryable and publish -> emitted, the sustained throughput (notices written per
@@ -305,17 +306,31 @@ def measure(
 
             make = maker_class(DuckDBEngine.for_file(database, catalog), ROOT)
         emitted: dict[tuple[str, int, int], tuple[int, int]] = {}
-
-        def on_change(change: Change) -> None:
-            if make is not None:
-                make(change)
-            emitted[change.received.key] = (change.notice.trigger_id, time.time_ns())
-
         from confluent_kafka import Consumer
 
         stamped = StampedConsumer(Consumer(consumer_config(stack.alerts, ROOT)))
         store = TimedStore(database, catalog)
         store.queryable = {}
+        worker = None
+        received_of: dict[tuple[str, int], tuple[str, int, int]] = {}
+        if make is not None:  # as `listen` makes them: on a thread of their own
+            from runner.alerts.insight import InsightWorker
+
+            def emit_insight(insight: Any) -> None:
+                key = received_of[(insight.observatory, insight.trigger_id)]
+                emitted[key] = (insight.trigger_id, time.time_ns())
+
+            worker = InsightWorker(make, emit_insight, store.guard)
+
+        def on_change(change: Change) -> None:
+            if worker is not None:
+                received_of[(change.notice.observatory, change.notice.trigger_id)] = (
+                    change.received.key
+                )
+                worker.submit(change)
+            else:
+                emitted[change.received.key] = (change.notice.trigger_id, time.time_ns())
+
         listener = Listener(stamped, store, stack.alerts, on_change)
         stop = threading.Event()
         outcome: dict[str, Any] = {}
@@ -333,6 +348,8 @@ def measure(
         finally:
             stop.set()
             thread.join(60)
+            if worker is not None:
+                worker.close()
         if "error" in outcome:
             raise RuntimeError(f"the listener failed: {outcome['error']}")
         _counts(database, phases)

@@ -108,7 +108,9 @@ def _parser() -> argparse.ArgumentParser:
     plot.add_argument("--output", type=Path, default=Path("light_curve.png"))
     plot.set_defaults(command=_plot)
 
-    mon = sub.add_parser("monitor", help="storage status and quota alerts (exit 0/1/2/3)")
+    mon = sub.add_parser(
+        "monitor", help="storage, quotas and the alert stream's lag and age (exit 0/1/2/3)"
+    )
     mon.add_argument("--json", action="store_true", help="machine-readable status")
     mon.add_argument("--continuous", action="store_true", help="check again every --interval")
     mon.add_argument("--interval", type=float, default=300.0, help="seconds between checks")
@@ -189,7 +191,7 @@ def _listen(args: argparse.Namespace) -> int:
     from confluent_kafka import Consumer  # librdkafka: only this command consumes
 
     from runner.alerts.consumer import consumer_config
-    from runner.alerts.insight import run_command
+    from runner.alerts.insight import Insight, InsightMaker, InsightWorker, run_command
     from runner.alerts.listener import Listener
     from runner.alerts.store import Change, TriggerStore
     from runner.engines import DuckDBEngine
@@ -201,21 +203,22 @@ def _listen(args: argparse.Namespace) -> int:
         raise ParameterError("listen writes to the local VAST DB only (backend: local) for now")
     catalog = Catalog.for_stack(stack)
     store = TriggerStore(database_file(stack), catalog)
-    insights = None
-    if not args.no_insights:
-        from runner.alerts.insight import InsightMaker
 
+    def emit(insight: Insight) -> None:
+        (print_insight_json if args.json else print_insight)(insight)
+        problem = run_command(args.on_insight, insight) if args.on_insight else None
+        if problem:
+            print(problem, file=sys.stderr)
+
+    worker = None
+    if not args.no_insights:
         engine = DuckDBEngine.for_file(database_file(stack), catalog)
-        insights = InsightMaker(engine, stack.project_dir)
+        worker = InsightWorker(InsightMaker(engine, stack.project_dir), emit, store.guard)
 
     def show(change: Change) -> None:
         (print_change_json if args.json else print_change)(change)
-        insight = insights(change) if insights else None
-        if insight is not None:
-            (print_insight_json if args.json else print_insight)(insight)
-            problem = run_command(args.on_insight, insight) if args.on_insight else None
-            if problem:
-                print(problem, file=sys.stderr)
+        if worker is not None:
+            worker.submit(change)
 
     consumer = Consumer(consumer_config(stack.alerts, stack.project_dir))
     listener = Listener(consumer, store, stack.alerts, show)
@@ -223,6 +226,8 @@ def _listen(args: argparse.Namespace) -> int:
         summary = listener.run(args.max_messages, args.idle_seconds)
     except KeyboardInterrupt:
         return 0
+    if worker is not None:
+        worker.close()
     print(
         f"{summary.messages} messages in {summary.batches} batches: {summary.outcomes}, "
         f"{summary.quarantined} quarantined, {summary.replayed} replayed; the longest batch held "

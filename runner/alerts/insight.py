@@ -11,9 +11,12 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import queue
 import shlex
 import subprocess
+import threading
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -117,6 +120,48 @@ def _summary(rows: list[dict[str, Any]]) -> list[SeenBefore]:
             )
         )  # fmt: skip
     return sorted(out, key=lambda s: (s.observatory, s.instrument, s.band))
+
+
+class InsightWorker:
+    """Makes insights on a thread of its own, so that writing rows never waits for them.
+
+    Under load it falls behind on purpose: it takes every change waiting and makes
+    one insight per trigger, for the latest of its changes. ``guard`` is the store's:
+    a batch being written and an insight being read never overlap in this process.
+    """
+
+    def __init__(
+        self, maker: InsightMaker, emit: Callable[[Insight], None], guard: threading.Lock
+    ) -> None:
+        self.maker, self.emit, self.guard = maker, emit, guard
+        self.pending: queue.Queue[Change | None] = queue.Queue()
+        self.thread = threading.Thread(target=self._work, name="insights", daemon=True)
+        self.thread.start()
+
+    def submit(self, change: Change) -> None:
+        self.pending.put(change)
+
+    def close(self) -> None:
+        """Make the insights still waiting, then stop."""
+        self.pending.put(None)
+        self.thread.join()
+
+    def _work(self) -> None:
+        while True:
+            taken = [self.pending.get()]
+            while not self.pending.empty():
+                taken.append(self.pending.get_nowait())
+            latest: dict[tuple[str, int], Change] = {}
+            for change in taken:
+                if change is not None:
+                    latest[(change.notice.observatory, change.notice.trigger_id)] = change
+            for change in latest.values():
+                with self.guard:
+                    insight = self.maker(change)
+                if insight is not None:
+                    self.emit(insight)
+            if None in taken:
+                return
 
 
 def run_command(command: str, insight: Insight) -> str | None:

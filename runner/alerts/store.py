@@ -17,6 +17,7 @@ bound), so analysts' queries go on between batches.
 from __future__ import annotations
 
 import datetime as dt
+import threading
 import time
 from collections.abc import Iterable
 from contextlib import closing
@@ -35,6 +36,7 @@ from runner.catalog import Catalog
 from vastobs.backends.filelock import exclusive, open_duckdb
 from vastobs.ddl import TableDef, load_table
 from vastobs.errors import EngineError
+from vastobs.sky import healpix14
 
 SCHEMA = "alerts"  # where notices and quarantined messages are kept (infra/alerts.py)
 # A first notice without a signal-to-noise ratio (a refined position) is a trigger its
@@ -97,11 +99,15 @@ def _writable_columns(table: TableDef, kind_row: dict[str, Any]) -> dict[str, An
 class TriggerStore:
     def __init__(self, database: Path, catalog: Catalog, lock_timeout: float = 30.0) -> None:
         self.database, self.catalog, self.lock_timeout = database, catalog, lock_timeout
+        # Held while a batch is written; readers in this process (the insights) take it
+        # too: DuckDB refuses a read-only connection beside a writing one in one process.
+        self.guard = threading.Lock()
+        healpix14(0.0, 0.0)  # loads the HEALPix library now, not inside the first batch's hold
 
     def write(self, messages: Iterable[Received]) -> BatchResult:
         batch = list(messages)
         now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
-        with exclusive(self.database, self.lock_timeout):
+        with self.guard, exclusive(self.database, self.lock_timeout):
             began = time.perf_counter()
             with closing(open_duckdb(self.database, timeout=self.lock_timeout)) as con:
                 con.execute("BEGIN TRANSACTION")
