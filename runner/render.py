@@ -8,6 +8,7 @@ module queries, loads or loops (``runner/watch.py`` holds the monitor's loop).
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import json
 import sys
@@ -21,7 +22,7 @@ from rich.console import Console
 from rich.table import Table
 
 from runner.loader import LoadSummary
-from runner.monitor import Level, Status
+from runner.monitor import Level, Status, StreamStatus, format_age
 from runner.query import Query
 from runner.result import Result
 from vastobs.errors import ParameterError
@@ -170,14 +171,56 @@ def status_table(status: Status) -> Table:
     return table
 
 
+def stream_table(stream: StreamStatus, taken_at: dt.datetime) -> Table:
+    """Per topic: the listener group's lag and the age of the newest message published."""
+    table = Table(
+        title=f"alert stream on {stream.brokers}, group {stream.group}, at {taken_at:%H:%M:%S} UTC"
+    )
+    for column in (
+        "topic",
+        "partitions",
+        "end offset",
+        "lag",
+        "newest message (UTC)",
+        "age",
+        "level",
+    ):
+        table.add_column(column, no_wrap=True)
+    for t in stream.topics:
+        style = LEVEL_STYLE[t.level]
+        committed = all(p["committed"] is not None for p in t.partitions)
+        table.add_row(
+            t.topic, str(len(t.partitions)) if t.partitions else "-",
+            f"{sum(p['high'] for p in t.partitions):,}" if t.partitions else "-",
+            "-" if t.lag is None else f"{t.lag:,}" + ("" if committed else " (never committed)"),
+            "-" if t.newest_message_at is None else f"{t.newest_message_at:%Y-%m-%d %H:%M:%S}",
+            "-" if t.age_seconds is None else format_age(t.age_seconds),
+            f"[{style}]{t.level.name}[/{style}]",
+        )  # fmt: skip
+    table.caption = "age: now minus the newest message's Kafka timestamp (when it was published)"
+    return table
+
+
 def alert_lines(status: Status) -> list[str]:
-    if status.error:
-        return [f"UNKNOWN: storage status could not be read: {status.error}"]
-    return [
-        f"{p.level.name}: {p.name} {p.path}: {'; '.join(p.reasons)}"
-        for p in status.paths
-        if p.level != Level.OK
-    ]
+    lines = (
+        [f"UNKNOWN: storage status could not be read: {status.error}"]
+        if status.error
+        else [
+            f"{p.level.name}: {p.name} {p.path}: {'; '.join(p.reasons)}"
+            for p in status.paths
+            if p.level != Level.OK
+        ]
+    )
+    stream = status.stream
+    if stream is not None and stream.error:
+        lines.append(f"UNKNOWN: alert stream: {stream.error}")
+    elif stream is not None:
+        lines += [
+            f"{t.level.name}: alert stream {t.topic}: {'; '.join(t.reasons)}"
+            for t in stream.topics
+            if t.level != Level.OK
+        ]
+    return lines
 
 
 def changes(before: Status, after: Status) -> list[str]:
@@ -195,6 +238,23 @@ def changes(before: Status, after: Status) -> list[str]:
             delta = p.used_bytes - (q.used_bytes or 0)
             sign = "+" if delta >= 0 else "-"
             lines.append(f"{p.name}: used {p.used_human} ({sign}{format_size(abs(delta))})")
+    return lines + _stream_changes(before.stream, after.stream)
+
+
+def _stream_changes(before: StreamStatus | None, after: StreamStatus | None) -> list[str]:
+    """A topic's level moving, or the broker becoming (un)readable; lag itself moves all
+    the time and is told only through its level."""
+    if after is None:
+        return []
+    if after.error:
+        return [] if before is not None and before.error else ["alert stream: unreadable"]
+    lines = ["alert stream: readable again"] if before is not None and before.error else []
+    old = {t.topic: t for t in before.topics} if before is not None else {}
+    for t in after.topics:
+        q = old.get(t.topic)
+        if q is not None and q.level != t.level:
+            lag = "" if t.lag is None else f" (lag {t.lag:,})"
+            lines.append(f"alert stream {t.topic}: {q.level.name} -> {t.level.name}{lag}")
     return lines
 
 

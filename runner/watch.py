@@ -1,4 +1,5 @@
-"""``monitor`` once or continuously: take the status, show it (``runner.render``), repeat."""
+"""``monitor`` once or continuously: take the status (storage, and the alert stream when
+the stack names topics), show it (``runner.render``), repeat."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import time
 from collections.abc import Callable
 
 from runner.monitor import Level, Status, take_status
-from runner.render import alert_lines, changes, console, status_table
+from runner.render import alert_lines, changes, console, status_table, stream_table
 from vastobs.config import StackConfig
 
 
@@ -20,6 +21,8 @@ def monitor_once(
         print(json.dumps(status.as_dict(), default=str, indent=2))
     else:
         console().print(status_table(status))
+        if status.stream is not None:
+            console().print(stream_table(status.stream, status.taken_at))
         if extra:
             extra()
     for line in alert_lines(status):

@@ -234,6 +234,41 @@ class MonitorConfig:
     critical_percent: float = key(
         "Share of a hard quota at which `monitor` reports critical", 95.0, lo=0, hi=100, above=True
     )
+    lag_warn_messages: int = key(
+        "Alert stream: notices kept on a topic that the listener's group has not committed past"
+        " (its consumer lag) at which `monitor` warns; not above lag_critical_messages",
+        100,
+        lo=1,
+        hi=1_000_000_000,
+    )
+    lag_critical_messages: int = key(
+        "Alert stream: consumer lag of a topic at which `monitor` reports critical",
+        1000,
+        lo=1,
+        hi=1_000_000_000,
+    )
+    stream_warn_seconds: float = key(
+        "Alert stream: age of a topic's newest message (now minus its Kafka timestamp, when it"
+        " was published) at which `monitor` warns; 0: never (a quiet sky is not a fault)",
+        0.0,
+        lo=0,
+        hi=31_536_000,
+    )
+    stream_critical_seconds: float = key(
+        "Alert stream: age of a topic's newest message at which `monitor` reports critical;"
+        " 0: never",
+        0.0,
+        lo=0,
+        hi=31_536_000,
+    )
+    stream_timeout_seconds: float = key(
+        "Alert stream: the longest `monitor` waits for the broker, all its reads together;"
+        " a broker that has not answered by then is UNKNOWN",
+        5.0,
+        lo=0,
+        hi=120,
+        above=True,
+    )
 
 
 @dataclass(frozen=True)
@@ -707,6 +742,19 @@ def _check_across_keys(r: _Reader, stack: StackConfig) -> None:
     if stack.monitor.warn_percent > stack.monitor.critical_percent:
         raise r.fail(
             "monitor.warn_percent", stack.monitor.warn_percent, "a value not above critical_percent"
+        )
+    m = stack.monitor
+    if m.lag_warn_messages > m.lag_critical_messages:
+        raise r.fail(
+            "monitor.lag_warn_messages",
+            m.lag_warn_messages,
+            "a value not above lag_critical_messages",
+        )
+    if 0 < m.stream_critical_seconds < m.stream_warn_seconds:
+        raise r.fail(
+            "monitor.stream_warn_seconds",
+            m.stream_warn_seconds,
+            "a value not above stream_critical_seconds (or 0: never)",
         )
 
 

@@ -41,6 +41,9 @@ class Listener:
     ) -> None:
         self.consumer, self.store, self.alerts = consumer, store, alerts
         self.on_change = on_change or (lambda change: None)
+        self._uncommitted: dict[tuple[str, int], int] = {}  # written, next offset to read
+        self._commit_failing = False
+        self._member = threading.Event()
 
     def run(
         self,
@@ -52,13 +55,26 @@ class Listener:
         ``idle_seconds``; the consumer is closed (leaving its group) in every case."""
         summary = ListenSummary()
         assigned = threading.Event()  # idle time counts once the partitions are ours
-        self.consumer.subscribe(list(self.alerts.topics), on_assign=lambda *_: assigned.set())
+        self._member = threading.Event()  # partitions ours now: commits may go
+
+        def on_assign(*_: Any) -> None:
+            assigned.set()
+            self._member.set()
+
+        self.consumer.subscribe(
+            list(self.alerts.topics),
+            on_assign=on_assign,
+            on_revoke=lambda *_: self._member.clear(),
+            on_lost=lambda *_: self._member.clear(),
+        )
         last_message = time.monotonic()
         try:
             while not (stop and stop.is_set()):
                 if max_messages is not None and summary.messages >= max_messages:
                     break
                 received = self._take()
+                if not received and self._uncommitted:
+                    self._commit()  # a commit the broker refused before, tried again
                 if not received:
                     if not assigned.is_set():
                         last_message = time.monotonic()
@@ -94,18 +110,12 @@ class Listener:
         return received
 
     def _write(self, received: list[Received], summary: ListenSummary) -> None:
-        from confluent_kafka import TopicPartition
-
         result = self.store.write(received)
         # Durable now: the next offsets to read are past this batch.
-        last: dict[tuple[str, int], int] = {}
         for message in received:
             key = (message.topic, message.partition)
-            last[key] = max(last.get(key, -1), message.offset)
-        self.consumer.commit(
-            offsets=[TopicPartition(t, p, o + 1) for (t, p), o in sorted(last.items())],
-            asynchronous=False,
-        )
+            self._uncommitted[key] = max(self._uncommitted.get(key, 0), message.offset + 1)
+        self._commit()
         summary.messages += len(received)
         summary.batches += 1
         summary.quarantined += result.quarantined
@@ -114,3 +124,30 @@ class Listener:
         for change in result.changes:
             summary.outcomes[change.outcome] = summary.outcomes.get(change.outcome, 0) + 1
             self.on_change(change)
+
+    def _commit(self) -> None:
+        """Commit the written batches' offsets. librdkafka gives a synchronous commit up
+        (``Waiting for coordinator``) when the broker stays away longer than the session:
+        the rows are written, so the offsets wait for the next turn instead of the listener
+        dying (a stop meanwhile replays them next run, and the store skips a replay)."""
+        from confluent_kafka import KafkaException, TopicPartition
+
+        if not self._member.is_set():
+            # The session ended (an outage): a commit before the group took this member back
+            # would be fenced as its own stale self, a fatal error for a static member.
+            return
+        offsets = [TopicPartition(t, p, o) for (t, p), o in sorted(self._uncommitted.items())]
+        try:
+            self.consumer.commit(offsets=offsets, asynchronous=False)
+        except KafkaException as exc:
+            error = exc.args[0]
+            if error.fatal():
+                raise
+            if not self._commit_failing:
+                print(f"kafka: {error.str()}; the rows are written, retrying", file=sys.stderr)
+            self._commit_failing = True
+            return
+        if self._commit_failing:
+            print("kafka: offsets committed again", file=sys.stderr)
+        self._uncommitted.clear()
+        self._commit_failing = False
