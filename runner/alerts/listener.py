@@ -99,7 +99,7 @@ class Listener:
         for message in messages:
             error = message.error()
             if error is not None:
-                if error.fatal():
+                if error.fatal() or error.code() == KafkaError._FATAL:
                     raise RuntimeError(f"kafka: {error.str()}")
                 if error.code() != KafkaError._PARTITION_EOF:
                     print(f"kafka: {error.str()} (retrying)", file=sys.stderr)
