@@ -54,19 +54,19 @@ def notice(trigger_id: int, error_deg: float, alert_type: str = "initial") -> by
     return json.dumps(doc).encode()
 
 
-def stream() -> list[tuple[str, bytes]]:
+def stream(triggers: int = TRIGGERS, first_id: int = 1000) -> list[tuple[str, bytes]]:
     """Per trigger: the first position, a refined one, the first delivered twice; then the
-    bad ones, and a retraction."""
+    bad ones, and a retraction of the first trigger."""
     messages = []
-    for i in range(TRIGGERS):
-        first = notice(1000 + i, 0.05)
-        messages += [(GUANO, first), (GUANO, notice(1000 + i, 0.001, "update")), (GUANO, first)]
+    for i in range(first_id, first_id + triggers):
+        first = notice(i, 0.05)
+        messages += [(GUANO, first), (GUANO, notice(i, 0.001, "update")), (GUANO, first)]
     messages += [
         (GUANO, b"{not json"),
         (GUANO, json.dumps({"mission": "SWIFT", "id": [5], "ra": 1.0, "dec": 2.0}).encode()),
         (GUANO, b""),
         (EP, notice(77, 0.05)),  # no einstein_probe triggers table in the stack
-        (GUANO, notice(1000, 0.05, "retraction")),
+        (GUANO, notice(first_id, 0.05, "retraction")),
     ]
     return messages
 

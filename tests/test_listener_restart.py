@@ -35,11 +35,12 @@ from tests.support.stacks import stack_with
 from tests.test_listener import (
     EP,
     GUANO,
+    QUARANTINED,
     _project,
     alerts,
     counts,
-    notice,
     produce,
+    stream,
     with_alert_tables,
 )
 from vastobs.local_paths import database_file
@@ -49,22 +50,7 @@ pytestmark = pytest.mark.kafka
 TRIGGERS = 100  # the broker stops while the listener is still writing
 
 
-def stream() -> list[tuple[str, bytes]]:
-    """Per trigger a first position, a refined one and the first again; a malformed
-    message, a notice of an observatory without a triggers table, a retraction."""
-    messages = []
-    for i in range(TRIGGERS):
-        first = notice(5000 + i, 0.05)
-        messages += [(GUANO, first), (GUANO, notice(5000 + i, 0.001, "update")), (GUANO, first)]
-    messages += [
-        (GUANO, b"{not json"),
-        (EP, notice(77, 0.05)),
-        (GUANO, notice(5000, 0.05, "retraction")),
-    ]
-    return messages
-
-
-APPLIED, QUARANTINED = 3 * TRIGGERS + 1, 2
+APPLIED = 3 * TRIGGERS + 1
 
 
 @pytest.fixture
@@ -102,7 +88,7 @@ def test_broker_restart_loses_and_doubles_nothing(own_broker: KafkaBroker, tmp_p
     local_database(tmp_path / "build", {}, Catalog.for_stack(stack)).rename(database)
     with_alert_tables(database)
     _create_topics(own_broker.bootstrap)  # as GCN's exist: a listener never waits for one
-    messages = stream()
+    messages = stream(TRIGGERS, 5000)
     before, during = len(messages) // 3, 2 * len(messages) // 3
     produce(own_broker.bootstrap, messages[:before])
     err = tmp_path / "listener.err"
@@ -159,7 +145,7 @@ def test_an_outage_longer_than_the_session_is_waited_out(
     catalog = Catalog.for_stack(stack)
     database = with_alert_tables(local_database(tmp_path / "db", {}, catalog))
     _create_topics(own_broker.bootstrap)
-    messages = stream()
+    messages = stream(TRIGGERS, 5000)
     half = len(messages) // 2
     produce(own_broker.bootstrap, messages[:half])
     config = {**consumer_config(stack.alerts, PROJECT_DIR), "session.timeout.ms": 6000}
