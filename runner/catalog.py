@@ -108,7 +108,8 @@ class Catalog:
             columns = [exp.alias_(exp.Literal.string(observatory), OBSERVATORY)]
             for column in contract.columns:
                 if column.name in mapped:
-                    columns.append(exp.alias_(_expression(mapped[column.name]).copy(), column.name))
+                    mapping = kind_expression(mapped[column.name]).copy()
+                    columns.append(exp.alias_(mapping, column.name))
                 else:
                     columns.append(exp.column(column.name))
             # An alias of its own: sqlglot would take a CTE of the query named like the
@@ -128,7 +129,8 @@ class Catalog:
 
 
 @functools.cache
-def _expression(sql: str) -> exp.Expression:
+def kind_expression(sql: str) -> exp.Expression:
+    """An ``as_kind`` mapping's expression, parsed once (callers copy before changing it)."""
     return sqlglot.parse_one(sql, read="trino")
 
 

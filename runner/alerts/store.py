@@ -27,12 +27,11 @@ from typing import Any
 
 import duckdb
 import pyarrow as pa
-import sqlglot
 from sqlglot import exp
 
 from runner.alerts.model import Notice, Rejected
 from runner.alerts.notices import parse_notice, to_trigger_row
-from runner.catalog import Catalog
+from runner.catalog import Catalog, kind_expression
 from vastobs.backends.filelock import exclusive, open_duckdb
 from vastobs.ddl import TableDef, load_table
 from vastobs.errors import EngineError
@@ -86,7 +85,7 @@ def _writable_columns(table: TableDef, kind_row: dict[str, Any]) -> dict[str, An
     out = {}
     for name, value in kind_row.items():
         if name in mapped:
-            target = sqlglot.parse_one(mapped[name], read="trino")
+            target = kind_expression(mapped[name])
             if not isinstance(target, exp.Column):
                 raise EngineError(
                     "listener", f"{table.logical_name} reads {name} as {mapped[name]}: not writable"
