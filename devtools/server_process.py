@@ -77,16 +77,20 @@ def wait_ready(
     what: str,
     log: Path,
     interval: float,
+    also: Mapping[str, tuple[subprocess.Popen[bytes], Path]] | None = None,
 ) -> None:
     """Calls ``probe`` every ``interval`` seconds until it returns None (ready); what it
-    returns or raises otherwise is why not yet. Raises RuntimeError when the process exits
-    first, TimeoutError at ``deadline`` (time.monotonic()), both with the log's tail."""
+    returns or raises otherwise is why not yet. Raises RuntimeError when the process (or
+    one of ``also``: name -> process and its log, e.g. a cluster's workers) exits first,
+    TimeoutError at ``deadline`` (time.monotonic()), both with the log's tail."""
     last_error = "no answer yet"
+    watched = {what: (process, log), **(also or {})}
     while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(
-                f"{what} exited with {process.returncode} (log {log}):\n{log_tail(log)}"
-            )
+        for name, (proc, proc_log) in watched.items():
+            if proc.poll() is not None:
+                raise RuntimeError(
+                    f"{name} exited with {proc.returncode} (log {proc_log}):\n{log_tail(proc_log)}"
+                )
         try:
             reason = probe()
             if reason is None:

@@ -40,7 +40,13 @@ def _duckdb_engine(stack: StackConfig) -> Engine:
 def _trino_engine(stack: StackConfig) -> Engine:
     table_map = in_catalog(stack.trino.catalog, lambda obs: trino_schema(stack, obs))
     catalog = Catalog.for_stack(stack)
-    return TrinoEngine(lambda: trino_connection(stack), catalog, table_map)
+    return TrinoEngine(
+        lambda **session: trino_connection(stack, **session),
+        catalog,
+        table_map,
+        query_timeout_seconds=stack.analytics.query_timeout_seconds,
+        catalog_name=stack.trino.catalog,
+    )
 
 
 ENGINES: dict[str, Callable[[StackConfig], Engine]] = {
@@ -98,7 +104,11 @@ def vastdb_session(stack: StackConfig) -> Any:
     )
 
 
-def trino_connection(stack: StackConfig) -> trino.dbapi.Connection:
+def trino_connection(
+    stack: StackConfig, session_properties: dict[str, str] | None = None
+) -> trino.dbapi.Connection:
+    """``session_properties``: the engine's (runner/engines/trino.py); by default the
+    query time limit alone (the loader's sink)."""
     cfg = stack.trino
     password = os.environ.get("VASTOBS_TRINO_PASSWORD")
     auth = trino.auth.BasicAuthentication(cfg.user, password) if password else None
@@ -111,5 +121,6 @@ def trino_connection(stack: StackConfig) -> trino.dbapi.Connection:
         auth=auth,
         verify=cfg.verify_tls,
         legacy_prepared_statements=False,  # Trino >= 431: EXECUTE IMMEDIATE, no probing
-        session_properties={"query_max_run_time": f"{stack.analytics.query_timeout_seconds}s"},
+        session_properties=session_properties
+        or {"query_max_run_time": f"{stack.analytics.query_timeout_seconds}s"},
     )

@@ -1,4 +1,11 @@
-"""Trino through the ``trino`` DBAPI client: production runs on the VAST DB connector."""
+"""Trino through the ``trino`` DBAPI client: production runs on the VAST DB connector.
+
+Each query goes with the session properties that matter for the catalog the
+engine reads (``session_properties``): the query time limit always, and the
+VAST DB connector's own properties only when that catalog's connector is
+``vast`` (Trino refuses a catalog property the catalog's connector does not
+define, so sending them to the memory catalog `make trino` serves would fail).
+"""
 
 from __future__ import annotations
 
@@ -11,10 +18,22 @@ import trino
 from sqlglot import exp
 from trino.exceptions import HttpError, TrinoConnectionError, TrinoQueryError
 
+from runner.catalog import Catalog, TableMap
 from runner.engines.base import Engine
 from vastobs.ddl import ARROW_TYPES
 
-Connect = Callable[[], trino.dbapi.Connection]
+# A new connection per statement; called with ``session_properties=`` when there are any.
+Connect = Callable[..., trino.dbapi.Connection]
+
+VAST_CONNECTOR = "vast"  # connector.name of the VAST DB Trino connector
+# The VAST DB connector's session properties the analytics gain from (its
+# VastSessionProperties): sky-cell ranges are ORs of ranges on hpx and joins carry
+# dynamic filters on it, which the connector pushes into VAST DB only with these on.
+VAST_SESSION = {
+    "complex_predicate_pushdown": "true",  # OR between ranges and columns goes to VAST DB
+    "enable_sorted_projections": "true",  # the tables' sorted_by (hpx, time) serves ranges
+    "estimate_splits_from_elysium": "true",  # splits sized from the sorting key's ranges
+}
 
 # Trino type names (as in cursor.description) to Arrow, so that empty results and
 # all-NULL columns keep their types: the DDL's map, plus CHAR, which results may have
@@ -45,9 +64,50 @@ _EXPLAINED = "vastobs_explained"  # the name a statement is prepared under to be
 
 
 class TrinoEngine(Engine):
+    """``query_timeout_seconds``: the longest a query may run (``query_max_run_time``);
+    ``catalog_name``: the catalog the tables live in, whose connector decides which
+    connector properties go (asked of Trino once, at the first query)."""
+
     name = "trino"
     dialect = "trino"
     _connect: Connect
+
+    def __init__(
+        self,
+        connect: Connect,
+        catalog: Catalog | None = None,
+        table_map: TableMap | None = None,
+        *,
+        query_timeout_seconds: int | None = None,
+        catalog_name: str | None = None,
+    ) -> None:
+        super().__init__(connect, catalog, table_map)
+        self.query_timeout_seconds, self.catalog_name = query_timeout_seconds, catalog_name
+        self._session: dict[str, str] | None = None
+
+    def session_properties(self, connector: str | None) -> dict[str, str]:
+        """What every query sends when ``catalog_name``'s connector is ``connector``."""
+        props = {}
+        if self.query_timeout_seconds is not None:
+            props["query_max_run_time"] = f"{self.query_timeout_seconds}s"
+        if connector == VAST_CONNECTOR and self.catalog_name:
+            props.update({f"{self.catalog_name}.{k}": v for k, v in VAST_SESSION.items()})
+        return props
+
+    def _session_properties(self) -> dict[str, str]:
+        """The properties for this engine's catalog, its connector asked once (system
+        tables answer on the coordinator alone; no catalog named, none asked)."""
+        if self._session is None:
+            connector = None
+            if self.catalog_name:
+                found = self._execute(
+                    "SELECT connector_name FROM system.metadata.catalogs WHERE catalog_name = ?",
+                    [self.catalog_name],
+                    session={},
+                ).column(0)
+                connector = found[0].as_py() if len(found) else None
+            self._session = self.session_properties(connector)
+        return self._session
 
     def _explain(self, sql: str, values: list[Any]) -> pa.Table:
         """Trino plans ``EXPLAIN <sql>`` without the values its markers need ("expected 3
@@ -59,8 +119,15 @@ class TrinoEngine(Engine):
         literals = ", ".join(_literal(v).sql(dialect="trino") for v in values)
         return self._execute(f"EXPLAIN EXECUTE {_EXPLAINED} USING {literals}", [], sql)
 
-    def _execute(self, sql: str, values: list[Any], prepare: str | None = None) -> pa.Table:
-        conn = self._connect()
+    def _execute(
+        self,
+        sql: str,
+        values: list[Any],
+        prepare: str | None = None,
+        session: dict[str, str] | None = None,
+    ) -> pa.Table:
+        props = self._session_properties() if session is None else session
+        conn = self._connect(session_properties=props) if props else self._connect()
         cursor = conn.cursor()
         try:
             if prepare is not None:  # kept in the connection's session for the next statement
