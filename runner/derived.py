@@ -19,12 +19,13 @@ import functools
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
-
-import numpy as np
+from typing import TYPE_CHECKING, Any
 
 from runner.target_names import name_key
 from vastobs.sky import ORDER
+
+if TYPE_CHECKING:  # numpy and the HEALPix core load when a cone is first computed
+    import numpy as np
 
 CONE_RANGES = 4
 """How many (lo, hi) index ranges a cone's cover is cut to (``cone_hpx_lo1`` .. ``hi4``).
@@ -58,16 +59,13 @@ def _cone_cells(
     ra: float, dec: float, radius_arcsec: float, finer: int = 0
 ) -> tuple[np.ndarray, int]:
     """The cells overlapping the cone at ``finer`` orders below its depth, and that order."""
-    # Here, not at module import: cdshealpix loads astropy (~1.2 s), which only a cone pays.
-    import astropy.units as u
-    import cdshealpix
-    from astropy.coordinates import Latitude, Longitude
+    import numpy as np
+
+    from vastobs.healpix import cone_cells
 
     radius_deg = max(radius_arcsec, 1.0) / 3600
     depth = min(ORDER, _cone_depth(radius_deg) + finer)
-    ipix, _depth, _full = cdshealpix.nested.cone_search(
-        Longitude(ra * u.deg), Latitude(dec * u.deg), radius_deg * u.deg, depth, flat=True
-    )
+    ipix = cone_cells(ra, dec, radius_deg, depth)
     return np.unique(np.asarray(ipix, dtype=np.int64)), depth
 
 
@@ -90,6 +88,8 @@ def cone_ranges(ra: float, dec: float, radius_arcsec: float) -> tuple[tuple[int,
     cells already covered: each range costs every row group a zone-map check
     and the planner some work, a gap that small at most doubles what is read.
     """
+    import numpy as np
+
     cells, depth = _cone_cells(ra, dec, radius_arcsec, finer=1)
     shift = 2 * (ORDER - depth)
     breaks = np.flatnonzero(np.diff(cells) != 1) + 1

@@ -2,27 +2,24 @@
 
 from __future__ import annotations
 
-import numpy as np
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # numpy and the HEALPix core load on first use: ORDER alone costs nothing
+    import numpy as np
 
 ORDER = 14
 
 
 def healpix14_array(ra: np.ndarray, dec: np.ndarray) -> np.ndarray:
-    # Here, not at module import: cdshealpix loads astropy (~1.2 s), which the
-    # runner's commands that index no position should not pay.
-    import astropy.units as u
-    import cdshealpix
-    from astropy.coordinates import Latitude, Longitude
+    """The order-14 cell of each position (ICRS degrees): cdshealpix's core, no astropy."""
+    import numpy as np
 
-    return np.asarray(
-        cdshealpix.nested.lonlat_to_healpix(
-            Longitude(np.asarray(ra, dtype=float) * u.deg),
-            Latitude(np.asarray(dec, dtype=float) * u.deg),
-            ORDER,
-        ),
-        dtype=np.int64,
-    )
+    from vastobs.healpix import lonlat_to_nested
+
+    return np.asarray(lonlat_to_nested(ra, dec, ORDER), dtype=np.int64)
 
 
 def healpix14(ra: float, dec: float) -> int:
+    import numpy as np
+
     return int(healpix14_array(np.array([ra]), np.array([dec]))[0])
