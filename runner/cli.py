@@ -13,40 +13,18 @@ import argparse
 import sys
 import traceback
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from rich.progress import Progress
-
-from runner.analytics import (
-    ANALYTICS_DIR,
-    analytics,
-    prepare,
-    resolve_query,
-    with_stack_defaults,
-)
-from runner.catalog import Catalog
-from runner.connect import ENGINES, SINKS, database_file, engine_for, sink_for
-from runner.lint import lint, write_lock
-from runner.loader import load
-from runner.monitor import Level
-from runner.query import Query
-from runner.render import (
-    FORMATS,
-    print_analytics,
-    print_change,
-    print_change_json,
-    print_demo_data,
-    print_insight,
-    print_insight_json,
-    print_load,
-    print_query,
-    write_result,
-)
-from runner.watch import monitor_continuous, monitor_once
-from vastobs.config import StackConfig, find_project_dir, load_stack, resolve_stack
+from runner.connect import ENGINES, SINKS
+from runner.render import FORMATS
+from vastobs.config import find_project_dir, load_stack, resolve_stack
 from vastobs.errors import ParameterError, VastobsError
-from vastobs.kinds import observatory_table
-from vastobs.local_paths import view_directory
+
+# Each command imports the library it calls when it runs, so that it loads only what it
+# uses: `list` and `show` read headers (no sqlglot, DuckDB or numpy), `run` never loads
+# the loader, rich or the Trino client for DuckDB (tests/test_cli_imports.py).
+if TYPE_CHECKING:
+    from vastobs.config import StackConfig
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -183,18 +161,25 @@ def _stack(args: argparse.Namespace) -> StackConfig:
 
 
 def _list(args: argparse.Namespace) -> int:
+    from runner.analytics import analytics
+    from runner.render import print_analytics
+
     print_analytics(analytics(find_project_dir()))
     return 0
 
 
 def _listen(args: argparse.Namespace) -> int:
+
     from confluent_kafka import Consumer  # librdkafka: only this command consumes
 
     from runner.alerts.consumer import consumer_config
     from runner.alerts.insight import Insight, InsightMaker, InsightWorker, run_command
     from runner.alerts.listener import Listener
     from runner.alerts.store import Change, TriggerStore
+    from runner.catalog import Catalog
+    from runner.connect import database_file
     from runner.engines import DuckDBEngine
+    from runner.render import print_change, print_change_json, print_insight, print_insight_json
 
     stack = _stack(args)
     if not stack.alerts.topics:
@@ -238,17 +223,25 @@ def _listen(args: argparse.Namespace) -> int:
 
 
 def _tables(args: argparse.Namespace) -> int:
+    from runner.catalog import Catalog
+
     for table in Catalog.for_stack(_stack(args)).tables.values():
         print(f"{table.logical_name}\t{table.kind}")
     return 0
 
 
 def _show(args: argparse.Namespace) -> int:
+    from runner.analytics import resolve_query
+    from runner.render import print_query
+
     print_query(resolve_query(args.query, find_project_dir()))
     return 0
 
 
 def _lint(args: argparse.Namespace) -> int:
+    from runner.catalog import Catalog
+    from runner.lint import lint
+
     stack = _stack(args)  # its observatories are the ones kinds expand to
     project_dir = stack.project_dir
     findings = lint(args.paths or [project_dir / "queries"], project_dir, Catalog.for_stack(stack))
@@ -259,6 +252,8 @@ def _lint(args: argparse.Namespace) -> int:
 
 
 def _lock(args: argparse.Namespace) -> int:
+    from runner.lint import write_lock
+
     entries = write_lock(find_project_dir())
     for name, entry in entries.items():
         print(f"{name} v{entry['version']} {str(entry['sha256'])[:12]}")
@@ -266,6 +261,10 @@ def _lock(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
+    from runner.analytics import analytics, prepare, with_stack_defaults
+    from runner.connect import engine_for
+    from runner.render import write_result
+
     if args.all == bool(args.query):
         raise ParameterError("run takes a query name or --all, not both or neither")
     if args.format == "parquet" and args.output is None:
@@ -291,6 +290,9 @@ def _numbered(output: Path | None, name: str) -> Path | None:
 
 
 def _explain(args: argparse.Namespace) -> int:
+    from runner.analytics import prepare
+    from runner.connect import engine_for
+
     stack = _stack(args)
     query, params = prepare(args.query, stack, args.param)
     print(engine_for(args.engine, stack).explain(query, params))
@@ -298,6 +300,8 @@ def _explain(args: argparse.Namespace) -> int:
 
 
 def _plot(args: argparse.Namespace) -> int:
+    from runner.analytics import ANALYTICS_DIR
+    from runner.connect import engine_for
     from runner.plot import (  # matplotlib
         light_curve_figure,
         observatory_order,
@@ -306,6 +310,7 @@ def _plot(args: argparse.Namespace) -> int:
         save,
         series_of,
     )
+    from runner.query import Query
 
     if args.ra is not None and args.dec is None:
         raise ParameterError("--ra needs --dec")
@@ -335,6 +340,9 @@ def _plot(args: argparse.Namespace) -> int:
 
 
 def _monitor(args: argparse.Namespace) -> int:
+    from runner.monitor import Level
+    from runner.watch import monitor_continuous, monitor_once
+
     try:
         stack = _stack(args)
     except VastobsError as exc:  # a check that cannot read its config says UNKNOWN (exit 3)
@@ -348,6 +356,11 @@ def _monitor(args: argparse.Namespace) -> int:
 
 def _awaiting_followup(stack: StackConfig) -> None:
     """The real-time insight beside storage, when the local VAST DB holds data."""
+    from runner.analytics import ANALYTICS_DIR, with_stack_defaults
+    from runner.connect import database_file, engine_for
+    from runner.query import Query
+    from runner.render import write_result
+
     if stack.backend != "local" or not database_file(stack).is_file():
         return
     query = Query.load(stack.project_dir / ANALYTICS_DIR / "bursts_awaiting_followup.sql")
@@ -360,6 +373,14 @@ def _awaiting_followup(stack: StackConfig) -> None:
 
 
 def _load(args: argparse.Namespace) -> int:
+    from rich.progress import Progress
+
+    from runner.connect import sink_for
+    from runner.loader import load
+    from runner.render import print_load
+    from vastobs.kinds import observatory_table
+    from vastobs.local_paths import view_directory
+
     stack = _stack(args)
     observatory, _, name = args.table.partition(".")
     obs = stack.observatory(observatory)
@@ -392,7 +413,10 @@ def _load(args: argparse.Namespace) -> int:
 def _demo_data(args: argparse.Namespace) -> int:
     """Every table of the stack (``--stack``): the seed's from their own generators, any
     other observatory's from its kinds and instrument profile (docs/data.md)."""
+    from rich.progress import Progress
+
     from runner.datagen import GeneratorConfig, generate  # the generator loads astropy
+    from runner.render import print_demo_data
 
     config = GeneratorConfig(
         rows=args.rows,
@@ -423,6 +447,7 @@ def _demo_data(args: argparse.Namespace) -> int:
 def _replay(args: argparse.Namespace) -> int:
     """Swift's bursts from a demo-data directory, published as BAT-GUANO notices."""
     from runner.alerts.replay import TOPIC, notices, publish, read_triggers
+    from runner.catalog import Catalog
 
     if not args.rate > 0:
         raise ParameterError(f"--rate {args.rate} must be above 0")

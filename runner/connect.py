@@ -10,16 +10,20 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import trino
-
-from runner.catalog import Catalog, in_catalog
-from runner.engines import DuckDBEngine, Engine, TrinoEngine
-from runner.loader.sinks import DuckDBSink, Sink, TrinoSink, VastDBSink
 from vastobs import local_paths
 from vastobs.config import StackConfig
 from vastobs.errors import ParameterError
+
+# Each factory imports its engine or sink when called: the registries' names are the
+# CLI's choices, and a command that builds neither (list, show) should not load
+# sqlglot, the loader or the Trino client to offer them (tests/test_cli_imports.py).
+if TYPE_CHECKING:
+    import trino
+
+    from runner.engines import Engine
+    from runner.loader.sinks import Sink
 
 
 def database_file(stack: StackConfig) -> Path:
@@ -33,11 +37,17 @@ def trino_schema(stack: StackConfig, observatory: str) -> str:
 
 
 def _duckdb_engine(stack: StackConfig) -> Engine:
+    from runner.catalog import Catalog
+    from runner.engines import DuckDBEngine
+
     db = database_file(stack)
     return DuckDBEngine.for_file(db if db.is_file() else None, Catalog.for_stack(stack))
 
 
 def _trino_engine(stack: StackConfig) -> Engine:
+    from runner.catalog import Catalog, in_catalog
+    from runner.engines import TrinoEngine
+
     table_map = in_catalog(stack.trino.catalog, lambda obs: trino_schema(stack, obs))
     catalog = Catalog.for_stack(stack)
     return TrinoEngine(
@@ -61,16 +71,30 @@ def engine_for(name: str, stack: StackConfig) -> Engine:
     return ENGINES[name](stack)
 
 
+def _duckdb_sink(stack: StackConfig) -> Sink:
+    from runner.loader.sinks import DuckDBSink
+
+    return DuckDBSink(database_file(stack))
+
+
 def _trino_sink(stack: StackConfig) -> Sink:
+    from runner.loader.sinks import TrinoSink
+
     return TrinoSink(
         lambda: trino_connection(stack), stack.trino.catalog, lambda obs: trino_schema(stack, obs)
     )
 
 
+def _vastdb_sink(stack: StackConfig) -> Sink:
+    from runner.loader.sinks import VastDBSink
+
+    return VastDBSink(lambda: vastdb_session(stack), stack.database.bucket)
+
+
 SINKS: dict[str, Callable[[StackConfig], Sink]] = {
-    "duckdb": lambda stack: DuckDBSink(database_file(stack)),
+    "duckdb": _duckdb_sink,
     "trino": _trino_sink,
-    "vastdb": lambda stack: VastDBSink(lambda: vastdb_session(stack), stack.database.bucket),
+    "vastdb": _vastdb_sink,
 }
 
 
@@ -109,6 +133,8 @@ def trino_connection(
 ) -> trino.dbapi.Connection:
     """``session_properties``: the engine's (runner/engines/trino.py); by default the
     query time limit alone (the loader's sink)."""
+    import trino
+
     cfg = stack.trino
     password = os.environ.get("VASTOBS_TRINO_PASSWORD")
     auth = trino.auth.BasicAuthentication(cfg.user, password) if password else None

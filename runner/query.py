@@ -11,17 +11,16 @@ import hashlib
 import itertools
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
-
-from sqlglot import exp
-from sqlglot.dialects.dialect import Dialect
-from sqlglot.tokens import TokenType
+from typing import TYPE_CHECKING, Any
 
 from runner.derived import FUNCTIONS, parse_call
 from runner.param_domains import Domain, parse_domain, shown
 from runner.param_types import PARAM_TYPES, has_offset
 from vastobs.errors import ParameterError, SqlFileError
 from vastobs.sqlfile import parse_body, read_sql_file
+
+if TYPE_CHECKING:  # sqlglot loads when a query is parsed: list and show never parse one
+    from sqlglot import exp
 
 # Stack config values a parameter may take its default from (``default_from:``).
 STACK_DEFAULTS = (
@@ -184,6 +183,9 @@ class Query:
     def param_position(self, name: str) -> tuple[int, int]:
         """Line and column in the file of the first ``:name`` (``?`` when unnamed), so
         that a parameter error points at the parameter; the body's start if not found."""
+        from sqlglot.dialects.dialect import Dialect
+        from sqlglot.tokens import TokenType
+
         tokens = Dialect.get_or_raise(SOURCE_DIALECT).tokenize(self.sql)
         if name:
             starts = [colon.start for colon, var in itertools.pairwise(tokens)

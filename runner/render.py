@@ -15,23 +15,23 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import pyarrow as pa
-import pyarrow.csv as pacsv
-import pyarrow.parquet as pq
-from rich.console import Console
-from rich.table import Table
-
-from runner.loader import LoadSummary
 from runner.monitor import Level, Status, StreamStatus, format_age
-from runner.query import Query
-from runner.result import Result
 from vastobs.errors import ParameterError
 from vastobs.units import format_size
 
-if TYPE_CHECKING:  # the generator loads astropy: only demo-data should pay for it
+# Each printer imports what it draws with (rich, pyarrow's writers) when called, so a
+# command pays only for its own output: `run --format csv` never loads rich.
+if TYPE_CHECKING:
+    import pyarrow as pa
+    from rich.console import Console
+    from rich.table import Table
+
     from runner.alerts.insight import Insight
     from runner.alerts.store import Change
     from runner.datagen import Summary as DemoSummary
+    from runner.loader import LoadSummary
+    from runner.query import Query
+    from runner.result import Result
 
 FORMATS = ("table", "csv", "json", "parquet")
 LEVEL_STYLE = {
@@ -43,6 +43,8 @@ LEVEL_STYLE = {
 
 
 def console() -> Console:
+    from rich.console import Console
+
     # Piped output (logs, CI) is not wrapped at 80 columns.
     return Console(width=None if sys.stdout.isatty() else 200)
 
@@ -54,6 +56,8 @@ def write_result(result: Result, fmt: str, output: Path | None) -> None:
     """To ``output``, else stdout; Parquet carries the provenance in its schema metadata."""
     provenance = result.provenance.as_dict()
     if fmt == "parquet":
+        import pyarrow.parquet as pq
+
         if output is None:
             raise ParameterError("--format parquet needs --output FILE")
         meta = {b"vastobs.provenance": json.dumps(provenance).encode()}
@@ -73,6 +77,8 @@ def result_text(result: Result, fmt: str) -> str:
         rows = result.table.to_pylist()
         return json.dumps({"provenance": provenance, "rows": rows}, default=str, indent=2) + "\n"
     if fmt == "csv":
+        import pyarrow.csv as pacsv
+
         buffer = io.BytesIO()
         pacsv.write_csv(result.table, buffer)
         return f"# provenance: {json.dumps(provenance)}\n" + buffer.getvalue().decode()
@@ -89,6 +95,8 @@ def result_text(result: Result, fmt: str) -> str:
 
 
 def _rich_table(table: pa.Table, title: str, limit: int = 50) -> Table:
+    from rich.table import Table
+
     shown = Table(title=title)
     for name in table.column_names:
         shown.add_column(name, no_wrap=True)
@@ -111,6 +119,8 @@ def _cell(value: object) -> str:
 
 
 def print_analytics(queries: list[Query]) -> None:
+    from rich.table import Table
+
     table = Table("name", "version", "description", title="analytics")
     for q in queries:
         table.add_row(q.name, str(q.version), " ".join(q.description.split()))
@@ -119,6 +129,8 @@ def print_analytics(queries: list[Query]) -> None:
 
 def print_query(q: Query) -> None:
     """Header, parameters (derived ones too), SQL."""
+    from rich.table import Table
+
     out = console()
     out.print(f"[bold]{q.name}[/bold] v{q.version} ({q.path}) owner {q.owner or '-'}")
     out.print(" ".join(q.description.split()))
@@ -138,6 +150,8 @@ def print_query(q: Query) -> None:
 
 
 def status_table(status: Status) -> Table:
+    from rich.table import Table
+
     table = Table(title=f"storage on {status.backend} at {status.taken_at:%Y-%m-%d %H:%M:%S} UTC")
     for column in (
         "observatory",
@@ -173,6 +187,8 @@ def status_table(status: Status) -> Table:
 
 def stream_table(stream: StreamStatus, taken_at: dt.datetime) -> Table:
     """Per topic: the listener group's lag and the age of the newest message published."""
+    from rich.table import Table
+
     table = Table(
         title=f"alert stream on {stream.brokers}, group {stream.group}, at {taken_at:%H:%M:%S} UTC"
     )
@@ -262,6 +278,8 @@ def _stream_changes(before: StreamStatus | None, after: StreamStatus | None) -> 
 
 
 def print_load(summary: LoadSummary) -> None:
+    from rich.table import Table
+
     table = Table(title=f"{summary.table} into {summary.sink}")
     for column in ("file", "read", "loaded", "already present", "rejected", "quarantine"):
         table.add_column(column, no_wrap=True)
@@ -274,6 +292,8 @@ def print_load(summary: LoadSummary) -> None:
 
 
 def print_demo_data(summary: DemoSummary) -> None:
+    from rich.table import Table
+
     table = Table(title=f"demo data in {summary.out} ({summary.seconds:.1f} s)")
     for column in ("table", "rows", "file"):
         table.add_column(column, no_wrap=True)

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import sqlglot
 import yaml
-from sqlglot import exp
 
 from vastobs.errors import SqlFileError
+
+if TYPE_CHECKING:  # sqlglot loads when a body is parsed, not when a header is read
+    from sqlglot import exp
 
 
 @dataclass(frozen=True)
@@ -54,6 +55,8 @@ def parse_body(
 ) -> exp.Expression:
     """``body`` (starting on line ``body_line`` of ``path``) as a sqlglot tree; a syntax
     error is raised as a :class:`SqlFileError` at its line and column in the file."""
+    import sqlglot
+
     try:
         return sqlglot.parse_one(body, read=dialect, **options)
     except sqlglot.ParseError as exc:

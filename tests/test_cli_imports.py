@@ -1,0 +1,176 @@
+"""What each command imports: only what it uses (issue 20's fast CLI), asserted by module,
+not by time.
+
+Each command runs in a process of its own, as a user starts it, through
+``runner.cli.main``; the process then lists which of the heavy stacks are in
+``sys.modules``. A command that ran (exit 0) and loaded none of its forbidden
+stacks is what makes the CLI start within a small multiple of
+``python -c "import duckdb, pyarrow"`` (bench/cli_bench.py measures that).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from devtools.toolchain import PROJECT_DIR
+from tests.support.dataset import local_database
+
+V404 = (306.0159, 33.8672)
+HEAVY = (
+    "astropy",
+    "matplotlib",
+    "pulumi",
+    "cdshealpix.nested",  # the package's astropy layer (its compiled core alone is fine)
+    "confluent_kafka",
+    "trino",
+    "sqlglot",
+    "duckdb",
+    "numpy",
+    "pyarrow",
+    "rich",
+    "runner.loader",
+    "pandas",
+)
+# Whatever reads headers only (list, show) needs no SQL tooling, engine or arrays.
+HEADERS_ONLY = {
+    "astropy",
+    "matplotlib",
+    "pulumi",
+    "cdshealpix.nested",
+    "confluent_kafka",
+    "trino",
+    "sqlglot",
+    "duckdb",
+    "numpy",
+    "pyarrow",
+    "runner.loader",
+    "pandas",
+}
+NEVER_FOR_A_QUERY = {
+    "astropy",
+    "matplotlib",
+    "pulumi",
+    "cdshealpix.nested",
+    "confluent_kafka",
+    "trino",
+    "runner.loader",
+    "pandas",
+}
+
+ENV = {
+    **{k: v for k, v in os.environ.items() if k != "PULUMI_STACK"},
+    "PYTHONPATH": str(PROJECT_DIR),
+}
+PROBE = """
+import json, sys
+from runner.cli import main
+code = main(sys.argv[1:])
+heavy = {heavy!r}
+sys.stdout.flush()
+print("\\n" + json.dumps({{"code": code, "loaded": [m for m in heavy if m in sys.modules]}}))
+"""
+
+
+def _loaded(project: Path, *argv: str) -> set[str]:
+    """Run one command in a fresh process; the heavy modules it left loaded."""
+    proc = subprocess.run(
+        [sys.executable, "-c", PROBE.format(heavy=HEAVY), *argv],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=ENV,
+    )
+    assert proc.returncode == 0, proc.stderr
+    report = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert report["code"] == 0, proc.stderr
+    return set(report["loaded"])
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The project's queries over a local stack whose VAST DB holds a few V404 Cyg points."""
+    project = tmp_path_factory.mktemp("cli_imports")
+    root = project / "root"
+    (project / "Pulumi.yaml").write_text("name: vastobs\n")
+    (project / "queries").symlink_to(PROJECT_DIR / "queries")
+    config = yaml.safe_load((PROJECT_DIR / "Pulumi.local.yaml").read_text())["config"]
+    config["vastobs:local_root"] = str(root)
+    config["vastobs:database"] = {"bucket": "testdb", "path": "/db"}
+    (project / "Pulumi.local.yaml").write_text(yaml.safe_dump({"config": config}))
+    ra, dec = V404
+    local_database(
+        root,
+        {
+            "swift.measurements": [
+                {"obs_id": "00031403001", "ra": ra, "dec": dec, "target_name": "V404CYG"}
+            ],
+            "chandra.detections": [{"obsid": 16703, "ra": ra, "dec": dec}],
+        },
+    )
+    return project
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [("list",), ("show", "cone_search"), ("show", "multi_wavelength_light_curve")],
+    ids=" ".join,
+)
+def test_list_and_show_read_headers_only(project: Path, argv: tuple[str, ...]) -> None:
+    assert _loaded(project, *argv) & HEADERS_ONLY == set()
+
+
+def test_lint_loads_no_plotting_alerts_or_astropy(project: Path) -> None:
+    """lint compiles every file (sqlglot) and plans it on DuckDB, nothing else."""
+    assert (
+        _loaded(project, "lint", str(PROJECT_DIR / "queries" / "analytics"))
+        & (NEVER_FOR_A_QUERY - {"runner.loader"})
+        == set()
+    )
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        (
+            "cone_search",
+            f"--param=ra={V404[0]}",
+            f"--param=dec={V404[1]}",
+            "--param=radius_arcsec=300",
+        ),
+        (
+            "multi_wavelength_light_curve",
+            f"--param=ra={V404[0]}",
+            f"--param=dec={V404[1]}",
+            "--param=radius_arcsec=10",
+        ),
+    ],
+    ids=lambda argv: argv[0],
+)
+@pytest.mark.parametrize("fmt", ["csv", "table"])
+def test_a_selective_run_loads_no_astropy(project: Path, argv: tuple[str, ...], fmt: str) -> None:
+    """A cone's HEALPix ranges come from cdshealpix's core, without its astropy layer;
+    a CSV result needs no rich."""
+    loaded = _loaded(project, "run", *argv, "--format", fmt)
+    assert loaded & NEVER_FOR_A_QUERY == set()
+    assert {"duckdb", "sqlglot"} <= loaded  # the command did run a query
+    if fmt == "csv":
+        assert "rich" not in loaded
+
+
+def test_plot_may_load_matplotlib(project: Path, tmp_path: Path) -> None:
+    """plot alone draws; it still needs neither astropy nor the alert stack."""
+    out = tmp_path / "v404.png"
+    loaded = _loaded(
+        project, "plot", "light-curve", "--ra", str(V404[0]), "--dec", str(V404[1]),
+        "--output", str(out),
+    )  # fmt: skip
+    assert "matplotlib" in loaded and out.is_file()
+    assert loaded & (NEVER_FOR_A_QUERY - {"matplotlib"}) == set()
