@@ -12,11 +12,11 @@ from itertools import islice
 from pathlib import Path
 from typing import Any
 
-import pyarrow as pa
-
 from runner.loader.readers import parquet_batches, parquet_file, text_rows
 from runner.loader.sinks import Sink
+from runner.loader.spool import Spool
 from runner.loader.validate import (
+    Checked,
     Rejected,
     RowChecker,
     check_columns,
@@ -78,6 +78,11 @@ def load(
     that are not the table's, empty) raises ``InputError`` naming it, before
     anything is committed. Rows that fail a check inside a readable file go
     to the quarantine with their line and reason; the others load.
+
+    Files are read and checked a batch of ``batch_rows`` at a time and the
+    good rows spooled to disk (runner.loader.spool), where SQL finds the
+    keys given twice and the sink takes the new rows in bounded batches: the
+    memory a load takes does not grow with its rows.
     """
     missing = [p for p in files if not p.is_file()]
     if missing:
@@ -88,35 +93,39 @@ def load(
             "declare it in the stack config and run pulumi up (Pulumi creates tables)"
         )
     summary = LoadSummary(table.logical_name, sink.name)
-    checker = RowChecker(table)  # shared across files: a key twice in the input is rejected
+    checker = RowChecker(table)
     rejected: list[list[Rejected]] = []
-    accepted: list[int] = []
-    with sink.writer(table) as writer:
-        for index, path in enumerate(files):
-            result = FileSummary(path, sha256_of(path))
-            rejected.append([])
-            accepted.append(0)
-            for good, bad in _checked_batches(checker, path, batch_rows):
-                result.read += good.num_rows + len(bad)
-                accepted[index] += good.num_rows
-                writer.stage(good, index)
-                rejected[index].extend(bad)
-                if progress:
-                    progress(good.num_rows + len(bad))
-            summary.files.append(result)
-        raw = [_stage_raw(raw_dir, f.path, f.sha256) for f in summary.files] if raw_dir else []
-        try:
-            new = writer.commit()
-        except BaseException:
-            for partial, _kept in raw:
-                partial.unlink(missing_ok=True)
-            raise
+    spool = Spool(table, sink.spool_parent)
+    try:
+        with sink.writer(table) as writer:
+            for index, path in enumerate(files):
+                result = FileSummary(path, sha256_of(path))
+                rejected.append([])
+                for good, lines, bad in _checked_batches(checker, path, batch_rows):
+                    result.read += good.num_rows + len(bad)
+                    spool.add(good, lines, index)
+                    rejected[index].extend(bad)
+                    if progress:
+                        progress(good.num_rows + len(bad))
+                summary.files.append(result)
+            for index, duplicates in spool.seal().items():
+                rejected[index] = sorted(rejected[index] + duplicates, key=lambda r: r.line)
+            accepted = spool.accepted
+            raw = [_stage_raw(raw_dir, f.path, f.sha256) for f in summary.files] if raw_dir else []
+            try:
+                new = writer.commit(spool)
+            except BaseException:
+                for partial, _kept in raw:
+                    partial.unlink(missing_ok=True)
+                raise
+    finally:
+        spool.close()
     for partial, kept in raw:
         if partial.exists():
             partial.replace(kept)
     for index, result in enumerate(summary.files):
         result.loaded = new.get(index, 0)
-        result.already_present = accepted[index] - result.loaded
+        result.already_present = accepted.get(index, 0) - result.loaded
         result.rejected = len(rejected[index])
         if rejected[index]:
             result.quarantine = _quarantine(quarantine_dir, table, result, rejected[index])
@@ -125,9 +134,7 @@ def load(
     return summary
 
 
-def _checked_batches(
-    checker: RowChecker, path: Path, batch_rows: int
-) -> Iterator[tuple[pa.Table, list[Rejected]]]:
+def _checked_batches(checker: RowChecker, path: Path, batch_rows: int) -> Iterator[Checked]:
     table = checker.table
     if path.suffix.lower() == ".parquet":
         handle = parquet_file(path)

@@ -9,11 +9,11 @@ line: the whole load is refused, nothing is committed.
 
 from __future__ import annotations
 
+import codecs
 import csv
-import io
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -60,20 +60,36 @@ def parquet_batches(
         line += table.num_rows
 
 
-def decode(path: Path) -> tuple[str, str]:
-    data = path.read_bytes()
-    nul = data.find(b"\x00")
-    if nul >= 0:  # no text format holds NUL: binary, or half of it
-        raise InputError(
-            f"{path}: not a text file (a NUL byte at offset {nul}); expected CSV or the"
-            " Swift GRB table; nothing was loaded"
-        )
-    for encoding in TEXT_ENCODINGS:
+READ_BLOCK = 1 << 20
+
+
+def text_encoding(path: Path) -> str:
+    """UTF-8 if the whole file decodes as it, else latin-1; read in blocks (any size).
+
+    A NUL byte anywhere refuses the file: no text format holds one.
+    """
+    decoder = codecs.getincrementaldecoder(TEXT_ENCODINGS[0])()
+    utf8, offset = True, 0
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(READ_BLOCK), b""):
+            nul = block.find(b"\x00")
+            if nul >= 0:  # binary, or half of it
+                raise InputError(
+                    f"{path}: not a text file (a NUL byte at offset {offset + nul}); expected"
+                    " CSV or the Swift GRB table; nothing was loaded"
+                )
+            offset += len(block)
+            if utf8:
+                try:
+                    decoder.decode(block)
+                except UnicodeDecodeError:
+                    utf8 = False
+    if utf8:
         try:
-            return data.decode(encoding), encoding
+            decoder.decode(b"", final=True)
         except UnicodeDecodeError:
-            continue
-    raise AssertionError("latin-1 decodes every byte")
+            utf8 = False
+    return TEXT_ENCODINGS[0] if utf8 else TEXT_ENCODINGS[-1]  # latin-1 decodes any byte
 
 
 def _csv_rows(path: Path, reader: Any) -> Iterator[tuple[int, list[str]]]:
@@ -90,33 +106,45 @@ def _csv_rows(path: Path, reader: Any) -> Iterator[tuple[int, list[str]]]:
         yield reader.line_num, cells
 
 
-def csv_rows(path: Path, text: str) -> tuple[list[str], Iterator[tuple[int, dict[str, Any]]]]:
-    """The header, and rows as dicts of text (a ragged row keeps its cells: the checks say so)."""
+def csv_rows(path: Path, handle: TextIO) -> tuple[list[str], Iterator[tuple[int, dict[str, Any]]]]:
+    """The header, and rows as dicts of text (a ragged row keeps its cells: the checks say so).
+
+    Read from ``handle`` as the rows are taken (closed at the end), so a file
+    of any size streams.
+    """
     csv.field_size_limit(MAX_FIELD_BYTES)
-    lines = _csv_rows(path, csv.reader(io.StringIO(text, newline="")))
+    lines = _csv_rows(path, csv.reader(handle))
     try:
         _line, header = next(lines)
     except StopIteration:
+        handle.close()
         raise InputError(
             f"{path}: empty file, expected a header line; nothing was loaded"
         ) from None
     header = [h.strip() for h in header]
 
     def rows() -> Iterator[tuple[int, dict[str, Any]]]:
-        for line, (_physical, cells) in enumerate(lines, start=1):  # data rows, as before
-            if not cells:
-                continue
-            row: dict[str, Any] = dict(zip(header, cells, strict=False))
-            if len(cells) != len(header):
-                row["__ragged__"] = f"{len(cells)} cells, header has {len(header)}"
-            yield line, row
+        with handle:
+            for line, (_physical, cells) in enumerate(lines, start=1):  # data rows, as before
+                if not cells:
+                    continue
+                row: dict[str, Any] = dict(zip(header, cells, strict=False))
+                if len(cells) != len(header):
+                    row["__ragged__"] = f"{len(cells)} cells, header has {len(header)}"
+                yield line, row
 
     return header, rows()
 
 
 def text_rows(path: Path) -> tuple[list[str] | None, Iterator[tuple[int, dict[str, Any]]]]:
-    """The header (None for the GRB table, whose columns are mapped) and the rows."""
-    text, _encoding = decode(path)
-    if is_grb_table(text):
-        return None, read_grb_table(text)
-    return csv_rows(path, text)
+    """The header (None for the GRB table, whose columns are mapped) and the rows.
+
+    The GRB table (a thousand-odd lines) is read whole; CSV streams.
+    """
+    encoding = text_encoding(path)
+    handle = path.open(encoding=encoding, newline="")
+    if is_grb_table(handle.readline()):
+        handle.close()
+        return None, read_grb_table(path.read_text(encoding=encoding))
+    handle.seek(0)
+    return csv_rows(path, handle)

@@ -1,17 +1,17 @@
 """Where loaded rows go (a sink): the local DuckDB file, a Trino catalog, or VAST DB through vastdb.
 
-One ``writer`` serves one ``load`` (all its files): batches are staged
-away from the table, tagged with their file's index, and ``commit`` adds
-them in one unit (one DuckDB transaction, one Trino INSERT, one VAST DB
-transaction) or not at all. Each sink appends only rows whose natural key
-(the DDL's ``key``) is new, so loading a file twice adds nothing.
-``runner.connect.SINKS`` builds them from a stack by name (``load --into``).
+One ``writer`` serves one ``load`` (all its files): the load's checked rows
+wait in its spool (``runner.loader.spool``, on disk, each row tagged with
+its file's index), and ``commit`` adds them in one unit (one DuckDB
+transaction, one Trino INSERT, one VAST DB transaction) or not at all,
+reading the spool in bounded batches. Each sink appends only rows whose
+natural key (the DDL's ``key``) is new, so loading a file twice, or the same
+rows in another file, adds nothing. ``runner.connect.SINKS`` builds them
+from a stack by name (``load --into``).
 """
 
 from __future__ import annotations
 
-import shutil
-import tempfile
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -20,16 +20,15 @@ from pathlib import Path
 from typing import Any, Protocol
 
 import duckdb
-import pyarrow as pa
 import pyarrow.compute as pc
 from sqlglot import exp
 
+from runner.loader.spool import SOURCE, Spool, as_table, ident, keyed, literal
 from vastobs.backends.filelock import exclusive, open_duckdb, retry_while_locked
 from vastobs.ddl import TableDef
 from vastobs.errors import EngineError
 
 INSERT_CHUNK = 200  # rows per parameterised INSERT on Trino
-SOURCE = "__source_file"  # the staged rows' file index, never a table column
 ROW_GROUP_ROWS = 16_384
 """Rows per DuckDB row group the loader writes (DuckDB's default is 122,880).
 
@@ -42,39 +41,35 @@ not per file, so every write that appends must ask for it again.
 
 
 class Writer(Protocol):
-    def stage(self, batch: pa.Table, source: int) -> None:
-        """Keep checked rows of input file number ``source``, away from the table."""
-
-    def commit(self) -> dict[int, int]:
-        """Insert every staged row whose key is not yet present, in one unit; new rows per file."""
+    def commit(self, spool: Spool) -> dict[int, int]:
+        """Insert every spooled row whose key is not yet present, in one unit; new rows per file."""
 
 
 class Sink(Protocol):
     name: str
+    spool_parent: Path | None  # where a load's spool directory goes (None: the system's temp)
 
     def exists(self, table: TableDef) -> bool: ...
 
     def writer(self, table: TableDef) -> AbstractContextManager[Writer]:
-        """One load: staged batches, then one keyed insert; leaving without commit adds nothing."""
+        """One load: its spooled rows, then one keyed insert; no commit, nothing added."""
 
 
 def _ident(name: str, dialect: str) -> str:
     return exp.to_identifier(name, quoted=True).sql(dialect)
 
 
-def _literal(text: str) -> str:
-    return exp.Literal.string(text).sql("duckdb")
-
-
 class DuckDBSink:
-    """The local VAST DB file: rows staged in a file of their own, then one short commit.
+    """The local VAST DB file: rows checked and spooled beside it, then one short commit.
 
-    Staging (reading, checking, sorting nothing yet) touches a separate
-    DuckDB file in a temporary directory beside the database, so readers go on
-    reading. The commit holds the writers' lock and the database file for
+    Reading, checking and spooling (runner.loader.spool: a ``.load-*``
+    directory beside the database) do not touch the database, so readers go
+    on reading. The commit holds the writers' lock and the database file for
     one transaction: ATTACH, one ``INSERT ... SELECT`` (anti-join on the key,
     in ``sorted_by`` order) and the checkpoint; ``hold_seconds`` records how
-    long (docs/reliability.md).
+    long (docs/reliability.md). Input already in ``sorted_by`` order going
+    into an empty table is neither joined nor sorted again: it is inserted as
+    it comes, an order DuckDB keeps.
     """
 
     name = "duckdb"
@@ -82,6 +77,7 @@ class DuckDBSink:
     def __init__(self, database: Path, lock_timeout: float = 30.0) -> None:
         self.database, self.lock_timeout = database, lock_timeout
         self.hold_seconds: float | None = None
+        self.spool_parent: Path | None = database.parent
 
     def _require(self) -> None:
         if not self.database.exists():
@@ -101,42 +97,27 @@ class DuckDBSink:
     @contextmanager
     def writer(self, table: TableDef) -> Iterator[Writer]:
         self._require()
-        staging = Path(tempfile.mkdtemp(prefix=".load-", dir=self.database.parent))
-        try:
-            with duckdb.connect(str(staging / "staged.duckdb")) as con:
-                yield _DuckDBWriter(self, con, table, staging / "staged.duckdb")
-        finally:
-            shutil.rmtree(staging, ignore_errors=True)
+        yield _DuckDBWriter(self, table)
 
 
 class _DuckDBWriter:
-    def __init__(
-        self, sink: DuckDBSink, con: duckdb.DuckDBPyConnection, table: TableDef, path: Path
-    ) -> None:
-        self.sink, self.con, self.table, self.path = sink, con, table, path
-        empty = table.arrow_schema().empty_table()  # noqa: F841 (read by DuckDB)
-        con.execute(f"CREATE TABLE staged AS SELECT *, 0::INTEGER AS {SOURCE} FROM empty")
+    def __init__(self, sink: DuckDBSink, table: TableDef) -> None:
+        self.sink, self.table = sink, table
 
-    def stage(self, batch: pa.Table, source: int) -> None:
-        if batch.num_rows:
-            self.con.register("incoming", batch)
-            self.con.execute(f"INSERT INTO staged SELECT *, {int(source)} FROM incoming")
-            self.con.unregister("incoming")
-
-    def commit(self) -> dict[int, int]:
+    def commit(self, spool: Spool) -> dict[int, int]:
+        """In the spool's connection (its memory bound and spill directory): the database
+        attached, the new keys inserted sorted, committed and checkpointed."""
         target = exp.table_(
             self.table.name, db=self.table.observatory, catalog="db", quoted=True
         ).sql("duckdb")
-        columns = ", ".join(_ident(c.name, "duckdb") for c in self.table.columns)
-        on = " AND ".join(
-            f"s.{_ident(k, 'duckdb')} = t.{_ident(k, 'duckdb')}" for k in self.table.key
-        )
-        database, sink, con = self.sink.database, self.sink, self.con
+        columns = ", ".join(ident(c.name) for c in self.table.columns)
+        on = keyed(self.table, "s", "t")
+        database, sink, con = self.sink.database, self.sink, spool.con
         with exclusive(database, sink.lock_timeout):
             started = time.perf_counter()  # readers wait from here (filelock.writer_holds)
             retry_while_locked(
                 lambda: con.execute(
-                    f"ATTACH {_literal(str(database))} AS db (ROW_GROUP_SIZE {ROW_GROUP_ROWS})"
+                    f"ATTACH {literal(str(database))} AS db (ROW_GROUP_SIZE {ROW_GROUP_ROWS})"
                 ),
                 database,
                 sink.lock_timeout,
@@ -144,14 +125,17 @@ class _DuckDBWriter:
             )
             try:
                 con.execute("BEGIN")
-                present = con.execute(
-                    f"SELECT {SOURCE}, count(*) FROM staged AS s SEMI JOIN {target} AS t"
-                    f" ON {on} GROUP BY ALL"
-                ).fetchall()
-                con.execute(
-                    f"INSERT INTO {target} ({columns}) SELECT {columns} FROM staged AS s "
-                    f"ANTI JOIN {target} AS t ON {on} ORDER BY {_order(self.table)}"
-                )
+                present: list[Any] = []
+                fresh, in_order = f"FROM {spool.rows} AS s", spool.in_order
+                if con.execute(f"SELECT 1 FROM {target} LIMIT 1").fetchone():
+                    present = con.execute(
+                        f"SELECT {ident(SOURCE)}, count(*) {fresh}"
+                        f" SEMI JOIN {target} AS t ON {on} GROUP BY ALL"
+                    ).fetchall()
+                    fresh += f" ANTI JOIN {target} AS t ON {on}"
+                    in_order = False  # a hash join need not keep the order
+                order = "" if in_order else f" ORDER BY {spool.order()}"
+                con.execute(f"INSERT INTO {target} ({columns}) SELECT {columns} {fresh}{order}")
                 con.execute("COMMIT")
             except BaseException:
                 with suppress(duckdb.Error):  # nothing to undo if BEGIN itself failed
@@ -160,17 +144,8 @@ class _DuckDBWriter:
             finally:
                 con.execute("DETACH db")  # the checkpoint, inside the hold
             sink.hold_seconds = time.perf_counter() - started
-        staged = dict(
-            self.con.execute(f"SELECT {SOURCE}, count(*) FROM staged GROUP BY ALL").fetchall()
-        )
         already = dict(present)
-        return {int(k): int(n) - int(already.get(k, 0)) for k, n in staged.items()}
-
-
-def _order(table: TableDef) -> str:
-    """Rows land sorted by the table's sorted_by, so zone maps prune (docs/data.md)."""
-    keys = table.sorted_by or table.key
-    return ", ".join(_ident(k, "duckdb") for k in keys)
+        return {k: n - int(already.get(k, 0)) for k, n in spool.accepted.items()}
 
 
 class TrinoSink:
@@ -189,6 +164,7 @@ class TrinoSink:
         self, connect: Callable[[], Any], catalog: str, schema_for: Callable[[str], str]
     ) -> None:
         self.connect, self.catalog, self.schema_for = connect, catalog, schema_for
+        self.spool_parent: Path | None = None
 
     def _run(self, sql: str, params: list[Any] | None = None) -> list[list[Any]]:
         from trino.exceptions import TrinoQueryError
@@ -237,19 +213,20 @@ class _TrinoWriter:
         self.sink, self.table, self.staging = sink, table, staging
         self.names = [c.name for c in table.columns] + [SOURCE]
 
-    def stage(self, batch: pa.Table, source: int) -> None:
-        rows = batch.to_pylist()
+    def _stage(self, spool: Spool) -> None:
+        """The spool's rows into the staging table, INSERT_CHUNK rows a statement."""
         columns = ", ".join(_ident(n, "trino") for n in self.names)
         marks = "(" + ", ".join("?" for _ in self.names) + ")"
-        for start in range(0, len(rows), INSERT_CHUNK):
-            chunk = rows[start : start + INSERT_CHUNK]
-            values = [{**r, SOURCE: source}[n] for r in chunk for n in self.names]
+        for batch in spool.batches(INSERT_CHUNK):
+            rows = batch.to_pylist()
+            values = [r[n] for r in rows for n in self.names]
             self.sink._run(
-                f"INSERT INTO {self.staging} ({columns}) VALUES " + ", ".join(marks for _ in chunk),
+                f"INSERT INTO {self.staging} ({columns}) VALUES " + ", ".join(marks for _ in rows),
                 values,
             )
 
-    def commit(self) -> dict[int, int]:
+    def commit(self, spool: Spool) -> dict[int, int]:
+        self._stage(spool)
         target = self.sink._qualified(self.table)
         columns = ", ".join(_ident(c.name, "trino") for c in self.table.columns)
         source = _ident(SOURCE, "trino")
@@ -268,16 +245,19 @@ class VastDBSink:
     """VAST DB through the vastdb SDK: Arrow batches, one transaction per load.
 
     The transaction commits when every file's rows are in, and rolls back if
-    any insert fails, so a load is committed whole or not at all. Staged rows
-    wait in memory (Arrow). Existing keys are read with
-    ``select(columns=key)``; tables far beyond memory would want a predicate
-    per batch instead (docs/data.md).
+    any insert fails, so a load is committed whole or not at all. The table's
+    existing keys are streamed into the load's spool (DuckDB, spilling to
+    disk), the new rows come out of it in ``sorted_by`` order, and each
+    insert is ``insert_rows`` of them: memory stays bounded whatever the
+    sizes, and the rows land in the order the table's sorted projection
+    keeps (docs/data.md).
     """
 
     name = "vastdb"
 
     def __init__(self, connect: Callable[[], Any], bucket: str, insert_rows: int = 100_000) -> None:
         self.connect, self.bucket, self.insert_rows = connect, bucket, insert_rows
+        self.spool_parent: Path | None = None
 
     def _table(self, tx: Any, table: TableDef) -> Any:
         schema = tx.bucket(self.bucket).schema(table.observatory, fail_if_missing=False)
@@ -295,35 +275,27 @@ class VastDBSink:
 class _VastDBWriter:
     def __init__(self, sink: VastDBSink, table: TableDef) -> None:
         self.sink, self.table = sink, table
-        self.batches: list[pa.Table] = []
 
-    def stage(self, batch: pa.Table, source: int) -> None:
-        if batch.num_rows:
-            self.batches.append(
-                batch.append_column(SOURCE, pa.array([source] * batch.num_rows, pa.int32()))
-            )
-
-    def commit(self) -> dict[int, int]:
-        if not self.batches:
+    def commit(self, spool: Spool) -> dict[int, int]:
+        if not sum(spool.accepted.values()):
             return {}
-        staged = pa.concat_tables(self.batches)
         key = list(self.table.key)
+        columns = ", ".join(ident(c.name) for c in self.table.columns)
+        new: dict[int, int] = {}
         with self.sink.connect().transaction() as tx:
             live = self.sink._table(tx, self.table)
             if live is None:
                 raise EngineError("vastdb", f"table {self.table.logical_name} disappeared")
-            present = live.select(columns=key).read_all()
-            fresh = _without_keys(staged, present, key)
-            rows = fresh.drop_columns([SOURCE]).cast(self.table.arrow_schema())
-            for start in range(0, rows.num_rows, self.sink.insert_rows):
-                live.insert(rows.slice(start, self.sink.insert_rows))
-        counts = pc.value_counts(fresh[SOURCE]).to_pylist() if fresh.num_rows else []
-        return {int(c["values"]): int(c["counts"]) for c in counts}
-
-
-def _without_keys(staged: pa.Table, present: pa.Table, key: list[str]) -> pa.Table:
-    """Rows of ``staged`` whose key is not in ``present`` (an Arrow anti-join)."""
-    if present.num_rows == 0:
-        return staged
-    joined = staged.join(present.select(key), keys=key, join_type="left anti")
-    return joined.select(staged.column_names).cast(staged.schema)
+            present = live.select(columns=key)  # noqa: F841 (a RecordBatchReader DuckDB reads)
+            spool.con.execute("CREATE OR REPLACE TEMP TABLE present AS SELECT * FROM present")
+            fresh = (
+                f"SELECT {columns}, {ident(SOURCE)} FROM {spool.rows} AS s"
+                f" ANTI JOIN present AS t ON {keyed(self.table, 's', 't')}"
+                f" ORDER BY {spool.order()}"
+            )
+            for batch in spool.batches(self.sink.insert_rows, fresh):
+                rows, sources = as_table(batch, self.table)
+                live.insert(rows)
+                for c in pc.value_counts(sources).to_pylist():
+                    new[int(c["values"])] = new.get(int(c["values"]), 0) + int(c["counts"])
+        return new

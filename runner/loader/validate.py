@@ -8,6 +8,12 @@ rejected whole with the first reason; nothing is dropped or coerced
 silently. ``hpx`` is computed from the position when the input lacks it and
 must agree with it when present. A file whose columns cannot be matched to
 the table at all is refused whole (``check_columns``).
+
+Checks here see one batch at a time and keep nothing between batches, so a
+file of any size is checked in bounded memory; keys unique within the input
+are checked afterwards, in SQL over the spooled rows (``runner.loader.spool``).
+Each check returns the good rows with their line numbers, for that check
+and for the quarantine.
 """
 
 from __future__ import annotations
@@ -229,12 +235,11 @@ def _range_problem(table: TableDef, name: str, value: Any, now: dt.datetime) -> 
 
 
 class RowChecker:
-    """Checks rows of one table; remembers keys seen, to reject duplicates in the input."""
+    """Checks rows of one table, each on its own (duplicate keys are found by the spool)."""
 
     def __init__(self, table: TableDef) -> None:
         self.table = table
         self.now = dt.datetime.now(dt.UTC).replace(tzinfo=None) + dt.timedelta(days=366)
-        self.seen: set[tuple[Any, ...]] = set()
         self.has_position = {"ra", "dec", "hpx"} <= {c.name for c in table.columns}
 
     def check(
@@ -285,17 +290,18 @@ class RowChecker:
             if row["hpx"] is not None and row["hpx"] != computed:
                 return None, f"hpx {row['hpx']} does not match ra/dec (order 14 gives {computed})"
             row["hpx"] = computed
-        key = tuple(row[k] for k in self.table.key)
-        if key in self.seen:
-            return None, f"duplicate key {dict(zip(self.table.key, key, strict=True))} in the input"
-        self.seen.add(key)
         return row, None
+
+
+Checked = tuple[pa.Table, pa.Array, list[Rejected]]
+"""The good rows (the table's schema), their lines (int64), and the rejected rows."""
 
 
 def check_rows(
     checker: RowChecker, rows: Iterable[tuple[int, dict[str, Any]]], typed: bool = False
-) -> tuple[pa.Table, list[Rejected]]:
+) -> Checked:
     good: list[dict[str, Any]] = []
+    lines: list[int] = []
     rejected: list[Rejected] = []
     for line, raw in rows:
         row, reason = checker.check(raw, typed)
@@ -303,12 +309,12 @@ def check_rows(
             rejected.append(Rejected(line, reason or "rejected", raw))
         else:
             good.append(row)
-    return pa.Table.from_pylist(good, schema=checker.table.arrow_schema()), rejected
+            lines.append(line)
+    table = pa.Table.from_pylist(good, schema=checker.table.arrow_schema())
+    return table, pa.array(lines, pa.int64()), rejected
 
 
-def check_table(
-    checker: RowChecker, batch: pa.Table, first_line: int
-) -> tuple[pa.Table, list[Rejected]]:
+def check_table(checker: RowChecker, batch: pa.Table, first_line: int) -> Checked:
     """Vectorised checks for typed input (Parquet); rows that fail go the per-row way.
 
     Columns must cast safely to the DDL types, else the whole batch takes the
@@ -362,29 +368,18 @@ def check_table(
             mismatch = ~pc.is_null(given).to_numpy(zero_copy_only=False) & (values != hpx)
             bad |= np.asarray(mismatch, dtype=bool)
         columns["hpx"] = pa.array(hpx, pa.int64())
-    keys = list(zip(*(columns[k].to_pylist() for k in table.key), strict=True))
-    for i, key in enumerate(keys):
-        if bad[i]:
-            continue
-        if key in checker.seen:
-            bad[i] = True
-        else:
-            checker.seen.add(key)
-    good = (
-        pa.table(columns, schema=table.arrow_schema().remove_metadata()) if not bad.any() else None
-    )
-    if good is None:
-        keep = pa.array(~bad)
-        good = pa.table(columns).filter(keep).cast(table.arrow_schema())
-        rejected = []
-        for i in np.flatnonzero(bad):
-            raw = batch.slice(int(i), 1).to_pylist()[0]
-            _row, reason = RowChecker(table).check(raw, typed=True)
-            if reason is None:  # failed only on uniqueness against earlier rows
-                reason = f"duplicate key {dict(zip(table.key, keys[i], strict=True))} in the input"
-            rejected.append(Rejected(first_line + int(i), reason, raw))
-        return good, rejected
-    return good.cast(table.arrow_schema()), []
+    lines = np.arange(first_line, first_line + batch.num_rows, dtype=np.int64)
+    if not bad.any():
+        good = pa.table(columns, schema=table.arrow_schema().remove_metadata())
+        return good.cast(table.arrow_schema()), pa.array(lines), []
+    keep = pa.array(~bad)
+    good = pa.table(columns).filter(keep).cast(table.arrow_schema())
+    rejected = []
+    for i in np.flatnonzero(bad):  # the per-row check says why, in its words
+        raw = batch.slice(int(i), 1).to_pylist()[0]
+        _row, reason = checker.check(raw, typed=True)
+        rejected.append(Rejected(first_line + int(i), reason or "rejected", raw))
+    return good, pa.array(lines[~bad]), rejected
 
 
 def _out_of_range(table: TableDef, name: str, values: Any) -> Any:
@@ -402,8 +397,6 @@ def _out_of_range(table: TableDef, name: str, values: Any) -> Any:
     return np.zeros(len(values), dtype=bool)
 
 
-def _per_row(
-    checker: RowChecker, batch: pa.Table, first_line: int
-) -> tuple[pa.Table, list[Rejected]]:
+def _per_row(checker: RowChecker, batch: pa.Table, first_line: int) -> Checked:
     rows = ((first_line + i, row) for i, row in enumerate(batch.to_pylist()))
     return check_rows(checker, rows, typed=True)

@@ -1,0 +1,150 @@
+"""The streaming loader: keys checked across batches and files in SQL, in bounded memory.
+
+The checks keep nothing between batches; duplicates inside the input and
+against the table are found by DuckDB over the load's spool. These tests
+load a few 10^5 rows with DuckDB held to a small memory bound, the same rows
+again renamed and reordered (nothing added), and check the order rows land
+in (the table's ``sorted_by``) whichever order the file had.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import duckdb
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from devtools.toolchain import PROJECT_DIR
+from runner.loader import load, spool
+from runner.loader.sinks import DuckDBSink
+from vastobs.backends.local import LocalBackend
+from vastobs.ddl import load_table
+from vastobs.sky import healpix14_array
+
+MEASUREMENTS = load_table(PROJECT_DIR, "swift", "measurements")
+ROWS = 300_000
+
+
+@pytest.fixture
+def database(tmp_path: Path) -> Path:
+    backend = LocalBackend(tmp_path / "root")
+    backend.collection("views").create({"path": "/db", "bucket": "db", "policy_id": 1})
+    backend.catalog().create_schema("db", "swift")
+    backend.catalog().create_table("db", "swift", "measurements", MEASUREMENTS.vms_arrow_schema())
+    return backend.database_file("db")
+
+
+def _rows(n: int, seed: int = 5) -> pa.Table:
+    """``n`` measurements with distinct keys (obs_id S<i>), positions over the sky."""
+    rng = np.random.default_rng(seed)
+    ra, dec = rng.uniform(0, 360, n), np.degrees(np.arcsin(rng.uniform(-1, 1, n)))
+    start = np.datetime64("2010-01-01T00:00:00", "us")
+    data = {
+        "obs_id": pa.array([f"S{i}" for i in range(n)]),
+        "target_name": pa.repeat(pa.scalar("T"), n),
+        "instrument": pa.repeat(pa.scalar("XRT"), n),
+        "band": pa.repeat(pa.scalar("0.3-10keV"), n),
+        "mid_time": start + rng.integers(0, 10**14, n).astype("timedelta64[us]"),
+        "exposure_s": np.full(n, 100.0),
+        "ra": ra,
+        "dec": dec,
+        "err_radius_arcsec": np.full(n, 1.6),
+        "hpx": healpix14_array(ra, dec),
+        "rate": np.ones(n),
+        "rate_error": np.full(n, 0.1),
+        "quality": pa.repeat(pa.scalar("good"), n),
+    }
+    columns = {c.name: data.get(c.name, pa.nulls(n, c.arrow_type)) for c in MEASUREMENTS.columns}
+    return pa.table(columns).cast(MEASUREMENTS.arrow_schema())
+
+
+def _load(database: Path, tmp_path: Path, *files: Path, batch_rows: int = 50_000):
+    return load(
+        MEASUREMENTS,
+        list(files),
+        DuckDBSink(database),
+        batch_rows=batch_rows,
+        quarantine_dir=tmp_path / "quarantine",
+    )
+
+
+def _table_order(database: Path) -> tuple[int, int]:
+    """Rows, and rows out of (hpx, mid_time) order in the table's storage order."""
+    with duckdb.connect(str(database), read_only=True) as con:
+        got = con.execute(
+            "SELECT count(*), count(*) FILTER (WHERE hpx < ph OR (hpx = ph AND mid_time < pt))"
+            " FROM (SELECT hpx, mid_time, lag(hpx) OVER (ORDER BY rowid) AS ph,"
+            " lag(mid_time) OVER (ORDER BY rowid) AS pt FROM swift.measurements)"
+        ).fetchone()
+    assert got is not None
+    return int(got[0]), int(got[1])
+
+
+def test_a_few_hundred_thousand_rows_in_a_small_memory_bound(
+    database: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """DuckDB held to 160 MB (the spool's SQL spills): every row checked, duplicates found
+    across batches far apart, rows stored in sorted_by order though the file is not."""
+    monkeypatch.setattr(spool, "SPOOL_MEMORY", "160MB")
+    rows = _rows(ROWS)
+    changed = {**rows.slice(10, 1).to_pylist()[0], "rate": 2.0}
+    twice = pa.Table.from_pylist([changed], schema=rows.schema)  # a key of the first batch
+    data = pa.concat_tables([rows.slice(0, ROWS - 5), twice, rows.slice(ROWS - 5)])
+    path = tmp_path / "many.parquet"
+    pq.write_table(data, path, row_group_size=40_000)
+    f = _load(database, tmp_path, path).files[0]
+    assert (f.read, f.loaded, f.rejected, f.already_present) == (ROWS + 1, ROWS, 1, 0)
+    (line,) = f.quarantine.read_text().splitlines()
+    record = json.loads(line)
+    assert (record["line"], record["reason"]) == (
+        ROWS - 4,
+        "duplicate key {'obs_id': 'S10', 'instrument': 'XRT', 'band': '0.3-10keV',"
+        f" 'mid_time': {rows['mid_time'][10].as_py()!r}}} in the input",
+    )
+    assert record["row"]["rate"] == 2.0  # the later row is the one quarantined
+    assert _table_order(database) == (ROWS, 0)
+
+
+def test_the_same_rows_renamed_and_reordered_add_nothing(database: Path, tmp_path: Path) -> None:
+    rows = _rows(20_000, seed=9)
+    first = tmp_path / "night1.parquet"
+    pq.write_table(rows.sort_by([("hpx", "ascending"), ("mid_time", "ascending")]), first)
+    again = tmp_path / "renamed" / "other-name.parquet"
+    again.parent.mkdir()
+    shuffled = rows.take(np.random.default_rng(1).permutation(rows.num_rows))
+    pq.write_table(shuffled, again)
+    loaded = _load(database, tmp_path, first, batch_rows=3_000).files[0]
+    repeat = _load(database, tmp_path, again, batch_rows=3_000).files[0]
+    assert (loaded.loaded, loaded.already_present) == (20_000, 0)
+    assert (repeat.read, repeat.loaded, repeat.already_present) == (20_000, 0, 20_000)
+    assert _table_order(database) == (20_000, 0)
+    # Half new, half old, in another order again: only the new half goes in.
+    new = _rows(25_000, seed=9).slice(20_000)  # keys S20000 to S24999, not loaded before
+    third = tmp_path / "mixed.parquet"
+    pq.write_table(pa.concat_tables([shuffled.slice(0, 5_000), new]), third)
+    result = _load(database, tmp_path, third, batch_rows=3_000).files[0]
+    assert (result.read, result.loaded, result.already_present) == (10_000, 5_000, 5_000)
+
+
+def test_a_text_file_streams_with_its_lines(database: Path, tmp_path: Path) -> None:
+    """CSV rows are parsed a batch at a time; a duplicate three batches later is found."""
+    header = "obs_id,target_name,instrument,band,mid_time,exposure_s,ra,dec,err_radius_arcsec"
+    header += ",rate,rate_error,quality"
+    lines = [
+        f"S{i},T,XRT,0.3-10keV,{dt.datetime(2011, 1, 1) + dt.timedelta(hours=i):%Y-%m-%dT%H:%M:%S},"
+        f"100,{i % 360},{(i % 170) - 85},1.6,1,0.1,good"
+        for i in range(40)
+    ]
+    lines.insert(31, lines[3])  # line 32 repeats line 4's key
+    path = tmp_path / "m.csv"
+    path.write_text(header + "\n" + "\n".join(lines) + "\n")
+    f = _load(database, tmp_path, path, batch_rows=8).files[0]
+    assert (f.read, f.loaded, f.rejected) == (41, 40, 1)
+    record = json.loads(f.quarantine.read_text())
+    assert record["line"] == 32 and record["reason"].startswith("duplicate key {'obs_id': 'S3'")
+    assert _table_order(database) == (40, 0)
