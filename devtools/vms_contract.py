@@ -159,6 +159,27 @@ COLUMN = obj(
 )  # fmt: skip
 IN_TABLE = {"database_name": Param("string", True), "schema_name": Param("string", True)}
 
+# --- VAST DB sorted projections (the spec: "semi-sorted projections") ---------
+PROJECTION_KEY = obj(
+    "database_name", "schema_name", "table_name", "name",
+    database_name=STRING, schema_name=STRING, table_name=STRING, name=STRING,
+)  # fmt: skip
+PROJECTION_CREATE = obj(
+    *PROJECTION_KEY.required, "sorted_columns", **PROJECTION_KEY.fields,
+    sorted_columns=STRINGS, unsorted_columns=STRINGS,
+)  # fmt: skip
+PROJECTION = obj(
+    *PROJECTION_KEY.required, "num_rows", "size", **PROJECTION_KEY.fields,
+    num_rows=INTEGER, size=INTEGER, properties=STRING,
+)  # fmt: skip
+# A column of a projection: ``is_sorted`` says whether it sorts the rows (no position given).
+PROJECTION_COLUMN = obj(
+    *PROJECTION_KEY.required, "projection_name", "field", "raw_field", "is_sorted",
+    **PROJECTION_KEY.fields, projection_name=STRING, field=OBJECT, raw_field=STRING,
+    is_sorted=BOOLEAN,
+)  # fmt: skip
+OF_TABLE = {**IN_TABLE, "table_name": Param("string", True)}
+
 
 def collection(
     kind: str, record: Body, create: Body, change: Body, query: Mapping[str, Param],
@@ -218,6 +239,13 @@ ENDPOINTS: tuple[Endpoint, ...] = (
     Endpoint("DELETE", "/tables/delete/", (204,), request=TABLE_KEY),
     Endpoint("GET", "/columns/", (200,), {"page": WHOLE, "page_size": WHOLE, **IN_TABLE,
              "table_name": Param("string", True), "name": TEXT}, answer=COLUMN, listed=True),
+    Endpoint("GET", "/projections/", (200,), {"page": WHOLE, "page_size": WHOLE, **OF_TABLE,
+             "name": TEXT}, answer=PROJECTION, listed=True),
+    Endpoint("POST", "/projections/", (201,), request=PROJECTION_CREATE),
+    Endpoint("DELETE", "/projections/delete/", (204,), request=PROJECTION_KEY),
+    Endpoint("GET", "/projectioncolumns/", (200,), {"page": WHOLE, "page_size": WHOLE,
+             **OF_TABLE, "projection_name": Param("string", True), "name": TEXT},
+             answer=PROJECTION_COLUMN, listed=True),
 )  # fmt: skip
 PAGING = frozenset({"page", "page_size"})
 

@@ -2,7 +2,7 @@
 
 Nobody can run a VAST cluster here, so this stands in for its management API,
 the endpoints the project uses (views, view and QoS policies, quotas, VAST DB
-schemas, tables and columns, clusters) at ``/api/latest/``. It is strict where
+schemas, tables, columns and sorted projections, clusters) at ``/api/latest/``. It is strict where
 VMS is strict: Basic or API-token authentication, required fields and enums,
 404 for a missing id, 201/204 as the spec says, filters the spec declares (and
 only those: VMS ignores unknown query parameters, so the client must filter
@@ -154,7 +154,8 @@ class VmsStandin:
             self.calls.clear()
 
     def objects(self, kind: str) -> list[Record]:
-        """What VMS holds, as it would answer: a collection, or 'schemas' / 'tables'."""
+        """What VMS holds, as it would answer: a collection, or 'schemas' / 'tables' /
+        'projections' (with their columns)."""
         with self._lock:
             if kind in COLLECTIONS:
                 return [self.store.show(kind, id_) for id_ in self.store.records[kind]]
@@ -165,6 +166,12 @@ class VmsStandin:
                     {**self.store._table_record(key), "columns": list(t["columns"])}
                     for key, t in self.store.tables.items()
                 ]
+            if kind == "projections":
+                return [
+                    {**self.store._projection_record(key), "sorted_columns": list(p["sorted"]),
+                     "unsorted_columns": list(p["unsorted"])}
+                    for key, p in self.store.projections.items()
+                ]  # fmt: skip
             raise KeyError(kind)
 
     def update_object(self, kind: str, id_: int, **changes: Any) -> None:
@@ -180,6 +187,11 @@ class VmsStandin:
         with self._lock:
             entry = self.store.tables[(database, schema, table)]
             entry["columns"] = [c for c in entry["columns"] if c["name"] != column]
+
+    def drop_projection(self, database: str, schema: str, table: str, name: str) -> None:
+        """An out-of-band deletion, as an operator with the vastdb SDK would make it."""
+        with self._lock:
+            del self.store.projections[(database, schema, table, name)]
 
     def set_usage(self, path: str, used_bytes: int) -> None:
         """Bytes under ``path``: the quota there and the view's logical capacity follow."""
@@ -312,6 +324,14 @@ class VmsStandin:
             ("tables", "delete", "DELETE"): lambda: store.delete_table(body),
             ("columns", None, "GET"): lambda: self._list(kind, query, store.list_columns(query)),
             ("clusters", None, "GET"): lambda: self._list(kind, query, [dict(store.cluster)]),
+            ("projections", None, "GET"): lambda: self._list(
+                kind, query, store.list_projections(query)
+            ),
+            ("projections", None, "POST"): lambda: store.create_projection(body),
+            ("projections", "delete", "DELETE"): lambda: store.delete_projection(body),
+            ("projectioncolumns", None, "GET"): lambda: self._list(
+                kind, query, store.list_projection_columns(query)
+            ),
         }
         action = tabular.get((kind, verb, method))
         if action is None:

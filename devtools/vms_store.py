@@ -1,7 +1,7 @@
 """What the VMS stand-in holds, and the rules VMS applies when objects change.
 
 Records are shaped as the answers in devtools/vms_contract.py (views, quotas,
-QoS and view policies, schemas, tables, columns, clusters);
+QoS and view policies, schemas, tables, columns, projections, clusters);
 computed fields (a quota's ``state``, ``percent_capacity``, ``time_to_block``)
 are derived on every read from the usage a test sets. Rule breaches raise
 ``VmsRefusal`` with the status and message a VMS would answer.
@@ -39,6 +39,8 @@ class VmsStore:
         self.records: dict[str, dict[int, Record]] = {k: {} for k in COLLECTIONS}
         self.schemas: dict[tuple[str, str], Record] = {}
         self.tables: dict[tuple[str, str, str], Record] = {}
+        # (database, schema, table, name) -> {sorted: [...], unsorted: [...]}
+        self.projections: dict[tuple[str, str, str, str], Record] = {}
         self.usage: dict[str, int] = {}  # path -> bytes used under it
         self.cluster: Record = {
             "id": 1,
@@ -245,6 +247,79 @@ class VmsStore:
         key = (body["database_name"], body["schema_name"], body["name"])
         self._existing_table(key)
         del self.tables[key]
+        for projection in [p for p in self.projections if p[:3] == key]:
+            del self.projections[projection]  # a table's projections go with it
+
+    # --- sorted projections of a table -------------------------------------
+
+    def list_projections(self, query: dict[str, str]) -> list[Record]:
+        key = (query["database_name"], query["schema_name"], query["table_name"])
+        self._existing_table(key)
+        found = [self._projection_record(p) for p in self.projections if p[:3] == key]
+        if "name" in query:
+            found = [p for p in found if p["name"] == query["name"]]
+        return found
+
+    def _projection_record(self, key: tuple[str, str, str, str]) -> Record:
+        table = self.tables[key[:3]]
+        return {
+            "database_name": key[0], "schema_name": key[1], "table_name": key[2],
+            "name": key[3], "num_rows": table["num_rows"], "size": table["size"],
+        }  # fmt: skip
+
+    def create_projection(self, body: Record) -> None:
+        table_key = (body["database_name"], body["schema_name"], body["table_name"])
+        table = self._existing_table(table_key)
+        key = (*table_key, body["name"])
+        if key in self.projections:
+            raise VmsRefusal(409, {"detail": f"projection {body['name']!r} already exists"})
+        sorted_columns = list(body["sorted_columns"])
+        unsorted = list(body.get("unsorted_columns") or [])
+        have = {c["name"] for c in table["columns"]}
+        if not sorted_columns:
+            raise VmsRefusal(400, {"sorted_columns": ["at least one column is required"]})
+        unknown = [c for c in sorted_columns + unsorted if c not in have]
+        if unknown:
+            raise VmsRefusal(400, {"detail": f"column {unknown[0]!r} does not exist"})
+        both = set(sorted_columns) & set(unsorted)
+        if both or len(set(sorted_columns + unsorted)) != len(sorted_columns + unsorted):
+            raise VmsRefusal(400, {"unsorted_columns": ["must not repeat a column"]})
+        self.projections[key] = {"sorted": sorted_columns, "unsorted": unsorted}
+
+    def delete_projection(self, body: Record) -> None:
+        key = (body["database_name"], body["schema_name"], body["table_name"], body["name"])
+        self._existing_table(key[:3])
+        if key not in self.projections:
+            raise VmsRefusal(404, {"detail": f"projection {key[3]!r} does not exist"})
+        del self.projections[key]
+
+    def list_projection_columns(self, query: dict[str, str]) -> list[Record]:
+        """The sorted columns first, in their sort order (the spec gives no position field),
+        then the others."""
+        table_key = (query["database_name"], query["schema_name"], query["table_name"])
+        table = self._existing_table(table_key)
+        key = (*table_key, query["projection_name"])
+        if key not in self.projections:
+            raise VmsRefusal(404, {"detail": f"projection {key[3]!r} does not exist"})
+        fields = {c["name"]: c["field"] for c in table["columns"]}
+        projection = self.projections[key]
+        names = ("database_name", "schema_name", "table_name", "projection_name")
+        place = dict(zip(names, key, strict=True))
+        found = [
+            {
+                **place,
+                "name": name,
+                "field": copy.deepcopy(fields[name]),
+                "is_sorted": is_sorted,
+                "raw_field": _raw(fields[name]),
+            }
+            for listed, is_sorted in ((projection["sorted"], True), (projection["unsorted"], False))
+            for name in listed
+            if name in fields  # a column dropped from the table leaves its projections
+        ]
+        if "name" in query:
+            found = [c for c in found if c["name"] == query["name"]]
+        return found
 
     def list_columns(self, query: dict[str, str]) -> list[Record]:
         key = (query["database_name"], query["schema_name"], query["table_name"])

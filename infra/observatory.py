@@ -3,7 +3,8 @@
 Storage (view policy, QoS policy from the access pattern, view, quota) and
 the observatory's schema in the VAST database with a table per kind it lists
 (the kind's columns, its own DDL file's if it has one, the config's extras:
-vastobs/kinds.py). A new observatory is one more config block; no code, no DDL.
+vastobs/kinds.py), each with the sorted projection of its ``sorted_by``. A new
+observatory is one more config block; no code, no DDL.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import pulumi
 
 from infra.database import Database
+from infra.resources.projection import Projection, ProjectionProps
 from infra.resources.qos_policy import QosPolicy, QosPolicyProps
 from infra.resources.quota import Quota, QuotaProps
 from infra.resources.schema import Schema, SchemaProps
@@ -19,6 +21,7 @@ from infra.resources.view import View, ViewProps
 from infra.resources.view_policy import ViewPolicy, ViewPolicyProps
 from vastobs.backends.target import Target
 from vastobs.config import ObservatoryConfig, StackConfig
+from vastobs.ddl import TableDef
 from vastobs.kinds import observatory_table
 
 
@@ -28,6 +31,25 @@ def policy_flavor(protocols: tuple[str, ...]) -> str:
     if set(protocols) == {"S3"}:
         return "S3_NATIVE"
     return "MIXED_LAST_WINS"
+
+
+def sorted_projection(
+    ddl: TableDef, database: Database, table: Table, target: Target, parent: pulumi.Resource
+) -> Projection:
+    """The table's projection sorted by its DDL's ``sorted_by``. Never protected: it holds
+    only derived data, and a change of it must not need the table's protection lifted."""
+    return Projection(
+        f"{ddl.observatory}-{ddl.name}-sorted",
+        ProjectionProps.sorting(
+            [c.name for c in ddl.columns],
+            ddl.sorted_by,
+            database=database.bucket,
+            schema=ddl.observatory,
+            table=ddl.name,
+            target=target,
+        ),
+        opts=pulumi.ResourceOptions(parent=parent, depends_on=[table]),
+    )
 
 
 class Observatory(pulumi.ComponentResource):
@@ -87,14 +109,17 @@ class Observatory(pulumi.ComponentResource):
                 child, pulumi.ResourceOptions(depends_on=[database.view])
             ),
         )
-        self.tables = [
-            Table(
+        self.tables: list[Table] = []
+        self.projections: list[Projection] = []
+        for entry in cfg.kinds:
+            ddl = observatory_table(stack.project_dir, name, entry)
+            table = Table(
                 f"{name}-{entry.table}",  # the resource name a table had before kinds
                 TableProps(
                     database=database.bucket,
                     schema=name,
                     name=entry.table,
-                    columns=observatory_table(stack.project_dir, name, entry).vms_arrow_schema(),
+                    columns=ddl.vms_arrow_schema(),
                     allow_destroy_with_data=cfg.allow_destroy_with_data,
                     target=target,
                 ),
@@ -102,6 +127,7 @@ class Observatory(pulumi.ComponentResource):
                     child, pulumi.ResourceOptions(depends_on=[self.schema])
                 ),
             )
-            for entry in cfg.kinds
-        ]
+            self.tables.append(table)
+            if ddl.sorted_by:
+                self.projections.append(sorted_projection(ddl, database, table, target, self))
         self.register_outputs({"path": cfg.path, "view_id": self.view.vms_id})

@@ -31,6 +31,7 @@ SECRET = "[secret]"
 SECRET_SIG = ("4dabf18193072939515e22adb298388d", "1b47061264138c4ac30d75fd1eb44270")
 MAX_VALUE = 60
 VIEW_TYPE = "vast:View"
+PROJECTION_TYPE = "vast:Projection"
 STACK_TYPE = "pulumi:pulumi:Stack"
 
 EXIT_OK, EXIT_BAD_INPUT, EXIT_BLOCKED = 0, 1, 2
@@ -66,6 +67,7 @@ class Summary:
     counts: dict[str, int]
     changes: list[Change] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
     blocked: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
 
@@ -297,6 +299,17 @@ def view_path_warnings(changes: list[Change]) -> list[str]:
     return warnings
 
 
+def projection_notes(changes: list[Change]) -> list[str]:
+    """A sorted projection replaced or deleted loses nothing: say so, so no one stops on it."""
+    return [
+        f"{PROJECTION_TYPE} `{c.name}` is {'rebuilt' if c.kind == 'replace' else 'dropped'}: "
+        "it holds only derived data (VAST copies the table's rows into it; queries read the "
+        "table itself meanwhile)"
+        for c in changes
+        if c.type == PROJECTION_TYPE and c.kind in ("replace", "delete")
+    ]
+
+
 def preview_errors(diagnostics: Any) -> list[str]:
     """Error diagnostics on one line each: a failed preview is a partial plan."""
     if not isinstance(diagnostics, list):
@@ -316,6 +329,7 @@ def summarise(data: dict[str, Any]) -> Summary:
         counts=count_changes(changes, data.get("changeSummary")),
         changes=changes,
         warnings=view_path_warnings(changes),
+        notes=projection_notes(changes),
         blocked=blocked_reasons(changes),
         errors=preview_errors(data.get("diagnostics")),
     )
@@ -378,6 +392,7 @@ def alerts(summary: Summary) -> list[str]:
     return [
         *(f"> **Blocked:** {reason}" for reason in summary.blocked),
         *(f"> ⚠️ **Warning:** {warning}" for warning in summary.warnings),
+        *(f"> **Note:** {note}" for note in summary.notes),
         *(f"> **Preview error:** {error}" for error in summary.errors),
     ]
 

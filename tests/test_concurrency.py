@@ -130,7 +130,8 @@ def _concurrent_load(
         _check(loading, "load")
         _check(monitor, "monitor")
         if up is not None:
-            assert "1 created" in _check(up, "pulumi up")  # while the readers still read
+            # a table and its sorted projection, while the readers still read
+            assert "2 created" in _check(up, "pulumi up")
         while sum(readers.answers.values()) < READERS * 2:  # some answers after the commit
             readers.stop.wait(0.05)
     return readers

@@ -24,7 +24,8 @@ from devtools.vms_standin import VmsStandin
 pytestmark = pytest.mark.pulumi
 
 OBSERVATORIES = [f"o{i}" for i in range(10)]
-OBJECTS = 10 * 6 + 3  # per observatory: 2 policies, view, quota, schema, table; the database: 3
+# per observatory: 2 policies, view, quota, schema, table and its projection; the database: 3
+OBJECTS = 10 * 7 + 3
 FAIL_FRACTION, SEED = 0.2, 14
 MAX_RUNS = 3
 KINDS = ("viewpolicies", "qospolicies", "views", "quotas")
@@ -74,11 +75,14 @@ def _on_vms(vms: VmsStandin) -> dict[str, str]:
     keys = [f"schemas:{s['database_name']}/{s['name']}" for s in vms.objects("schemas")]
     keys += [f"tables:{t['database_name']}/{t['schema_name']}/{t['name']}"
              for t in vms.objects("tables")]  # fmt: skip
+    keys += [f"projections:{x['database_name']}/{x['schema_name']}/{x['table_name']}/{x['name']}"
+             for x in vms.objects("projections")]  # fmt: skip
     return found | {k: k for k in keys}
 
 
 KIND_OF = {"ViewPolicy": "viewpolicies", "QosPolicy": "qospolicies", "View": "views",
-           "Quota": "quotas", "Schema": "schemas", "Table": "tables"}  # fmt: skip
+           "Quota": "quotas", "Schema": "schemas", "Table": "tables",
+           "Projection": "projections"}  # fmt: skip
 
 
 def _state(project: PulumiProject) -> tuple[set[str], int]:

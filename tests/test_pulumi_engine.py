@@ -100,7 +100,7 @@ def test_preview_then_up_creates_the_declared_storage(deployed: Deployed) -> Non
     p = deployed.project
     views = p.root / "local-root" / "views"
     expected = [f"{o}-{k}" for o in ("swift", "chandra") for k in STORAGE]
-    expected += ["swift-bursts"]  # <obs>-<table>: the name it had before kinds
+    expected += ["swift-bursts", "swift-bursts-sorted"]  # <obs>-<table>, and its projection
     expected += ["database-policy", "database-view", "database-quota"]
     assert deployed.planned == {"create": sorted(expected)}
     assert not deployed.preview_touched_backend, "preview must not touch the backend"
@@ -166,7 +166,8 @@ def test_new_observatories_are_config_only(deployed: Deployed) -> None:
         }
         storage = [f"{o}-{k}" for o in ("fermi", "nustar") for k in STORAGE]
         tables = ["fermi-triggers", "nustar-observations", "nustar-measurements"]
-        assert sorted(changed) == sorted(storage + tables)
+        projections = [f"{t}-sorted" for t in tables]  # each table's sorted projection
+        assert sorted(changed) == sorted(storage + tables + projections)
         assert {step["op"] for step in changed.values()} == {"create"}
         for name in tables:
             observatory, kind = name.split("-")

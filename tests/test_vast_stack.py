@@ -87,7 +87,7 @@ def test_preview_up_noop_and_what_vms_saw(deployed: Deployed) -> None:
     p, vms = deployed.project, deployed.vms
     creates = deployed.planned["create"]
     assert creates == sorted([f"{o}-{k}" for o in ("swift", "chandra") for k in STORAGE]
-                             + ["swift-bursts", *DATABASE])  # fmt: skip
+                             + ["swift-bursts", "swift-bursts-sorted", *DATABASE])  # fmt: skip
     assert deployed.preview_changes == [], "preview must not change anything"
 
     # up ran in the fixture
@@ -156,6 +156,7 @@ def test_a_third_observatory_is_config_only(deployed: Deployed) -> None:
     try:
         vms.reset_calls()
         tables = ["nustar-measurements", "nustar-observations"]  # no DDL file: the kinds'
+        tables += [f"{t}-sorted" for t in tables]  # each table's sorted projection
         assert p.steps() == {"create": sorted([f"nustar-{k}" for k in STORAGE] + tables)}
         assert vms.mutating_calls() == []
     finally:
@@ -221,11 +222,41 @@ def test_column_drift_shows_on_refresh_and_up_adds_the_column_back(deployed: Dep
     p, vms = deployed.project, deployed.vms
     vms.drop_column("obsdb", "swift", "bursts", "redshift")
     p.run("refresh", "--yes", "--skip-preview")
-    assert p.steps() == {"update": ["swift-bursts"]}
+    # The projection lost the column with the table: rebuilt once the table has it again.
+    assert p.steps() == {"update": ["swift-bursts"], "replace": ["swift-bursts-sorted"]}
     p.run("up", "--yes", "--skip-preview")
     (table,) = vms.objects("tables")
     assert table["columns"][-1]["name"] == "redshift"
+    assert "redshift" in vms.objects("projections")[0]["unsorted_columns"]
     p.run("preview", "--expect-no-changes")
+
+
+def test_a_deleted_projection_is_restored_and_a_sorted_by_change_replaces_it_alone(
+    deployed: Deployed,
+) -> None:
+    p, vms = deployed.project, deployed.vms
+    (projection,) = vms.objects("projections")  # one table, one projection, from its DDL
+    assert (projection["table_name"], projection["name"]) == ("bursts", "by_hpx_trigger_time")
+    assert projection["sorted_columns"] == ["hpx", "trigger_time"]
+    (table,) = vms.objects("tables")
+    others = [c["name"] for c in table["columns"] if c["name"] not in ("hpx", "trigger_time")]
+    assert projection["unsorted_columns"] == others  # every query can read from it
+
+    vms.drop_projection("obsdb", "swift", "bursts", "by_hpx_trigger_time")  # out of band
+    p.run("refresh", "--yes", "--skip-preview")
+    assert p.steps() == {"create": ["swift-bursts-sorted"]}
+    p.run("up", "--yes", "--skip-preview")
+    assert [x["name"] for x in vms.objects("projections")] == ["by_hpx_trigger_time"]
+
+    ddl = p.root / "queries" / "tables" / "swift" / "bursts.sql"
+    original = ddl.read_text()
+    ddl.write_text(original.replace("sorted_by: [hpx, trigger_time]", "sorted_by: [hpx, ra]"))
+    try:
+        vms.reset_calls()
+        assert p.steps() == {"replace": ["swift-bursts-sorted"]}  # the table is untouched
+        assert vms.mutating_calls() == []
+    finally:
+        ddl.write_text(original)
 
 
 def test_a_view_holding_data_is_not_destroyed(deployed: Deployed) -> None:
@@ -240,3 +271,4 @@ def test_a_view_holding_data_is_not_destroyed(deployed: Deployed) -> None:
     p.run("destroy", "--yes", "--skip-preview")
     assert vms.objects("views") == [] and vms.objects("quotas") == []
     assert vms.objects("tables") == [] and vms.objects("schemas") == []
+    assert vms.objects("projections") == []

@@ -41,7 +41,8 @@ class Collection(Protocol):
 
 
 class Catalog(Protocol):
-    """VAST DB schemas and tables of one database (the bucket of the database view)."""
+    """VAST DB schemas, tables and their sorted projections in one database (the bucket
+    of the database view)."""
 
     def schema_exists(self, database: str, schema: str) -> bool: ...
 
@@ -64,6 +65,17 @@ class Catalog(Protocol):
     ) -> None: ...
 
     def delete_table(self, database: str, schema: str, table: str) -> None: ...
+
+    def projection(self, database: str, schema: str, table: str, name: str) -> Record | None:
+        """``{name, sorted_columns, unsorted_columns}`` of a table's sorted projection, or
+        None when the table or the projection does not exist."""
+
+    def create_projection(
+        self, database: str, schema: str, table: str, name: str,
+        sorted_columns: list[str], unsorted_columns: list[str],
+    ) -> None: ...  # fmt: skip
+
+    def delete_projection(self, database: str, schema: str, table: str, name: str) -> None: ...
 
 
 class Backend(Protocol):

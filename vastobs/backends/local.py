@@ -2,9 +2,10 @@
 VAST DB schemas and tables in one DuckDB file inside the database view.
 
 ``<root>/views/<view path>`` is a view's directory; ``<root>/vms.json`` records
-the objects with VMS field names; the database whose bucket is ``b`` is the
-DuckDB file ``vastobs.duckdb`` in the directory of the view with ``bucket: b``
-(docs/architecture.md). Usage is measured: bytes under the directory.
+the objects with VMS field names, and the tables' sorted projections; the
+database whose bucket is ``b`` is the DuckDB file ``vastobs.duckdb`` in the
+directory of the view with ``bucket: b`` (docs/architecture.md). Usage is
+measured: bytes under the directory.
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ from vastobs.backends.base import COLLECTIONS, Capacity, Record
 from vastobs.backends.filelock import exclusive, open_duckdb
 from vastobs.errors import BackendError
 from vastobs.local_paths import DATABASE_FILE, database_file, view_directory
+
+PROJECTIONS = "projections"  # in vms.json beside the collections: tables' sorted projections
 
 if TYPE_CHECKING:
     import duckdb
@@ -233,6 +236,7 @@ class LocalCatalog:
         empty = pa.schema([_field(c) for c in arrow_schema]).empty_table()  # noqa: F841 (read by DuckDB)
         with self._connect(database) as con:
             con.execute(f"CREATE TABLE {_qualified(schema, table)} AS SELECT * FROM empty")
+        self._forget_projections(database, schema, table)  # a new table has none yet
 
     def add_columns(
         self, database: str, schema: str, table: str, arrow_schema: list[Record]
@@ -251,6 +255,54 @@ class LocalCatalog:
     def delete_table(self, database: str, schema: str, table: str) -> None:
         with self._connect(database) as con:
             con.execute(f"DROP TABLE IF EXISTS {_qualified(schema, table)}")
+        self._forget_projections(database, schema, table)
+
+    def _forget_projections(self, database: str, schema: str, table: str) -> None:
+        """A table's projections go with it (also when its DuckDB file went by hand)."""
+        prefix = _projection_key(database, schema, table, "")
+        with self.backend._store(write=True) as data:
+            kept = data.get(PROJECTIONS, {})
+            data[PROJECTIONS] = {k: v for k, v in kept.items() if not k.startswith(prefix)}
+
+    # A sorted projection is a declaration here: DuckDB keeps one order per table, the
+    # one the loader writes (the DDL's sorted_by), so the record says which it is.
+
+    def projection(self, database: str, schema: str, table: str, name: str) -> Record | None:
+        with self.backend._store(write=False) as data:
+            record = data.get(PROJECTIONS, {}).get(_projection_key(database, schema, table, name))
+        if record is None or self.columns(database, schema, table) is None:
+            return None
+        return {k: record[k] for k in ("name", "sorted_columns", "unsorted_columns")}
+
+    def create_projection(
+        self, database: str, schema: str, table: str, name: str,
+        sorted_columns: list[str], unsorted_columns: list[str],
+    ) -> None:  # fmt: skip
+        live = self.columns(database, schema, table)
+        if live is None:
+            raise BackendError(f"projection {name}: table {schema}.{table} does not exist")
+        unknown = sorted(set(sorted_columns + unsorted_columns) - {c["name"] for c in live})
+        if unknown:
+            raise BackendError(
+                f"projection {name}: table {schema}.{table} has no column {', '.join(unknown)}"
+            )
+        key = _projection_key(database, schema, table, name)
+        with self.backend._store(write=True) as data:
+            projections = data.setdefault(PROJECTIONS, {})
+            if key in projections:
+                raise BackendError(f"projection {name} of {schema}.{table}: the name is taken")
+            projections[key] = {
+                "name": name, "sorted_columns": list(sorted_columns),
+                "unsorted_columns": list(unsorted_columns),
+            }  # fmt: skip
+
+    def delete_projection(self, database: str, schema: str, table: str, name: str) -> None:
+        with self.backend._store(write=True) as data:
+            data.get(PROJECTIONS, {}).pop(_projection_key(database, schema, table, name), None)
+
+
+def _projection_key(database: str, schema: str, table: str, name: str) -> str:
+    return "/".join((database, schema, table, name))
 
 
 def _has_rows(database: Path) -> bool:

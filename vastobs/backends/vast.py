@@ -1,7 +1,8 @@
 """The VAST backend: every declared object through the VMS REST API with vastpy.
 
-Views, policies and quotas are VMS collections; VAST DB schemas and tables go
-through VMS ``/schemas/``, ``/tables/`` and ``/columns/`` too, so one client
+Views, policies and quotas are VMS collections; VAST DB schemas, tables and
+sorted projections go through VMS ``/schemas/``, ``/tables/``, ``/columns/``,
+``/projections/`` and ``/projectioncolumns/`` too, so one client
 (and one stand-in in tests) covers every resource. The vastdb SDK is the data
 path only (loading rows), not used here.
 
@@ -299,6 +300,43 @@ class VmsCatalog:
         _delete(
             self.client, "tables/delete", f"table {schema}.{table}",
             _table_key(database, schema, table),
+        )  # fmt: skip
+
+    # --- sorted projections: VMS /projections/ and /projectioncolumns/ -------------------
+
+    def projection(self, database: str, schema: str, table: str, name: str) -> Record | None:
+        """Its columns from ``/projectioncolumns/``: VMS lists a projection with no columns."""
+        key = {"database_name": database, "schema_name": schema, "table_name": table}
+        label = f"projection {name} of {schema}.{table}"
+        try:  # a missing schema or table answers 404: no projection either
+            found = self.client.list("projections", label, {**key, "name": name})
+            if not any(p.get("name") == name for p in found):
+                return None
+            columns = self.client.list("projectioncolumns", label, {**key, "projection_name": name})
+        except BackendError as exc:
+            if "answered 404" in str(exc):
+                return None
+            raise
+        return {
+            "name": name,
+            "sorted_columns": [c["name"] for c in columns if c.get("is_sorted")],
+            "unsorted_columns": [c["name"] for c in columns if not c.get("is_sorted")],
+        }
+
+    def create_projection(
+        self, database: str, schema: str, table: str, name: str,
+        sorted_columns: list[str], unsorted_columns: list[str],
+    ) -> None:  # fmt: skip
+        body = {
+            "database_name": database, "schema_name": schema, "table_name": table, "name": name,
+            "sorted_columns": sorted_columns, "unsorted_columns": unsorted_columns,
+        }  # fmt: skip
+        self.client.call("post", "projections", f"projection {name} of {schema}.{table}", body)
+
+    def delete_projection(self, database: str, schema: str, table: str, name: str) -> None:
+        _delete(
+            self.client, "projections/delete", f"projection {name} of {schema}.{table}",
+            {"database_name": database, "schema_name": schema, "table_name": table, "name": name},
         )  # fmt: skip
 
 
