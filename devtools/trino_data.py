@@ -4,11 +4,14 @@ and `make trino`."""
 from __future__ import annotations
 
 import shutil
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 from sqlglot import exp
 
@@ -26,16 +29,21 @@ def trino_with(
     parquet: dict[str, Path],
     tmp: Path,
     catalog: Catalog | None = None,
+    into: str = "memory",
 ) -> TrinoEngine:
     """Create every table of ``catalog`` (default: the local stack's, each an instance of
-    a kind) under schemas ``<prefix>_<obs>`` (memory catalog) and load the files given.
+    a kind) under schemas ``<prefix>_<obs>`` of the ``into`` catalog (``memory`` or
+    ``iceberg``) and load the files given.
 
     Each file goes through the loader's reading and checks (no row may be
     rejected), and its checked rows reach Trino in bulk, as `make trino` copies
-    them: written to Parquet in the DDL's Arrow types, taken into an Iceberg
-    table (``add_files``) and copied with one ``INSERT ... SELECT``. Row by row
-    (parameterised INSERTs) cost most of a parity test's set-up.
+    them: written to Parquet in the DDL's Arrow types and taken into an Iceberg
+    table (``add_files``); for the memory catalog, copied from there with one
+    ``INSERT ... SELECT``. Row by row (parameterised INSERTs) cost most of a
+    parity test's set-up.
     """
+    if into not in ("memory", "iceberg"):
+        raise ValueError(f"trino_with: into={into!r}; allowed: memory, iceberg")
     cursor = server.connect().cursor()
 
     def sql(text: str) -> list[list[object]]:
@@ -45,14 +53,16 @@ def trino_with(
     catalog = catalog or Catalog.load(PROJECT_DIR)
     tables = {t.logical_name: t for t in catalog.tables.values()}
     schema_for = lambda obs: f"{prefix}_{obs}"  # noqa: E731
+
+    def target_of(table: TableDef) -> exp.Table:
+        return exp.table_(table.name, db=schema_for(table.observatory), catalog=into, quoted=True)
+
     for table in tables.values():
-        sql(f'CREATE SCHEMA IF NOT EXISTS memory."{schema_for(table.observatory)}"')
-        target = exp.table_(
-            table.name, db=schema_for(table.observatory), catalog="memory", quoted=True
-        )
-        sql(table.create_sql("trino", target))
+        sql(f'CREATE SCHEMA IF NOT EXISTS {into}."{schema_for(table.observatory)}"')
+        sql(table.create_sql("trino", target_of(table)))
     staging_schema = f"{prefix}_staging"
-    sql(f'CREATE SCHEMA IF NOT EXISTS iceberg."{staging_schema}"')
+    if into == "memory":
+        sql(f'CREATE SCHEMA IF NOT EXISTS iceberg."{staging_schema}"')
     for name, path in parquet.items():
         table = tables[name]
         checked = tmp / "checked" / f"{name}.parquet"
@@ -62,23 +72,23 @@ def trino_with(
         assert summary.rejected == 0
         if not summary.loaded:
             continue
+        if into == "iceberg":
+            add_parquet(server, target_of(table), checked)
+            continue
         staging = exp.table_(
             f"{table.observatory}_{table.name}", db=staging_schema, catalog="iceberg", quoted=True
         )
         iceberg_table(server, table, staging, checked)
-        target = exp.table_(
-            table.name, db=schema_for(table.observatory), catalog="memory", quoted=True
-        )
         columns = ", ".join(
             exp.to_identifier(c.name, quoted=True).sql("trino") for c in table.columns
         )
         copied = sql(
-            f"INSERT INTO {target.sql('trino')} ({columns}) "
+            f"INSERT INTO {target_of(table).sql('trino')} ({columns}) "
             f"SELECT {columns} FROM {staging.sql('trino')}"
         )[0][0]
         assert copied == summary.loaded, (name, copied, summary.loaded)
         sql(f"DROP TABLE {staging.sql('trino')}")
-    return TrinoEngine(server.connect, catalog, in_catalog("memory", schema_for))
+    return TrinoEngine(server.connect, catalog, in_catalog(into, schema_for))
 
 
 class ParquetStage:
@@ -86,6 +96,7 @@ class ParquetStage:
     Arrow types), for Trino to take in bulk; the tables it fills start empty."""
 
     name = "parquet"
+    spool_parent: Path | None = None  # a spooling loader's spool goes to the system's temp
 
     def __init__(self, path: Path) -> None:
         self.path = path
@@ -107,7 +118,17 @@ class _ParquetWriter:
         if batch.num_rows:
             self.batches.append((batch, source))
 
-    def commit(self) -> dict[int, int]:
+    def commit(self, spool: Any = None) -> dict[int, int]:
+        """The rows staged batch by batch, or (a spooling loader) the spool's rows to add."""
+        if spool is not None:
+            from runner.loader.spool import as_table  # only a spooling loader has one
+
+            for batch in spool.batches(100_000):
+                rows, source = as_table(batch, self.table)
+                for index, count in Counter(source.to_pylist()).items():
+                    mask = pc.equal(source, index)
+                    self.batches.append((rows.filter(mask), int(index)))
+                    assert self.batches[-1][0].num_rows == count
         if not self.batches:
             return {}
         schema = self.table.arrow_schema()
@@ -122,16 +143,23 @@ class _ParquetWriter:
 
 def iceberg_table(server: TrinoServer, table: TableDef, target: exp.Table, parquet: Path) -> None:
     """``target`` (in the ``iceberg`` catalog) created from the DDL and holding the Parquet
-    file: the file is copied into the warehouse and registered with ``add_files``, so no
-    row passes through the client."""
-    folder = f"{target.db}-{target.name}"
-    (server.workdir / "iceberg" / folder).mkdir(parents=True, exist_ok=True)
-    shutil.copy(parquet, server.workdir / "iceberg" / folder / parquet.name)
+    file (``add_parquet``)."""
     cursor = server.connect().cursor()
-    for sql in (
-        table.create_sql("trino", target),
+    cursor.execute(table.create_sql("trino", target))
+    cursor.fetchall()
+    add_parquet(server, target, parquet)
+
+
+def add_parquet(server: TrinoServer, target: exp.Table, parquet: Path) -> None:
+    """The Parquet file (the table's Arrow types) copied into the shared warehouse and
+    registered in the Iceberg table ``target`` with ``add_files``: no row passes through
+    the client, and every node of a cluster reads it from there."""
+    folder = f"{target.db}-{target.name}"
+    (server.warehouse / folder).mkdir(parents=True, exist_ok=True)
+    shutil.copy(parquet, server.warehouse / folder / parquet.name)
+    cursor = server.connect().cursor()
+    cursor.execute(
         f"ALTER TABLE {target.sql('trino')} EXECUTE add_files("
-        f"location => 'local:///{folder}', format => 'PARQUET')",
-    ):
-        cursor.execute(sql)
-        cursor.fetchall()
+        f"location => 'local:///{folder}', format => 'PARQUET')"
+    )
+    cursor.fetchall()

