@@ -13,8 +13,9 @@ its bounding box touches. ``sky_mean_ra(ra, dec)`` and ``sky_mean_dec(ra, dec)``
 are aggregates: the mean direction of a group of positions, so that a source
 seen at RA 359.9999 and 0.0001 averages near 0, not at 180.
 ``sky_zone``, ``sky_ra_cell``, ``sky_cell``, ``sky_coarse_cell``,
-``sky_cell_key``, ``sky_ra_cells`` and the table ``sky_cells(cte, radius_deg)``
-are the sky cells every cross-match joins on (runner/sky_cells.py).
+``sky_cell_key``, ``sky_ra_cells`` and the tables ``sky_fine_cells(cte, radius_deg)``
+and ``sky_coarse_cells(cte, radius_deg)`` are the sky cells every cross-match
+joins on (runner/sky_cells.py).
 ``in_cone_cover(hpx, :ra, :dec, :radius_arcsec)`` is true for the HEALPix cells
 of a cone's cover (a few times the cone, docs/queries.md "Cones"): range
 predicates ``hpx BETWEEN lo AND hi`` an hpx-sorted table prunes on, whose bounds
@@ -208,7 +209,10 @@ MACROS: dict[str, tuple[int, Callable[[list[exp.Expression]], exp.Expression]]] 
     "sky_cell": (2, sky_cells.sky_cell),
     "sky_coarse_cell": (2, sky_cells.sky_coarse_cell),
     "sky_ra_cells": (0, sky_cells.sky_ra_cells),
-    "sky_cells": (2, sky_cells.sky_cells),  # a table: FROM sky_cells(cte, radius_deg) AS t
+    "sky_cells": (2, sky_cells.sky_cells),
+    # tables: FROM sky_fine_cells(cte, radius_deg) AS t
+    "sky_fine_cells": (2, sky_cells.sky_fine_cells),
+    "sky_coarse_cells": (2, sky_cells.sky_coarse_cells),
     "target_key": (1, _target_key),
 }
 

@@ -13,13 +13,17 @@ once. docs/queries.md ("Sky matching") explains the choices.
 
 Query files reach these through the macros of runner/macros.py: ``sky_zone``,
 ``sky_ra_cell``, ``sky_cell_key``, ``sky_ra_cells`` and ``sky_cell`` (fine
-cells), ``sky_coarse_cell`` (a point's coarse key), and the table macro
-``sky_cells(<cte>, <radius_deg column>)``: every row of the CTE with the cells
-of its circle (a ``cell`` column), at the level its radius calls for.
+cells), ``sky_coarse_cell`` (a point's coarse key), and the table macros
+``sky_fine_cells(<cte>, <radius_deg column>)`` and ``sky_coarse_cells(...)``:
+the rows of the CTE whose circle is that level's, each with the cells its
+circle touches (a ``cell`` column). A query joins each on its own: the coarse
+join's side of circles is then empty when no circle is wide, and DuckDB stops
+that join without reading the points.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import sqlglot
@@ -122,12 +126,21 @@ def _level_cells(level: Level, source: str, radius: str, wide: bool) -> str:
         )) AS r(sky_ra_cell)"""
 
 
+def _table_macro(level: Level, wide: bool) -> Callable[[list[exp.Expression]], exp.Expression]:
+    def cells(args: list[exp.Expression]) -> exp.Expression:
+        source, radius = args
+        if not (isinstance(source, exp.Column) and isinstance(radius, exp.Column)):
+            raise ValueError("takes a CTE's name and the name of its radius column (degrees)")
+        return exp.Subquery(this=_parse(_level_cells(level, source.name, radius.name, wide)))
+
+    return cells
+
+
+sky_fine_cells = _table_macro(FINE, wide=False)  # circles up to COARSE_ABOVE_DEG
+sky_coarse_cells = _table_macro(COARSE, wide=True)  # the wider ones
+
+
 def sky_cells(args: list[exp.Expression]) -> exp.Expression:
-    """``sky_cells(<cte>, <radius_deg column>)``: each row of the CTE, with the key of
-    every cell its circle's bounding box touches (``cell``), fine or coarse."""
-    source, radius = args
-    if not (isinstance(source, exp.Column) and isinstance(radius, exp.Column)):
-        raise ValueError("takes a CTE's name and the name of its radius column (degrees)")
-    fine = _level_cells(FINE, source.name, radius.name, wide=False)
-    coarse = _level_cells(COARSE, source.name, radius.name, wide=True)
-    return exp.Subquery(this=_parse(f"{fine}\nUNION ALL\n{coarse}"))
+    """Both levels in one table: only while trigger_context.sql still reads it."""
+    fine, coarse = sky_fine_cells(args).this, sky_coarse_cells(args).this
+    return exp.Subquery(this=exp.union(fine, coarse, distinct=False))

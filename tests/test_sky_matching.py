@@ -324,6 +324,20 @@ def test_ten_degree_followups_plan_no_unkeyed_join(duck: DuckDBEngine) -> None:
     assert not UNKEYED_JOINS.findall(plan), UNKEYED_JOINS.findall(plan)
 
 
+def test_duckdb_reads_filtering_ctes_in_place(duck: DuckDBEngine) -> None:
+    """DuckDB would materialize a CTE read twice (the pointings of the fine and the coarse
+    join): every pointing written out, its mapped columns computed, and the coarse join's
+    empty side no longer stopping it. Those that aggregate stay DuckDB's to decide."""
+    for name, streaming, blocking in (
+        ("burst_followup_sequences", {"pointings", "triggered"}, set()),
+        ("cross_observatory_objects", set(), {"targets", "sources", "target_error"}),
+    ):
+        sql, _ = duck.compile(Query.load(ANALYTICS / f"{name}.sql"))
+        kept = set(re.findall(r'"(\w+)" AS NOT MATERIALIZED', sql))
+        assert streaming <= kept, (name, kept)
+        assert not blocking & kept, (name, kept)
+
+
 def test_awaiting_followup_finds_exactly_the_unanswered_triggers(
     sky: dict[str, list[dict[str, Any]]], duck: DuckDBEngine
 ) -> None:

@@ -1,5 +1,5 @@
 -- name: burst_followup_sequences
--- version: 8
+-- version: 9
 -- description: >
 --   Each significant trigger with the observations that followed it within
 --   the window and inside its error circle (combined with a pointing's ~1
@@ -53,25 +53,25 @@ pointings AS (
         o.start_time AS followup_start,
         o.exposure_s,
         o.ra AS pointing_ra,
-        o.dec AS pointing_dec,
-        sky_cell(o.ra, o.dec) AS fine_cell,
-        sky_coarse_cell(o.ra, o.dec) AS coarse_cell
+        o.dec AS pointing_dec
     FROM followers.observations AS o
     WHERE o.start_time IS NOT NULL
 ),
 pairs AS (
-    -- each circle's cells are fine or coarse: each pair is found by one of the two joins
+    -- a circle's cells are fine or coarse: each pair is found by one of the two joins
+    -- (cells computed in the join, so that the pointings' other columns are only
+    -- read for the pairs found)
     SELECT c.*, p.*
-    FROM sky_cells(circles, reach_deg) AS c
+    FROM sky_fine_cells(circles, reach_deg) AS c
     JOIN pointings AS p
-      ON p.fine_cell = c.cell
+      ON sky_cell(p.pointing_ra, p.pointing_dec) = c.cell
      AND p.followup_start >= c.trigger_time
      AND p.followup_start <= c.trigger_time + :window_hours * INTERVAL '1' HOUR
     UNION ALL
     SELECT c.*, p.*
-    FROM sky_cells(circles, reach_deg) AS c
+    FROM sky_coarse_cells(circles, reach_deg) AS c
     JOIN pointings AS p
-      ON p.coarse_cell = c.cell
+      ON sky_coarse_cell(p.pointing_ra, p.pointing_dec) = c.cell
      AND p.followup_start >= c.trigger_time
      AND p.followup_start <= c.trigger_time + :window_hours * INTERVAL '1' HOUR
 ),

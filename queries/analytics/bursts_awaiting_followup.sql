@@ -1,5 +1,5 @@
 -- name: bursts_awaiting_followup
--- version: 8
+-- version: 9
 -- description: >
 --   What a duty scientist watches: significant triggers from the last hours
 --   that no follow-up observatory (in any status, scheduled included) has yet
@@ -39,26 +39,21 @@ recent AS (
       AND t.trigger_time > k.now_utc - :lookback_hours * INTERVAL '1' HOUR
 ),
 pointings AS (
-    SELECT
-        o.ra AS pointing_ra,
-        o.dec AS pointing_dec,
-        o.start_time,
-        sky_cell(o.ra, o.dec) AS fine_cell,
-        sky_coarse_cell(o.ra, o.dec) AS coarse_cell
+    SELECT o.ra AS pointing_ra, o.dec AS pointing_dec, o.start_time
     FROM followers.observations AS o
 ),
 pairs AS (
     -- the recent triggers are few: they are the side copied to cells, fine or coarse
     SELECT r.*, p.*
-    FROM sky_cells(recent, reach_deg) AS r
+    FROM sky_fine_cells(recent, reach_deg) AS r
     JOIN pointings AS p
-      ON p.fine_cell = r.cell
+      ON sky_cell(p.pointing_ra, p.pointing_dec) = r.cell
      AND (p.start_time IS NULL OR p.start_time >= r.trigger_time)
     UNION ALL
     SELECT r.*, p.*
-    FROM sky_cells(recent, reach_deg) AS r
+    FROM sky_coarse_cells(recent, reach_deg) AS r
     JOIN pointings AS p
-      ON p.coarse_cell = r.cell
+      ON sky_coarse_cell(p.pointing_ra, p.pointing_dec) = r.cell
      AND (p.start_time IS NULL OR p.start_time >= r.trigger_time)
 ),
 answered AS (

@@ -1,5 +1,5 @@
 -- name: cross_observatory_objects
--- version: 7
+-- version: 8
 -- description: >
 --   Objects more than one observatory observed: each catalogue source of a
 --   detections table matched to the targets other observatories measured
@@ -115,7 +115,7 @@ SELECT
     min(target_name) AS target_name,
     round(min(ra), 6) AS ra,
     round(min(dec), 6) AS dec,
-    array_join(array_sort(array_agg(DISTINCT target_observatory)), ' | ') AS matched_observatories,
+    array_join(array_sort(array_distinct(array_agg(target_observatory))), ' | ') AS matched_observatories,
     array_join(array_sort(array_agg(matched_name)), ' | ') AS matched_names,
     count(*) AS matched_targets,
     sum(matched_points) AS matched_points,

@@ -22,6 +22,20 @@ from vastobs.errors import SqlFileError
 
 Connect = Callable[[], duckdb.DuckDBPyConnection]
 _EXTRA_COPY = "Arrow output on a DB-API result"
+# What makes a CTE more than a filtered, renamed read of its tables.
+_BLOCKING = (exp.Join, exp.AggFunc, exp.Window, exp.Distinct, exp.Group, exp.Order, exp.Limit)
+
+
+def _streams(query: exp.Expression) -> bool:
+    """A CTE that only filters and renames what it reads (kinds' UNION ALL included).
+
+    DuckDB materializes a CTE read more than once: it writes every row, then
+    evaluates the expressions of each reader below its joins. Read again in
+    each place instead, such a CTE costs a scan, a join's empty side stops it
+    (the coarse sky cells when no circle is wide), and a kind's mapped column
+    (``CAST(obsid AS varchar)``) is computed only for the rows a join keeps.
+    """
+    return not any(query.find_all(*_BLOCKING))
 
 
 class DuckDBEngine(Engine):
@@ -72,6 +86,9 @@ class DuckDBEngine(Engine):
                 )
             ):
                 div.replace(exp.IntDiv(this=div.left, expression=div.right))
+        for cte in tree.find_all(exp.CTE):
+            if _streams(cte.this):
+                cte.set("materialized", False)
         return tree
 
     def _execute(self, sql: str, values: list[Any]) -> pa.Table:
