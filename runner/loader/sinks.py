@@ -67,9 +67,10 @@ class DuckDBSink:
     on reading. The commit holds the writers' lock and the database file for
     one transaction: ATTACH, one ``INSERT ... SELECT`` (anti-join on the key,
     in ``sorted_by`` order) and the checkpoint; ``hold_seconds`` records how
-    long (docs/reliability.md). Input already in ``sorted_by`` order going
-    into an empty table is neither joined nor sorted again: it is inserted as
-    it comes, an order DuckDB keeps.
+    long (docs/reliability.md). Rows none of whose keys are in the table are
+    not joined, and if they come in ``sorted_by`` order already, not sorted
+    again: they are inserted as they come, an order DuckDB keeps; rows all
+    of whose keys are there are not inserted at all.
     """
 
     name = "duckdb"
@@ -132,10 +133,12 @@ class _DuckDBWriter:
                         f"SELECT {ident(SOURCE)}, count(*) {fresh}"
                         f" SEMI JOIN {target} AS t ON {on} GROUP BY ALL"
                     ).fetchall()
+                if present:  # some keys are there: only the others go in
                     fresh += f" ANTI JOIN {target} AS t ON {on}"
                     in_order = False  # a hash join need not keep the order
-                order = "" if in_order else f" ORDER BY {spool.order()}"
-                con.execute(f"INSERT INTO {target} ({columns}) SELECT {columns} {fresh}{order}")
+                if sum(n for _, n in present) < sum(spool.accepted.values()):
+                    order = "" if in_order else f" ORDER BY {spool.order()}"
+                    con.execute(f"INSERT INTO {target} ({columns}) SELECT {columns} {fresh}{order}")
                 con.execute("COMMIT")
             except BaseException:
                 with suppress(duckdb.Error):  # nothing to undo if BEGIN itself failed
