@@ -15,8 +15,9 @@ a selective run within 1.5x.
 Twice, floor included: with Python's compiled modules kept (*cached*, its
 default; the verdicts) and with none (*none*: every process compiles every
 module it imports from source, as under PYTHONDONTWRITEBYTECODE=1 over a venv
-that uv installed without bytecode, its default), which multiplies every
-import by about three and is how this machine's sandbox runs. Beside each
+that uv installed without bytecode, its default): the floor then takes about
+four times as long (2026-12-03, docs/benchmarks.md), and a command that imports
+less gains more than it does with bytecode kept. Beside each
 time: the heavy stacks the command loaded (a second run that lists
 ``sys.modules``), which is what the time is made of (tests/test_cli_imports.py
 asserts them).
