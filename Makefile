@@ -21,10 +21,10 @@ test: setup
 	@.venv/bin/python -m devtools.toolchain java >/dev/null
 	@VASTOBS_REQUIRE_ENGINES=1 .venv/bin/python -m pytest $(PYTEST_ARGS)
 
-# Every test that needs no Pulumi engine, Trino or other server: the edit-run loop.
+# Every test that needs no Pulumi engine, Trino, other server or the peers' venv: the edit-run loop.
 test-fast:
 	@tools/setup.sh --python-only
-	@.venv/bin/python -m pytest -m "not pulumi and not trino and not kafka" $(PYTEST_ARGS)
+	@.venv/bin/python -m pytest -m "not pulumi and not trino and not kafka and not peers" $(PYTEST_ARGS)
 
 # A local Trino serving the local stack's tables and data (Ctrl-C stops it).
 trino: setup

@@ -35,6 +35,7 @@ import yaml
 
 from bench import scenarios as sc
 from bench.datasets import crossmatch_files, data, followup_files, points_files, selective_cases
+from bench.load_bench import scenario as load_bench
 from bench.load_hold import measure as load_hold
 from bench.report import write_report
 from bench.timing import measure, once
@@ -178,6 +179,14 @@ def main(argv: list[str] | None = None) -> int:
         "--alert-insight-rates", default="10,100", help="the same with an insight per trigger"
     )
     parser.add_argument("--alert-seconds", type=float, default=10.0, help="publishing per rate")
+    parser.add_argument(
+        "--load-sizes",
+        default="1000000,10000000,100000000",
+        help="rows loaded by runner load beside the bulk insert (bench/load_bench.py; '' to skip)",
+    )
+    parser.add_argument(
+        "--no-peers", action="store_true", help="skip astropy and LSDB (bench/peers.py)"
+    )
     args = parser.parse_args(argv)
     sizes = [int(float(s)) for s in args.sizes.split(",")]
     rows: list[dict[str, Any]] = []
@@ -188,11 +197,15 @@ def main(argv: list[str] | None = None) -> int:
             these.append(crossmatch(size, args.repeats, args.budget))
         rows.extend(these)
         print(json.dumps(these, indent=1), file=sys.stderr)
+    cli = {} if args.smoke else _cli(sizes, args.repeats)  # on the points data just used
     preview = [] if args.no_preview else _preview_rows(args.smoke)
     trino_sizes = [int(float(s)) for s in args.trino_sizes.split(",") if s]
     trino = trino_scenarios(trino_sizes, max(3, args.repeats // 2)) if trino_sizes else {}
     hold = {} if args.smoke or not args.load_hold_rows else load_hold(args.load_hold_rows, 10)
     alerts = {} if args.smoke else _alerts(args)
+    load_sizes = [int(float(s)) for s in args.load_sizes.split(",") if s]
+    loads = {} if args.smoke or not load_sizes else load_bench(load_sizes)
+    peers = {} if args.smoke or args.no_peers else _peers(sizes, args.repeats)
     doc = {
         "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "machine": f"{platform.machine()}, {_cores()} cores, {platform.system()}",
@@ -205,16 +218,26 @@ def main(argv: list[str] | None = None) -> int:
         "naive_budget_s": args.budget,
         "peak_rss_mb": _peak_rss_mb(),
         "scenarios": rows,
+        "cli": cli,
         "preview": preview,
         "trino": trino,
         "load_hold": hold,
         "alerts": alerts,
+        "load_bench": loads,
+        "peers": peers,
     }
     if not args.smoke:
         (ROOT / "bench" / "results.json").write_text(json.dumps(doc, indent=2) + "\n")
         write_report(doc, ROOT / "docs" / "benchmarks.md")
     print(json.dumps(doc, indent=2))
     return 0
+
+
+def _cli(sizes: list[int], repeats: int) -> dict[str, Any]:
+    """bench/cli_bench.py: list, show, lint and the selective runs against the floor."""
+    from bench.cli_bench import scenario
+
+    return scenario([s for s in sizes if s >= 10_000_000] or sizes[-1:], repeats)
 
 
 def _preview_rows(smoke: bool) -> list[dict[str, Any]]:
@@ -235,6 +258,13 @@ def _alerts(args: argparse.Namespace) -> dict[str, Any]:
     if not (rates or with_insights):
         return {}
     return scenario(rates, with_insights, args.alert_seconds)
+
+
+def _peers(sizes: list[int], repeats: int) -> dict[str, Any]:
+    """bench/peers.py: astropy and LSDB in their own venv, on the same data, in this run."""
+    from bench.peers import peer_scenarios
+
+    return peer_scenarios(sizes, repeats)
 
 
 def _cores() -> int:
