@@ -14,9 +14,10 @@ process at each rate, every notice stamped with its publish time (the
 transaction committed (the row is queryable: ``TriggerStore.write`` returned) and
 when the listener's callback for it returned (emitted). Two passes: the rows
 alone (``--rates``), then an insight per trigger made as `listen` makes them, on a
-thread of their own beside the writes
-(``--insight-rates``, when runner/alerts/insight.py is there; over the demo
-dataset loaded beside the triggers). Reported per rate: p50 and p99 of publish ->
+thread of their own beside the writes, one ``trigger_context`` query answering every
+trigger waiting (``--insight-rates``, when runner/alerts/insight.py is there; over the
+demo dataset loaded beside the triggers; each phase also says how many queries, with
+how many triggers each, and their p50 and p99 seconds). Reported per rate: p50 and p99 of publish ->
 queryable and publish -> emitted, the sustained throughput (notices written per
 second, first publish to last commit), and whether anything was lost or doubled
 (rows in ``alerts.notices`` and distinct triggers against sent; a backlog left
@@ -304,7 +305,7 @@ def measure(
         if maker_class is not None:
             from runner.engines import DuckDBEngine
 
-            make = maker_class(DuckDBEngine.for_file(database, catalog), ROOT)
+            make = _timed(maker_class)(DuckDBEngine.for_file(database, catalog), ROOT)
         emitted: dict[tuple[str, int, int], tuple[int, int]] = {}
         from confluent_kafka import Consumer
 
@@ -340,10 +341,13 @@ def measure(
         phases = []
         try:
             for i, rate in enumerate(rates):
+                queried = len(make.reads) if make is not None else 0
                 phases.append(
                     _phase(rate, seconds, FIRST_ID + i * 10_000_000, tmp, broker.bootstrap,
                            emitted, stamped, store)
                 )  # fmt: skip
+                if make is not None:
+                    phases[-1].update(_queries(make.reads[queried:]))
                 print(json.dumps(phases[-1]), file=sys.stderr)
         finally:
             stop.set()
@@ -394,6 +398,37 @@ def _run(listener: Listener, stop: threading.Event, outcome: dict[str, Any]) -> 
         outcome["summary"] = listener.run(stop=stop)
     except Exception as exc:  # reported by the main thread
         outcome["error"] = f"{type(exc).__name__}: {exc}"
+
+
+def _timed(maker_class: Callable[..., Any]) -> Callable[..., Any]:
+    """The insight maker, noting each query's triggers and seconds (the guard held)."""
+
+    class Timed(maker_class):  # type: ignore[misc,valid-type]
+        reads: list[tuple[int, float]]
+
+        def read(self, asked: list[Any]) -> Any:
+            began = time.perf_counter()
+            result = super().read(asked)
+            self.reads.append((len(asked), time.perf_counter() - began))
+            return result
+
+    def make(*args: Any) -> Any:
+        maker = Timed(*args)
+        maker.reads = []
+        return maker
+
+    return make
+
+
+def _queries(reads: list[tuple[int, float]]) -> dict[str, Any]:
+    """What the phase's insight queries cost: how many, triggers each, seconds each."""
+    seconds = [s for _, s in reads]
+    return {
+        "insight_queries": len(reads),
+        "triggers_per_query": round(sum(n for n, _ in reads) / len(reads), 1) if reads else 0.0,
+        "query_p50_s": round(_quantile(seconds, 0.5), 3),
+        "query_p99_s": round(_quantile(seconds, 0.99), 3),
+    }
 
 
 def _insight_maker() -> Callable[..., Any] | None:

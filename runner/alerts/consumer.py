@@ -54,6 +54,9 @@ def consumer_config(
         "session.timeout.ms": SESSION_TIMEOUT_MS,
         "socket.timeout.ms": SOCKET_TIMEOUT_MS,
         "client.id": "vastobs-listener",
+        # syslog 2 (critical): librdkafka logs every failed reconnect at 3 (about 20 lines a
+        # second in a broker outage); the errors the consumer hands over are the listener's.
+        "log_level": 2,
     }
     if not alerts.gcn_domain:
         ours.update({"bootstrap.servers": alerts.brokers, "security.protocol": "plaintext"})
