@@ -10,12 +10,19 @@ what the interruption left, and edits no state by hand:
    A create VMS finished but Pulumi never recorded is not lost: the next
    ``up`` finds the object by its natural key and adopts it.
 
+One repair on a file backend: a kill during a checkpoint save can leave the
+checkpoint's metadata sidecar (``<stack>.json.attrs``, written by gocloud's
+fileblob in place) empty, and every command then fails with "failed to load
+checkpoint: EOF". An empty sidecar holds nothing; removing it lets the
+backend read the checkpoint (whose own write is atomic) as it is.
+
 Then ``pulumi up`` converges. docs/reliability.md has the figures.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import subprocess
 import sys
@@ -41,10 +48,26 @@ def run(binary: str, stack: str, *args: str) -> subprocess.CompletedProcess[str]
     )
 
 
+def remove_empty_sidecars() -> list[Path]:
+    """Empty ``*.attrs`` files of the file backend's stacks, removed (see the module doc)."""
+    url = os.environ.get("PULUMI_BACKEND_URL", "")
+    if not url.startswith("file://"):
+        return []
+    stacks = Path(url.removeprefix("file://")).expanduser() / ".pulumi" / "stacks"
+    empty = [f for f in stacks.rglob("*.attrs") if f.is_file() and f.stat().st_size == 0]
+    for sidecar in empty:
+        print(f"+ rm {sidecar} (empty: left by the kill)", flush=True)
+        sidecar.unlink()
+    return empty
+
+
 def recover(stack: str) -> int:
     binary = pulumi_binary()
     cancel = run(binary, stack, "cancel", "--yes")
     said = (cancel.stdout + cancel.stderr).strip()
+    if "failed to load checkpoint: EOF" in said and remove_empty_sidecars():
+        cancel = run(binary, stack, "cancel", "--yes")
+        said = (cancel.stdout + cancel.stderr).strip()
     if cancel.returncode != 0 and not any(s in said.lower() for s in NOTHING_TO_CANCEL):
         print(said, file=sys.stderr)
         return 1

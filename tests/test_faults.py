@@ -15,6 +15,7 @@ import subprocess
 import sys
 import time
 from collections import Counter
+from pathlib import Path
 
 import pytest
 
@@ -192,3 +193,18 @@ def test_a_stalled_vms_fails_the_run_with_one_line_instead_of_hanging(
     assert lines, said
     assert f"VMS at {vms.address}" in lines[0] and "vms.timeout_seconds" in lines[0]
     assert vms.objects("schemas") == [] and vms.objects("tables") == []
+
+
+def test_recover_removes_only_an_empty_checkpoint_sidecar(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A kill mid-save can leave ``<stack>.json.attrs`` empty (seen at a late kill moment)."""
+    from infra.recover import remove_empty_sidecars
+
+    stacks = tmp_path / ".pulumi" / "stacks" / "vastobs"
+    stacks.mkdir(parents=True)
+    (stacks / "test.json.attrs").write_text("")
+    (stacks / "test.json.bak.attrs").write_text('{"user.content_type": "application/json"}')
+    monkeypatch.setenv("PULUMI_BACKEND_URL", f"file://{tmp_path}")
+    assert remove_empty_sidecars() == [stacks / "test.json.attrs"]
+    assert [f.name for f in stacks.iterdir()] == ["test.json.bak.attrs"]
