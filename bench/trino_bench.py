@@ -1,68 +1,113 @@
-"""Scenarios 1-4 on the real Trino (the pinned version), beside the embedded DuckDB numbers.
+"""Scenarios 1-4 on the real Trino (the pinned version): a coordinator that schedules no
+tasks plus 1 and then 2 worker JVMs, in a layout that prunes.
 
-The same generated Parquet files as the DuckDB scenarios (bench/synth.py,
-sorted by sky cell and time, 122,880-row row groups) are registered in an
-Iceberg table on local disk with ``add_files`` (no copy through the client);
-below 10^6 rows they are also copied into the memory catalog, which holds
-128 MB per node. Queries go through the project's query files and
-``TrinoEngine``, as ``python -m runner run --engine trino`` does; ``SELECT 1``
-through the same path is Trino's floor (planning, scheduling, HTTP polling).
+From 10^6 rows the tables are Iceberg tables in one warehouse on local disk,
+partitioned on the order-2 HEALPix parent cell (``truncate(hpx, 4^12)``) and
+sorted by each DDL's ``sorted_by``, written by Trino itself (devtools/trino_data.py
+``pruned_table``): a cone or light curve reads one partition's file, which the
+split planner finds from the partition values and the files' hpx bounds. Below
+10^6 they are copied into the memory catalog (128 MB per worker; no pruning).
+The warehouse is kept under .vastobs/bench/trino-warehouse, so a second run
+reuses what the first one wrote. Queries go through the project's query files
+and ``TrinoEngine``, as ``python -m runner run --engine trino`` does; ``SELECT
+1`` through the same path on the same cluster is Trino's floor (planning,
+scheduling, HTTP polling), and each selective query is also run as a full scan
+(its cone cover made the whole sky) and once under ``EXPLAIN ANALYZE`` for the
+splits it read. The JVMs run with the full JIT (not the tests' fast start).
 
-Run alone with ``python -m bench.trino_bench [--sizes 100000,1000000]``.
+Run alone with ``python -m bench.trino_bench [--sizes 1e6,1e7] [--workers 1,2] [--report]``.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import re
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pyarrow.parquet as pq
 from sqlglot import exp
 
 from bench import scenarios as sc
 from bench.datasets import crossmatch_files, data, followup_files, points_files, selective_cases
 from bench.timing import measure
 from devtools.toolchain import MIN_JAVA, TRINO_VERSION, find_java, trino_home
-from devtools.trino_data import iceberg_table
+from devtools.trino_data import PARTITION_ORDER, iceberg_table, pruned_table
 from devtools.trino_server import TrinoServer, running
 from runner.catalog import Catalog, in_catalog
 from runner.engines import TrinoEngine
 from runner.query import Query
 
-MEMORY_LIMIT_ROWS = 1_000_000  # below this, the memory catalog too
+MEMORY_LIMIT_ROWS = 1_000_000  # below this, the memory catalog
+WAREHOUSE = sc.ROOT / ".vastobs" / "bench" / "trino-warehouse"
 
 
-def _register(
-    server: TrinoServer, catalog: str, prefix: str, files: dict[str, Path]
-) -> TrinoEngine:
-    """Tables from the DDL under schemas ``<prefix>_<obs>``, filled with the files given."""
+def _register(server: TrinoServer, prefix: str, files: dict[str, Path], size: int) -> TrinoEngine:
+    """Tables from the DDL under schemas ``<prefix>_<obs>``, filled with the files given:
+    below MEMORY_LIMIT_ROWS in the memory catalog, else in the pruning Iceberg layout
+    (kept from an earlier run when it holds the file's rows)."""
+    catalog = "memory" if size < MEMORY_LIMIT_ROWS else "iceberg"
     cursor = server.connect().cursor()
 
-    def sql(text: str) -> None:
+    def sql(text: str) -> list[list[Any]]:
         cursor.execute(text)
-        cursor.fetchall()
+        return cursor.fetchall()
 
     schema_for: Callable[[str], str] = lambda obs: f"{prefix}_{obs}"  # noqa: E731
     for name, path in files.items():
         table = sc.TABLES[name]
         schema = schema_for(table.observatory)
-        sql(f'CREATE SCHEMA IF NOT EXISTS iceberg."{schema}"')
-        target = exp.table_(table.name, db=schema, catalog="iceberg", quoted=True)
-        iceberg_table(server, table, target, path)
+        sql(f'CREATE SCHEMA IF NOT EXISTS {catalog}."{schema}"')
+        target = exp.table_(table.name, db=schema, catalog=catalog, quoted=True)
         if catalog == "memory":
-            sql(f'CREATE SCHEMA IF NOT EXISTS memory."{schema}"')
-            copy = exp.table_(table.name, db=schema, catalog="memory", quoted=True)
-            sql(f"CREATE TABLE {copy.sql('trino')} AS SELECT * FROM {target.sql('trino')}")
+            staging = exp.table_(table.name, db=f"{prefix}_staging", catalog="iceberg", quoted=True)
+            sql(f'CREATE SCHEMA IF NOT EXISTS iceberg."{prefix}_staging"')
+            sql(f"DROP TABLE IF EXISTS {staging.sql('trino')}")
+            iceberg_table(server, table, staging, path)
+            sql(f"CREATE TABLE {target.sql('trino')} AS SELECT * FROM {staging.sql('trino')}")
+            continue
+        expected = pq.ParquetFile(path).metadata.num_rows
+        try:
+            kept = sql(f"SELECT count(*) FROM {target.sql('trino')}")[0][0]
+        except Exception:  # not written yet
+            kept = None
+        if kept != expected:
+            assert pruned_table(server, table, target, path, f"{prefix}_staging") == expected
     return TrinoEngine(server.connect, Catalog.load(sc.ROOT), in_catalog(catalog, schema_for))
+
+
+SCAN = re.compile(r"ScanFilterProject\[table = \w+:([\w.]+)")
+READ = re.compile(r"Input: ([\d,]+) rows \(([^)]*)\).*?Splits: (\d+)")
+
+
+def scans(plan: str) -> list[dict[str, Any]]:
+    """Per table scan in an ``EXPLAIN ANALYZE`` plan: the rows and bytes read, the splits."""
+    found, table = [], None
+    for line in plan.splitlines():
+        if match := SCAN.search(line):
+            table = match.group(1)
+        elif table and (match := READ.search(line)):
+            rows, size, splits = match.groups()
+            found.append({"table": table, "rows_read": int(rows.replace(",", "")),
+                          "bytes_read": size, "splits": int(splits)})  # fmt: skip
+            table = None
+    return found
+
+
+def _files(server: TrinoServer, table: str) -> int:
+    """Data files of ``schema.table`` in the Iceberg catalog."""
+    schema, name = table.split(".")
+    cursor = server.connect().cursor()
+    cursor.execute(f'SELECT count(*) FROM iceberg."{schema}"."{name}$files"')
+    return int(cursor.fetchall()[0][0])
 
 
 def _selective(server: TrinoServer, size: int, repeats: int, tmp: Path) -> list[dict[str, Any]]:
     _, files = data("points", size, lambda out: points_files(size, out))
-    catalog = "memory" if size < MEMORY_LIMIT_ROWS else "iceberg"
-    engine = _register(server, catalog, f"points{size}", files)
+    engine = _register(server, f"points{size}", files, size)
     rows = []
     for label, (name, params) in selective_cases().items():
         query = Query.load(sc.ANALYTICS / f"{name}.sql")
@@ -72,71 +117,116 @@ def _selective(server: TrinoServer, size: int, repeats: int, tmp: Path) -> list[
             lambda q=full_query, p=params: engine.run(q, p), max(3, repeats // 3)
         )
         assert full_result.table.num_rows == result.table.num_rows, "pruning changed the answer"
-        rows.append({"scenario": label, "rows": size, "catalog": catalog,
-                     "answer_rows": result.table.num_rows, "project": fast.as_dict(),
-                     "full_scan": full.as_dict()})  # fmt: skip
+        row = {"scenario": label, "rows": size, "catalog": _catalog(size),
+               "answer_rows": result.table.num_rows, "project": fast.as_dict(),
+               "full_scan": full.as_dict()}  # fmt: skip
+        if label == "cone_search" and size >= MEMORY_LIMIT_ROWS:
+            row["scans"] = scans(engine.explain_analyze(query, params))
+            for scan in row["scans"]:
+                scan["files_in_table"] = _files(server, scan["table"])
+        rows.append(row)
     return rows
+
+
+def _catalog(size: int) -> str:
+    return "memory" if size < MEMORY_LIMIT_ROWS else "iceberg"
 
 
 def _followup(server: TrinoServer, size: int, repeats: int) -> dict[str, Any]:
     n_bursts = max(1000, size // 100)
     _, files = data("followup", size, lambda out: followup_files(n_bursts, size, out))
-    catalog = "memory" if size < MEMORY_LIMIT_ROWS else "iceberg"
-    engine = _register(server, catalog, f"followup{size}", files)
+    engine = _register(server, f"followup{size}", files, size)
     query = Query.load(sc.ANALYTICS / "burst_followup_sequences.sql")
     params = {"window_hours": 168.0, "min_significance": 0.0, **sc.FOLLOWUP_ROLES}
     timing, result = measure(lambda: engine.run(query, params), max(3, repeats // 3))
     matched = sum(1 for r in result.table.column("observation_id").to_pylist() if r is not None)
-    return {"scenario": "burst_followup", "rows": size, "bursts": n_bursts, "catalog": catalog,
-            "answer_rows": matched, "project": timing.as_dict()}  # fmt: skip
+    return {"scenario": "burst_followup", "rows": size, "bursts": n_bursts,
+            "catalog": _catalog(size), "answer_rows": matched,
+            "project": timing.as_dict()}  # fmt: skip
 
 
 def _crossmatch(server: TrinoServer, size: int, repeats: int) -> dict[str, Any]:
     n = min(1_000_000, max(10_000, size // 10))
     _, files = data("crossmatch", n, lambda out: crossmatch_files(n, out))
-    catalog = "memory" if n < MEMORY_LIMIT_ROWS else "iceberg"
-    engine = _register(server, catalog, f"crossmatch{n}", files)
+    engine = _register(server, f"crossmatch{n}", files, n)
     query = Query.load(sc.ANALYTICS / "cross_observatory_objects.sql")
     timing, result = measure(lambda: engine.run(query, {}), max(3, repeats // 3))
-    return {"scenario": "cross_match", "rows": n, "catalog": catalog,
+    return {"scenario": "cross_match", "rows": n, "catalog": _catalog(n),
             "answer_rows": result.table.num_rows, "expected_matches": n // 10,
             "project": timing.as_dict()}  # fmt: skip
 
 
-def trino_scenarios(
-    sizes: list[int], repeats: int, server: TrinoServer | None = None
+def on_server(
+    server: TrinoServer, sizes: list[int], repeats: int, joins_up_to: int = 1_000_000
 ) -> dict[str, Any]:
-    """On ``server``, or on a Trino started for the run."""
-    if server is None:
-        home, java = trino_home(), find_java()
-        if home is None or java is None:
-            return {
-                "skipped": f"Trino {TRINO_VERSION} or Java >= {MIN_JAVA} missing: run make test once (it fetches both)"
-            }
-        with (
-            tempfile.TemporaryDirectory(prefix="bench-trino-") as tmp,
-            running(home, java, Path(tmp)) as started,
-        ):
-            return trino_scenarios(sizes, repeats, started)
+    """Every scenario on one running Trino; follow-up and cross-match up to ``joins_up_to``
+    rows (their data above it would take the run's time in loading)."""
     floor_engine = TrinoEngine(server.connect)
     floor, _ = measure(lambda: floor_engine._execute("SELECT 1", []), repeats)
     rows: list[dict[str, Any]] = []
     with tempfile.TemporaryDirectory(prefix="bench-trino-queries-") as tmp:
         for size in sizes:
             rows += _selective(server, size, repeats, Path(tmp))
-            rows.append(_followup(server, size, repeats))
-            rows.append(_crossmatch(server, size, repeats))
-    return {"floor_select_1": floor.as_dict(), "scenarios": rows}
+            if size <= joins_up_to:
+                rows.append(_followup(server, size, repeats))
+                rows.append(_crossmatch(server, size, repeats))
+    return {"workers": server.workers, "floor_select_1": floor.as_dict(), "scenarios": rows}
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", default="100000,1000000")
+def trino_scenarios(
+    sizes: list[int],
+    repeats: int,
+    server: TrinoServer | None = None,
+    workers: tuple[int, ...] = (1, 2),
+) -> dict[str, Any]:
+    """On ``server``, or on a cluster started for each worker count (one warehouse)."""
+    if server is not None:
+        return {"runs": [on_server(server, sizes, repeats)], **_facts()}
+    home, java = trino_home(), find_java()
+    if home is None or java is None:
+        return {
+            "skipped": f"Trino {TRINO_VERSION} or Java >= {MIN_JAVA} missing: run make test once (it fetches both)"
+        }
+    runs = []
+    WAREHOUSE.mkdir(parents=True, exist_ok=True)
+    for n in workers:
+        with (
+            tempfile.TemporaryDirectory(prefix="bench-trino-") as tmp,
+            running(
+                home, java, Path(tmp), workers=n, fast_start=False, warehouse=WAREHOUSE
+            ) as cluster,
+        ):
+            runs.append(on_server(cluster, sizes, repeats))
+    return {"runs": runs, **_facts()}
+
+
+def _facts() -> dict[str, Any]:
+    return {"partition_order": PARTITION_ORDER, "memory_catalog_below": MEMORY_LIMIT_ROWS}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.trino_bench", description=__doc__)
+    parser.add_argument("--sizes", default="1e6,1e7")
+    parser.add_argument("--workers", default="1,2", help="worker JVMs of each cluster run")
     parser.add_argument("--repeats", type=int, default=5)
-    args = parser.parse_args()
+    parser.add_argument(
+        "--report", action="store_true", help="also into bench/results.json and docs/benchmarks.md"
+    )
+    args = parser.parse_args(argv)
     sizes = [int(float(s)) for s in args.sizes.split(",")]
-    print(json.dumps(trino_scenarios(sizes, args.repeats), indent=2))
+    workers = tuple(int(w) for w in args.workers.split(","))
+    result = trino_scenarios(sizes, args.repeats, workers=workers)
+    if args.report:
+        from bench.report import write_report
+
+        results = sc.ROOT / "bench" / "results.json"
+        doc = json.loads(results.read_text())
+        doc["trino"] = result
+        results.write_text(json.dumps(doc, indent=2) + "\n")
+        write_report(doc, sc.ROOT / "docs" / "benchmarks.md")
+    print(json.dumps(result, indent=2))
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    raise SystemExit(main())

@@ -21,6 +21,7 @@ from runner.catalog import Catalog, in_catalog
 from runner.engines import TrinoEngine
 from runner.loader import load
 from vastobs.ddl import TableDef
+from vastobs.sky import ORDER
 
 
 def trino_with(
@@ -163,3 +164,47 @@ def add_parquet(server: TrinoServer, target: exp.Table, parquet: Path) -> None:
         f"location => 'local:///{folder}', format => 'PARQUET')"
     )
     cursor.fetchall()
+
+
+PARTITION_ORDER = 2
+"""The coarse HEALPix order Iceberg tables are partitioned on (192 cells of ~215 square
+degrees): a cone or light curve reads one partition (a few at cell corners)."""
+
+
+def partitioning(table: TableDef, order: int = PARTITION_ORDER) -> str:
+    """The Iceberg table properties that let a selective query skip: partitions on the
+    order-``order`` parent cell and files sorted by the DDL's ``sorted_by``. In the nested
+    scheme an order-14 index truncated to a multiple of 4^(14 - order) is the first child
+    of its parent cell, so ``truncate`` is the parent cell."""
+    width = 4 ** (ORDER - order)
+    has_hpx = any(c.name == "hpx" for c in table.columns)
+    props = [f"partitioning = ARRAY['truncate(hpx, {width})']"] if has_hpx else []
+    if table.sorted_by:
+        props.append("sorted_by = ARRAY[" + ", ".join(f"'{c}'" for c in table.sorted_by) + "]")
+    return f" WITH ({', '.join(props)})" if props else ""
+
+
+def pruned_table(
+    server: TrinoServer, table: TableDef, target: exp.Table, parquet: Path, staging_schema: str
+) -> int:
+    """``target`` (in the ``iceberg`` catalog) partitioned and sorted (``partitioning``),
+    written by Trino from the Parquet file: registered in a staging table, copied with
+    one ``INSERT ... SELECT`` (Trino writes a file per partition, sorted), then dropped.
+    Returns the rows written."""
+    staging = exp.table_(
+        f"{target.db}_{target.name}", db=staging_schema, catalog="iceberg", quoted=True
+    )
+    cursor = server.connect("iceberg").cursor()
+
+    def sql(text: str) -> list[list[object]]:
+        cursor.execute(text)
+        return cursor.fetchall()
+
+    sql(f'CREATE SCHEMA IF NOT EXISTS iceberg."{staging_schema}"')
+    sql(f"DROP TABLE IF EXISTS {staging.sql('trino')}")
+    iceberg_table(server, table, staging, parquet)
+    sql(f"DROP TABLE IF EXISTS {target.sql('trino')}")
+    sql(table.create_sql("trino", target) + partitioning(table))
+    (written,) = sql(f"INSERT INTO {target.sql('trino')} SELECT * FROM {staging.sql('trino')}")[0]
+    sql(f"DROP TABLE {staging.sql('trino')}")
+    return int(written)  # type: ignore[call-overload]

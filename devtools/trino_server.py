@@ -54,12 +54,13 @@ class TrinoServer(JavaServer):
     memory_catalogs: tuple[str, ...] = ()
     workers: int = 0
     fast_start: bool = True
+    warehouse_dir: Path | None = None  # default workdir/iceberg; the benchmark keeps one
     worker_processes: list[subprocess.Popen[bytes]] = field(default_factory=list, init=False)
 
     @property
     def warehouse(self) -> Path:
-        """The Iceberg warehouse every node of the cluster shares."""
-        return self.workdir / "iceberg"
+        """The Iceberg warehouse (and its file metastore) every node of the cluster shares."""
+        return self.warehouse_dir or self.workdir / "iceberg"
 
     def _write_node(self, name: str, port: int, role: str) -> Path:
         """``role``: single, coordinator or worker. Returns the node's etc directory."""
@@ -196,9 +197,16 @@ class TrinoServer(JavaServer):
 
 @contextlib.contextmanager
 def running(
-    home: Path, java_home: Path, workdir: Path, workers: int = 0, fast_start: bool = True
+    home: Path,
+    java_home: Path,
+    workdir: Path,
+    workers: int = 0,
+    fast_start: bool = True,
+    warehouse: Path | None = None,
 ) -> Iterator[TrinoServer]:
-    server = TrinoServer(home, java_home, workdir, workers=workers, fast_start=fast_start)
+    server = TrinoServer(
+        home, java_home, workdir, workers=workers, fast_start=fast_start, warehouse_dir=warehouse
+    )
     server.start()
     try:
         yield server

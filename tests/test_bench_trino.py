@@ -1,20 +1,67 @@
-"""The Trino benchmark path at a small size: the answers, not the timings."""
+"""The Trino benchmark path at a small size: the answers, not the timings; and the layout
+that prunes, read back from Trino's own account of a cone search."""
 
 from __future__ import annotations
 
-import pytest
+from pathlib import Path
 
-from bench.trino_bench import trino_scenarios
+import pytest
+from sqlglot import exp
+
+from bench import scenarios as sc
+from bench.datasets import data, points_files, selective_cases
+from bench.trino_bench import scans, trino_scenarios
+from devtools.trino_data import pruned_table
 from devtools.trino_server import TrinoServer
+from runner.catalog import Catalog, in_catalog
+from runner.engines import TrinoEngine
+from runner.query import Query
 
 pytestmark = pytest.mark.trino
 
 
 def test_trino_bench_answers_the_planted_rows(trino_server: TrinoServer) -> None:
     doc = trino_scenarios([20000], repeats=1, server=trino_server)
-    by = {r["scenario"]: r for r in doc["scenarios"]}
+    (run,) = doc["runs"]
+    by = {r["scenario"]: r for r in run["scenarios"]}
     assert by["light_curve"]["answer_rows"] == 220  # 200 Swift + 20 Chandra points planted
     assert by["cross_match"]["answer_rows"] == by["cross_match"]["expected_matches"]
     assert by["burst_followup"]["answer_rows"] >= by["burst_followup"]["bursts"]
-    assert {r["catalog"] for r in doc["scenarios"]} == {"memory"}
-    assert doc["floor_select_1"]["median_ms"] > 0
+    assert {r["catalog"] for r in run["scenarios"]} == {"memory"}
+    assert run["floor_select_1"]["median_ms"] > 0
+
+
+def test_the_partitioned_sorted_layout_reads_one_file_for_a_cone(trino_server: TrinoServer) -> None:
+    """The same planted points as the bench, written by Trino partitioned on the order-2
+    parent cell: the cone's scans read one split each, of the many files each table has."""
+    _, files = data("points", 20000, lambda out: points_files(20000, out))
+    for name, path in files.items():
+        table = sc.TABLES[name]
+        schema = f"layout_{table.observatory}"
+        cursor = trino_server.connect().cursor()
+        cursor.execute(f'CREATE SCHEMA IF NOT EXISTS iceberg."{schema}"')
+        cursor.fetchall()
+        target = exp.table_(table.name, db=schema, catalog="iceberg", quoted=True)
+        assert pruned_table(trino_server, table, target, path, "layout_staging") > 0
+    engine = TrinoEngine(
+        trino_server.connect, Catalog.load(sc.ROOT), in_catalog("iceberg", "layout_{}".format)
+    )
+    name, params = selective_cases()["cone_search"]
+    query = Query.load(sc.ANALYTICS / f"{name}.sql")
+    found = scans(engine.explain_analyze(query, params))
+    assert {s["table"] for s in found} == {"layout_swift.measurements", "layout_chandra.detections"}
+    cursor = trino_server.connect().cursor()
+    for scan in found:
+        schema, table = scan["table"].split(".")
+        cursor.execute(f'SELECT count(*) FROM iceberg."{schema}"."{table}$files"')
+        files_in_table = cursor.fetchall()[0][0]
+        assert scan["splits"] == 1 < files_in_table, scan
+    assert engine.run(query, params).table.num_rows > 0
+
+
+def test_scans_reads_rows_and_splits_from_a_plan() -> None:
+    plan = Path(__file__).with_name("fixtures") / "explain_analyze_cone.txt"
+    assert scans(plan.read_text()) == [
+        {"table": "pruned_swift.measurements", "rows_read": 5285, "bytes_read": "46.45kB",
+         "splits": 1},
+    ]  # fmt: skip

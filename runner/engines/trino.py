@@ -16,10 +16,13 @@ from typing import Any
 import pyarrow as pa
 import trino
 from sqlglot import exp
+from sqlglot.dialects.dialect import Dialect
+from sqlglot.tokens import TokenType
 from trino.exceptions import HttpError, TrinoConnectionError, TrinoQueryError
 
 from runner.catalog import Catalog, TableMap
 from runner.engines.base import Engine
+from runner.query import Query
 from vastobs.ddl import ARROW_TYPES
 
 # A new connection per statement; called with ``session_properties=`` when there are any.
@@ -85,6 +88,22 @@ class TrinoEngine(Engine):
         self.query_timeout_seconds, self.catalog_name = query_timeout_seconds, catalog_name
         self._session: dict[str, str] | None = None
 
+    def adapt(self, tree: exp.Expression, query: Query) -> exp.Expression:
+        """Every ``x BETWEEN lo AND hi`` as ``(x >= lo AND x <= hi)``: the same rows, but
+        Trino turns a BETWEEN whose bounds are reversed into no domain at all, so one empty
+        range of a cone cover (``in_cone_cover`` pads with lo > hi) made it give up the
+        whole OR and scan every file; two comparisons intersect to an empty range and the
+        cover's other ranges still prune partitions, files and row groups."""
+
+        def split(node: exp.Expression) -> exp.Expression:
+            if isinstance(node, exp.Between):
+                low = exp.GTE(this=node.this.copy(), expression=node.args["low"])
+                high = exp.LTE(this=node.this.copy(), expression=node.args["high"])
+                return exp.paren(exp.and_(low, high, copy=False), copy=False)
+            return node
+
+        return tree.transform(split, copy=False)
+
     def session_properties(self, connector: str | None) -> dict[str, str]:
         """What every query sends when ``catalog_name``'s connector is ``connector``."""
         props = {}
@@ -118,6 +137,22 @@ class TrinoEngine(Engine):
             return self._execute(f"EXPLAIN {sql}", [])
         literals = ", ".join(_literal(v).sql(dialect="trino") for v in values)
         return self._execute(f"EXPLAIN EXECUTE {_EXPLAINED} USING {literals}", [], sql)
+
+    def explain_analyze(self, query: Query, params: dict[str, Any] | None = None) -> str:
+        """The query run under ``EXPLAIN ANALYZE``: the plan with what each operator read
+        (rows, bytes, and for a table scan its splits), for the benchmark. Trino analyzes
+        no ``EXECUTE``, so the values go in as literals (sqlglot quotes them)."""
+        values = query.bind(params or {})
+        selection = self.selection(query, values)
+        sql, order = self.compiled(query, selection)
+        bound = iter(query.values_for(order, values))
+        pieces, last = [], 0
+        for token in Dialect.get_or_raise(self.dialect).tokenize(sql):
+            if token.token_type == TokenType.PLACEHOLDER:
+                pieces += [sql[last : token.start], _literal(next(bound)).sql(dialect="trino")]
+                last = token.end + 1
+        plan = self._execute("EXPLAIN ANALYZE " + "".join(pieces) + sql[last:], [])
+        return "\n".join(str(v) for row in plan.to_pylist() for v in row.values())
 
     def _execute(
         self,
