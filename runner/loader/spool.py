@@ -133,6 +133,8 @@ class Spool:
         if self._writer is not None:
             self._writer.close()
             self._writer = None
+        self._last = None
+        pa.default_memory_pool().release_unused()  # the read's batches, back to the system
         keys = ", ".join(ident(k) for k in self.table.key)
         partition = ", ".join(f"s.{ident(k)}" for k in self.table.key)
         self.con.execute(  # keys that hash alike first (one integer a row), then exactly
