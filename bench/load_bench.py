@@ -124,6 +124,7 @@ def _child(code: str, argv: list[str], cwd: Path, log: Path) -> dict[str, Any]:
         "seconds": round(work, 2),
         "wall_s": round(wall, 2),
         "peak_rss_mb": round(usage.ru_maxrss / 1024, 1),
+        "load_average": round(os.getloadavg()[1], 1),  # the machine's, over the last 5 minutes
     }
 
 
