@@ -135,6 +135,8 @@ class TrinoServer(JavaServer):
         return self.workdir / f"worker-{i}" / "server.log"
 
     def _wait_ready(self, timeout: float) -> None:
+        passed: list[bool] = []
+
         def probe() -> str | None:
             info = requests.get(f"http://127.0.0.1:{self.port}/v1/info", timeout=2).json()
             if info.get("starting", True):
@@ -155,10 +157,18 @@ class TrinoServer(JavaServer):
                 "CREATE TABLE IF NOT EXISTS memory.default.vastobs_ready AS SELECT 1 AS x",
                 "SELECT count(*) FROM memory.default.vastobs_ready",
                 "DROP TABLE memory.default.vastobs_ready",
+                "SELECT 1",
             ):
-                cur.execute(sql)
-                cur.fetchall()
-            return None
+                try:
+                    cur.execute(sql)
+                    cur.fetchall()
+                except Exception:
+                    passed.clear()
+                    raise
+            # A cluster's node list settles over a few seconds after the workers announce
+            # themselves (a query in between can find NO_NODES_AVAILABLE): two rounds in a row.
+            passed.append(True)
+            return None if len(passed) >= (2 if self.workers else 1) else "settling"
 
         assert self.process is not None
         nodes = f" and {self.workers} workers" if self.workers else ""
