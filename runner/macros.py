@@ -209,7 +209,6 @@ MACROS: dict[str, tuple[int, Callable[[list[exp.Expression]], exp.Expression]]] 
     "sky_cell": (2, sky_cells.sky_cell),
     "sky_coarse_cell": (2, sky_cells.sky_coarse_cell),
     "sky_ra_cells": (0, sky_cells.sky_ra_cells),
-    "sky_cells": (2, sky_cells.sky_cells),
     # tables: FROM sky_fine_cells(cte, radius_deg) AS t
     "sky_fine_cells": (2, sky_cells.sky_fine_cells),
     "sky_coarse_cells": (2, sky_cells.sky_coarse_cells),

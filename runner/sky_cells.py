@@ -138,9 +138,3 @@ def _table_macro(level: Level, wide: bool) -> Callable[[list[exp.Expression]], e
 
 sky_fine_cells = _table_macro(FINE, wide=False)  # circles up to COARSE_ABOVE_DEG
 sky_coarse_cells = _table_macro(COARSE, wide=True)  # the wider ones
-
-
-def sky_cells(args: list[exp.Expression]) -> exp.Expression:
-    """Both levels in one table: only while trigger_context.sql still reads it."""
-    fine, coarse = sky_fine_cells(args).this, sky_coarse_cells(args).this
-    return exp.Subquery(this=exp.union(fine, coarse, distinct=False))
