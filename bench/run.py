@@ -161,7 +161,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument(
         "--trino-sizes",
-        default="100000,1000000",
+        default="1000000,10000000",
         help="sizes for the Trino scenarios ('' to skip); Iceberg from 10^6 rows",
     )
     parser.add_argument(

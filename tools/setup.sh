@@ -26,12 +26,14 @@ if [[ ! -x "$uv" ]]; then
   "$cache/uv-$UV_VERSION/bin/python" -m pip install -q --disable-pip-version-check "uv==$UV_VERSION"
 fi
 stamp=.venv/.vastobs-deps
-want=$(cat pyproject.toml constraints.txt | sha256sum | cut -d' ' -f1)
+want=$( (cat pyproject.toml constraints.txt; echo compile-bytecode) | sha256sum | cut -d' ' -f1)
 if [[ ! -x .venv/bin/python || "$(cat "$stamp" 2>/dev/null)" != "$want" ]]; then
   echo "setup: installing Python packages into .venv" >&2
   [[ -x .venv/bin/python ]] || "$uv" venv -q --seed --python "$python" .venv
   # compat mode: a .pth with the checkout, so new packages need no reinstall.
-  VIRTUAL_ENV="$root/.venv" "$uv" pip install -q -c constraints.txt \
+  # Bytecode compiled now: where PYTHONDONTWRITEBYTECODE is set, every command
+  # would otherwise compile all it imports (the CLI's start-up, 4x the floor).
+  VIRTUAL_ENV="$root/.venv" "$uv" pip install -q -c constraints.txt --compile-bytecode \
     --config-settings editable_mode=compat -e ".[dev]"
   echo "$want" >"$stamp"
 fi
