@@ -467,13 +467,9 @@ def main(argv: list[str] | None = None) -> int:
     result = scenario(_rates(args.rates), _rates(args.insight_rates), args.seconds, args.demo_rows)
     print("\n".join(alerts_lines(result)))
     if args.report:
-        from bench.report import write_report
+        from bench.report import merge_section
 
-        results = ROOT / "bench" / "results.json"
-        doc = json.loads(results.read_text())
-        doc["alerts"] = result
-        results.write_text(json.dumps(doc, indent=2) + "\n")
-        write_report(doc, ROOT / "docs" / "benchmarks.md")
+        merge_section("alerts", result)
     return 0
 
 

@@ -234,13 +234,9 @@ def main(argv: list[str] | None = None) -> int:
     result = scenario([int(float(s)) for s in args.sizes.split(",") if s], args.repeats)
     print(json.dumps(result, indent=2))
     if args.report:
-        from bench.report import write_report
+        from bench.report import merge_section
 
-        results = ROOT / "bench" / "results.json"
-        doc = json.loads(results.read_text())
-        doc["cli"] = result
-        results.write_text(json.dumps(doc, indent=2) + "\n")
-        write_report(doc, ROOT / "docs" / "benchmarks.md")
+        merge_section("cli", result)
     return 0
 
 

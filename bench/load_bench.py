@@ -252,16 +252,13 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     result = scenario([int(float(s)) for s in args.sizes.split(",") if s], args.again_up_to)
     if args.report:
-        from bench.report import write_report
+        from bench.report import merge_section
 
-        results = ROOT / "bench" / "results.json"
-        doc = json.loads(results.read_text())
+        doc = json.loads((ROOT / "bench" / "results.json").read_text())
         sizes = {r["rows"] for r in result["runs"]}  # other sizes' runs kept from before
         kept = [r for r in (doc.get("load_bench") or {}).get("runs", []) if r["rows"] not in sizes]
         result["runs"] = sorted(kept + result["runs"], key=lambda r: r["rows"])
-        doc["load_bench"] = result
-        results.write_text(json.dumps(doc, indent=2) + "\n")
-        write_report(doc, ROOT / "docs" / "benchmarks.md")
+        merge_section("load_bench", result)
     print(json.dumps(result, indent=2))
     return 0
 

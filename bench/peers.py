@@ -247,7 +247,7 @@ def main(argv: list[str] | None = None) -> int:
     bench/results.json and docs/benchmarks.md (``make bench`` runs it with the rest)."""
     import argparse
 
-    from bench.report import write_report
+    from bench.report import merge_section
 
     parser = argparse.ArgumentParser(prog="python -m bench.peers", description=main.__doc__)
     parser.add_argument("--sizes", default="10000000", help="as bench.run's --sizes")
@@ -257,10 +257,7 @@ def main(argv: list[str] | None = None) -> int:
     section = peer_scenarios([int(float(s)) for s in args.sizes.split(",")], args.repeats)
     print(json.dumps(section, indent=1))
     if args.report:
-        results = sc.ROOT / "bench" / "results.json"
-        doc = {**json.loads(results.read_text()), "peers": section}
-        results.write_text(json.dumps(doc, indent=2) + "\n")
-        write_report(doc, sc.ROOT / "docs" / "benchmarks.md")
+        merge_section("peers", section)
     return 0
 
 

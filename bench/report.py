@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -71,6 +72,18 @@ def _ratio(slow: dict[str, Any] | None, fast: dict[str, Any]) -> str:
     return f">= {ratio}" + (
         f" (~{projected / max(fast['median_ms'], 1e-6):,.0f}x)" if projected else ""
     )
+
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def merge_section(name: str, section: dict[str, Any]) -> None:
+    """One bench's section into bench/results.json, the others kept; docs/benchmarks.md
+    regenerated from the whole (each bench's ``--report``)."""
+    results = ROOT / "bench" / "results.json"
+    doc = {**json.loads(results.read_text()), name: section}
+    results.write_text(json.dumps(doc, indent=2) + "\n")
+    write_report(doc, ROOT / "docs" / "benchmarks.md")
 
 
 def write_report(doc: dict[str, Any], path: Path) -> None:

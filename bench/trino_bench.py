@@ -217,13 +217,9 @@ def main(argv: list[str] | None = None) -> int:
     workers = tuple(int(w) for w in args.workers.split(","))
     result = trino_scenarios(sizes, args.repeats, workers=workers)
     if args.report:
-        from bench.report import write_report
+        from bench.report import merge_section
 
-        results = sc.ROOT / "bench" / "results.json"
-        doc = json.loads(results.read_text())
-        doc["trino"] = result
-        results.write_text(json.dumps(doc, indent=2) + "\n")
-        write_report(doc, sc.ROOT / "docs" / "benchmarks.md")
+        merge_section("trino", result)
     print(json.dumps(result, indent=2))
     return 0
 

@@ -39,20 +39,7 @@ HEAVY = (
     "pandas",
 )
 # Whatever reads headers only (list, show) needs no SQL tooling, engine or arrays.
-HEADERS_ONLY = {
-    "astropy",
-    "matplotlib",
-    "pulumi",
-    "cdshealpix.nested",
-    "confluent_kafka",
-    "trino",
-    "sqlglot",
-    "duckdb",
-    "numpy",
-    "pyarrow",
-    "runner.loader",
-    "pandas",
-}
+HEADERS_ONLY = set(HEAVY) - {"rich"}
 NEVER_FOR_A_QUERY = {
     "astropy",
     "matplotlib",
