@@ -123,6 +123,8 @@ def _concurrent_load(
 ) -> Readers:
     """Readers, a continuous monitor, a load (and ``up``) together; the readers' record."""
     with Readers(database) as readers:
+        while not readers.answers and not readers.errors:  # the state before, seen first
+            readers.stop.wait(0.05)
         monitor = _runner(
             project, stack, "monitor", "--continuous", "--interval", "0.2", "--count", "10"
         )
