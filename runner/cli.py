@@ -207,12 +207,16 @@ def _listen(args: argparse.Namespace) -> int:
 
     consumer = Consumer(consumer_config(stack.alerts, stack.project_dir))
     listener = Listener(consumer, store, stack.alerts, show)
+    summary = None
     try:
         summary = listener.run(args.max_messages, args.idle_seconds)
     except KeyboardInterrupt:
+        pass  # Ctrl-C: the consumer is closed, the rows written are committed
+    finally:
+        if worker is not None:
+            worker.close(finish=summary is not None)
+    if summary is None:
         return 0
-    if worker is not None:
-        worker.close()
     print(
         f"{summary.messages} messages in {summary.batches} batches: {summary.outcomes}, "
         f"{summary.quarantined} quarantined, {summary.replayed} replayed; the longest batch held "

@@ -316,6 +316,31 @@ def test_the_worker_answers_a_backlog_in_one_query(world: dict[str, Any]) -> Non
     ]
 
 
+def test_ctrl_c_stops_the_worker_after_the_query_under_way(world: dict[str, Any]) -> None:
+    """On Ctrl-C the listener stops its worker without the insights still waiting, but only
+    once the query under way is done: a thread left inside DuckDB aborts the process."""
+    changes = write(
+        world, [notice(9300 + i, h(300), V404[0] + i * 0.5, V404[1], 2.0) for i in range(3)]
+    )
+    maker = Counting(world["engine"], PROJECT_DIR)
+    maker.reads = []
+    emitted: list[Insight] = []
+    gate = Gate()
+    with gate.lock:  # the worker is inside its first query's guard
+        worker = InsightWorker(maker, emitted.append, gate)  # type: ignore[arg-type]
+        worker.submit(changes[0])
+        assert gate.waiting.wait(30)
+        for change in changes[1:]:
+            worker.submit(change)
+        closing = threading.Thread(target=worker.close, kwargs={"finish": False})
+        closing.start()
+        assert worker.dropping.wait(30)
+    closing.join(30)
+    assert not closing.is_alive() and not worker.thread.is_alive()
+    assert maker.reads == [1]
+    assert [i.trigger_id for i in emitted] == [changes[0].notice.trigger_id]
+
+
 def test_a_user_command_gets_the_insight_on_stdin(
     world: dict[str, Any], special: dict[str, Change], tmp_path: Path
 ) -> None:

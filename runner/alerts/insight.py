@@ -204,14 +204,19 @@ class InsightWorker:
     ) -> None:
         self.maker, self.emit, self.guard = maker, emit, guard
         self.pending: queue.Queue[Change | None] = queue.Queue()
+        self.dropping = threading.Event()
         self.thread = threading.Thread(target=self._work, name="insights", daemon=True)
         self.thread.start()
 
     def submit(self, change: Change) -> None:
         self.pending.put(change)
 
-    def close(self) -> None:
-        """Make the insights still waiting, then stop."""
+    def close(self, finish: bool = True) -> None:
+        """Stop once the insights still waiting are made, or (``finish=False``, on Ctrl-C)
+        once the query under way ends. Either way the thread is joined: a daemon thread
+        still inside DuckDB when the interpreter exits aborts the process."""
+        if not finish:
+            self.dropping.set()
         self.pending.put(None)
         self.thread.join()
 
@@ -225,6 +230,8 @@ class InsightWorker:
             asked = self.maker.asked(c for c in taken if c is not None)
             for at in range(0, len(asked), TRIGGERS_PER_QUERY):
                 time.sleep(max(0.0, ready - time.monotonic()))
+                if self.dropping.is_set():
+                    return
                 part = asked[at : at + TRIGGERS_PER_QUERY]
                 with self.guard:
                     began = time.monotonic()
@@ -233,7 +240,7 @@ class InsightWorker:
                 ready = max(began + QUERY_EVERY_SECONDS, ended + (ended - began))
                 for insight in self.maker.insights(part, read):
                     self.emit(insight)
-            if None in taken:
+            if None in taken or self.dropping.is_set():
                 return
 
 
