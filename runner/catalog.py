@@ -17,18 +17,22 @@ import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
-
-import sqlglot
-from sqlglot import exp
+from typing import TYPE_CHECKING, Any
 
 from runner.query import Query
-from vastobs.config import StackConfig, load_stack
-from vastobs.ddl import TableDef
+from vastobs.config import KindTable, StackConfig, load_stack
+from vastobs.ddl import TABLES_DIR
 from vastobs.errors import ParameterError
-from vastobs.kinds import load_kind, observatory_table
 
-TableMap = Callable[[str, str], exp.Table]
+# sqlglot loads when a table's DDL is read or a kind's relation is built: a run whose
+# compiled SQL is cached (vastobs/compile_cache.py) needs neither, only the observatories
+# each kind has, which the stack's config says.
+if TYPE_CHECKING:
+    from sqlglot import exp
+
+    from vastobs.ddl import TableDef
+
+TableMap = Callable[[str, str], "exp.Table"]
 OBSERVATORY = "observatory"  # the column every kind relation adds: whose row it is
 DEFAULT_STACK = "local"
 
@@ -36,16 +40,36 @@ DEFAULT_STACK = "local"
 @dataclass(frozen=True)
 class Catalog:
     project_dir: Path
-    tables: dict[tuple[str, str], TableDef]  # (observatory, table), in config order
+    entries: tuple[tuple[str, KindTable], ...]  # (observatory, kind entry), in config order
 
     @classmethod
     def for_stack(cls, stack: StackConfig) -> Catalog:
-        tables = {
-            (obs.name, entry.table): observatory_table(stack.project_dir, obs.name, entry)
-            for obs in stack.observatories
-            for entry in obs.kinds
+        entries = tuple((obs.name, entry) for obs in stack.observatories for entry in obs.kinds)
+        return cls(stack.project_dir, entries)
+
+    @functools.cached_property
+    def tables(self) -> dict[tuple[str, str], TableDef]:
+        """(observatory, table) -> its definition, in config order: the DDL files read
+        (and checked) on first use."""
+        from vastobs.kinds import observatory_table
+
+        return {
+            (observatory, entry.table): observatory_table(self.project_dir, observatory, entry)
+            for observatory, entry in self.entries
         }
-        return cls(stack.project_dir, tables)
+
+    @functools.cached_property
+    def fingerprint(self) -> str:
+        """A digest of what the tables are made from: the text of every kind and table
+        DDL file, and the stack's kind entries (vastobs/compile_cache.py keys by it)."""
+        from vastobs.compile_cache import digest
+        from vastobs.kinds import KINDS_DIR
+
+        parts: list[str | bytes] = [repr(self.entries)]
+        for folder, pattern in ((KINDS_DIR, "*.sql"), (TABLES_DIR, "*/*.sql")):
+            for path in sorted((self.project_dir / folder).glob(pattern)):
+                parts += [path.relative_to(self.project_dir).as_posix(), path.read_bytes()]
+        return digest(*parts)
 
     @classmethod
     def load(cls, project_dir: Path, stack: str = DEFAULT_STACK) -> Catalog:
@@ -63,8 +87,8 @@ class Catalog:
         return sorted(f"{o}.{t}" for o, t in self.tables)
 
     def observatories(self, kind: str) -> tuple[str, ...]:
-        """The observatories with a table of ``kind``, in config order."""
-        return tuple(t.observatory for t in self.tables.values() if t.kind == kind)
+        """The observatories with a table of ``kind``, in config order (no DDL read)."""
+        return tuple(observatory for observatory, entry in self.entries if entry.kind == kind)
 
     def table_of(self, observatory: str, kind: str) -> TableDef | None:
         return next(
@@ -98,6 +122,10 @@ class Catalog:
     def relation(self, kind: str, observatories: tuple[str, ...]) -> exp.Query:
         """``kind`` over ``observatories``: one SELECT per table, through the kind's
         columns, under UNION ALL; no row (but every column) when none has the kind."""
+        from sqlglot import exp
+
+        from vastobs.kinds import load_kind
+
         contract = load_kind(self.project_dir, kind)
         selects = []
         for observatory in observatories:
@@ -131,16 +159,22 @@ class Catalog:
 @functools.cache
 def kind_expression(sql: str) -> exp.Expression:
     """An ``as_kind`` mapping's expression, parsed once (callers copy before changing it)."""
+    import sqlglot
+
     return sqlglot.parse_one(sql, read="trino")
 
 
 def same_names(observatory: str, table: str) -> exp.Table:
     """The local DuckDB keeps the logical names: schema per observatory."""
+    from sqlglot import exp
+
     return exp.table_(table, db=observatory, quoted=True)
 
 
 def in_catalog(catalog: str, schema_for: Callable[[str], str]) -> TableMap:
     def mapped(observatory: str, table: str) -> exp.Table:
+        from sqlglot import exp
+
         return exp.table_(table, db=schema_for(observatory), catalog=catalog, quoted=True)
 
     return mapped

@@ -245,10 +245,13 @@ def _show(args: argparse.Namespace) -> int:
 def _lint(args: argparse.Namespace) -> int:
     from runner.catalog import Catalog
     from runner.lint import lint
+    from vastobs.compile_cache import CompileCache
 
     stack = _stack(args)  # its observatories are the ones kinds expand to
     project_dir = stack.project_dir
-    findings = lint(args.paths or [project_dir / "queries"], project_dir, Catalog.for_stack(stack))
+    catalog = Catalog.for_stack(stack)
+    cache = CompileCache.for_project(project_dir, catalog.fingerprint)  # unchanged files: no parse
+    findings = lint(args.paths or [project_dir / "queries"], project_dir, catalog, cache)
     for finding in findings:
         print(finding)
     print(f"{len(findings)} finding(s)", file=sys.stderr)

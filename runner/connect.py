@@ -22,6 +22,7 @@ from vastobs.errors import ParameterError
 if TYPE_CHECKING:
     import trino
 
+    from runner.catalog import Catalog
     from runner.engines import Engine
     from runner.loader.sinks import Sink
 
@@ -41,7 +42,9 @@ def _duckdb_engine(stack: StackConfig) -> Engine:
     from runner.engines import DuckDBEngine
 
     db = database_file(stack)
-    return DuckDBEngine.for_file(db if db.is_file() else None, Catalog.for_stack(stack))
+    catalog = Catalog.for_stack(stack)
+    engine = DuckDBEngine.for_file(db if db.is_file() else None, catalog)
+    return _with_compile_cache(engine, catalog, stack)  # logical names: nothing more to key by
 
 
 def _trino_engine(stack: StackConfig) -> Engine:
@@ -50,13 +53,26 @@ def _trino_engine(stack: StackConfig) -> Engine:
 
     table_map = in_catalog(stack.trino.catalog, lambda obs: trino_schema(stack, obs))
     catalog = Catalog.for_stack(stack)
-    return TrinoEngine(
+    engine = TrinoEngine(
         lambda **session: trino_connection(stack, **session),
         catalog,
         table_map,
         query_timeout_seconds=stack.analytics.query_timeout_seconds,
         catalog_name=stack.trino.catalog,
     )
+    # The physical names are made of these two keys (table_map): compiled SQL names them.
+    return _with_compile_cache(engine, catalog, stack, stack.trino.catalog, stack.database.bucket)
+
+
+def _with_compile_cache(
+    engine: Engine, catalog: Catalog, stack: StackConfig, *names: str
+) -> Engine:
+    """Compiled SQL kept in the project's cache (vastobs/compile_cache.py), keyed by the
+    stack's catalog and what else of the stack the engine's SQL is made of (``names``)."""
+    from vastobs.compile_cache import CompileCache
+
+    engine.compile_cache = CompileCache.for_project(stack.project_dir, catalog.fingerprint, *names)
+    return engine
 
 
 ENGINES: dict[str, Callable[[StackConfig], Engine]] = {

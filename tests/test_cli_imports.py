@@ -5,13 +5,16 @@ Each command runs in a process of its own, as a user starts it, through
 ``runner.cli.main``; the process then lists which of the heavy stacks are in
 ``sys.modules``. A command that ran (exit 0) and loaded none of its forbidden
 stacks is what makes the CLI start within a small multiple of
-``python -c "import duckdb, pyarrow"`` (bench/cli_bench.py measures that).
+``python -c "import duckdb, pyarrow"`` (bench/cli_bench.py measures that). A run or
+lint whose inputs an earlier process compiled answers from the project's cache
+(vastobs/compile_cache.py) without sqlglot.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -21,6 +24,7 @@ import yaml
 
 from devtools.toolchain import PROJECT_DIR
 from tests.support.dataset import local_database
+from vastobs.compile_cache import CACHE_DIR
 
 V404 = (306.0159, 33.8672)
 HEAVY = (
@@ -67,6 +71,12 @@ print("\\n" + json.dumps({{"code": code, "loaded": [m for m in heavy if m in sys
 
 def _loaded(project: Path, *argv: str) -> set[str]:
     """Run one command in a fresh process; the heavy modules it left loaded."""
+    return _command(project, *argv)[0]
+
+
+def _command(project: Path, *argv: str, ok: tuple[int, ...] = (0,)) -> tuple[set[str], list[str]]:
+    """Run one command in a fresh process: the heavy modules it left loaded, and what it
+    printed before them (lines); its exit code one of ``ok``."""
     proc = subprocess.run(
         [sys.executable, "-c", PROBE.format(heavy=HEAVY), *argv],
         cwd=project,
@@ -76,9 +86,10 @@ def _loaded(project: Path, *argv: str) -> set[str]:
         env=ENV,
     )
     assert proc.returncode == 0, proc.stderr
-    report = json.loads(proc.stdout.strip().splitlines()[-1])
-    assert report["code"] == 0, proc.stderr
-    return set(report["loaded"])
+    *printed, last = proc.stdout.strip().splitlines()
+    report = json.loads(last)
+    assert report["code"] in ok, proc.stderr
+    return set(report["loaded"]), printed
 
 
 @pytest.fixture(scope="module")
@@ -123,33 +134,51 @@ def test_lint_loads_no_plotting_alerts_or_astropy(project: Path) -> None:
     )
 
 
-@pytest.mark.parametrize(
-    "argv",
-    [
-        (
-            "cone_search",
-            f"--param=ra={V404[0]}",
-            f"--param=dec={V404[1]}",
-            "--param=radius_arcsec=300",
-        ),
-        (
-            "multi_wavelength_light_curve",
-            f"--param=ra={V404[0]}",
-            f"--param=dec={V404[1]}",
-            "--param=radius_arcsec=10",
-        ),
-    ],
-    ids=lambda argv: argv[0],
+SELECTIVE = (
+    ("cone_search", f"--param=ra={V404[0]}", f"--param=dec={V404[1]}", "--param=radius_arcsec=300"),
+    (
+        "multi_wavelength_light_curve",
+        f"--param=ra={V404[0]}",
+        f"--param=dec={V404[1]}",
+        "--param=radius_arcsec=10",
+    ),
 )
+
+
+@pytest.mark.parametrize("argv", SELECTIVE, ids=lambda argv: argv[0])
 @pytest.mark.parametrize("fmt", ["csv", "table"])
 def test_a_selective_run_loads_no_astropy(project: Path, argv: tuple[str, ...], fmt: str) -> None:
     """A cone's HEALPix ranges come from cdshealpix's core, without its astropy layer;
     a CSV result needs no rich."""
     loaded = _loaded(project, "run", *argv, "--format", fmt)
     assert loaded & NEVER_FOR_A_QUERY == set()
-    assert {"duckdb", "sqlglot"} <= loaded  # the command did run a query
+    assert "duckdb" in loaded  # the command did run a query
     if fmt == "csv":
         assert "rich" not in loaded
+
+
+@pytest.mark.parametrize("argv", SELECTIVE, ids=lambda argv: argv[0])
+def test_a_second_run_loads_no_sqlglot(project: Path, argv: tuple[str, ...]) -> None:
+    """The first run compiles (sqlglot) and keeps the SQL in the project's cache; the
+    next one, a new process, runs it as stored and prints the same rows."""
+    shutil.rmtree(project / CACHE_DIR, ignore_errors=True)
+    first, cold = _command(project, "run", *argv, "--format", "csv")
+    second, warm = _command(project, "run", *argv, "--format", "csv")
+    assert "sqlglot" in first
+    assert second & {"sqlglot", *NEVER_FOR_A_QUERY} == set()
+    assert "duckdb" in second and "rich" not in second
+    assert cold[0].startswith("# provenance: ") and len(cold) > 2  # a header and rows
+    assert warm[1:] == cold[1:]  # the provenance line differs in its times only
+
+
+def test_a_second_lint_loads_no_sqlglot_or_duckdb(project: Path) -> None:
+    """Unchanged files, DDL, stack and code: lint answers from the cache, same findings."""
+    shutil.rmtree(project / CACHE_DIR, ignore_errors=True)
+    first, cold = _command(project, "lint", ok=(0, 1))  # 1: findings, still a full run
+    second, warm = _command(project, "lint", ok=(0, 1))
+    assert {"sqlglot", "duckdb"} <= first
+    assert second & {"sqlglot", "duckdb", "rich", *NEVER_FOR_A_QUERY} == set()
+    assert warm == cold
 
 
 def test_plot_may_load_matplotlib(project: Path, tmp_path: Path) -> None:

@@ -9,13 +9,17 @@ Trino DDL.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
-from sqlglot import exp
 
 from vastobs.sqlfile import SqlFileError, parse_body, read_sql_file
+
+if TYPE_CHECKING:  # sqlglot loads when a DDL file is parsed or DDL is written
+    from sqlglot import exp
 
 TABLES_DIR = Path("queries") / "tables"
 
@@ -86,6 +90,8 @@ class TableDef:
 
     def create_sql(self, dialect: str, table: exp.Table) -> str:
         """``CREATE TABLE`` for ``table`` (a qualified name) in ``dialect``."""
+        from sqlglot import exp
+
         defs = [
             exp.ColumnDef(
                 this=exp.to_identifier(c.name, quoted=True),
@@ -98,6 +104,66 @@ class TableDef:
         ]
         create = exp.Create(this=exp.Schema(this=table, expressions=defs), kind="TABLE")
         return create.sql(dialect=dialect)
+
+
+def cached_table(
+    project_dir: Path, sources: tuple[Path, ...], what: str, make: Callable[[], TableDef]
+) -> TableDef:
+    """``make()``, kept in the project's cache (vastobs/compile_cache.py) under the text
+    of the DDL files it reads (``sources``, absent ones included) and ``what`` else it is
+    made of: reading a stack checks its tables without sqlglot while nothing changed."""
+    from vastobs.compile_cache import CompileCache
+
+    cache = CompileCache.for_project(project_dir)
+    parts: list[str | bytes] = [what]
+    for source in sources:
+        parts.append(str(source.resolve()))
+        try:
+            parts.append(source.read_bytes())
+        except FileNotFoundError:
+            parts.append("(absent)")
+    key = cache.key("table", *parts)
+    stored = cache.get(key)
+    if stored is not None:
+        try:
+            return table_from_json(stored)
+        except (KeyError, TypeError, ValueError):
+            pass  # not an entry this code wrote: made again below
+    table = make()
+    cache.put(key, table_to_json(table))
+    return table
+
+
+def table_to_json(table: TableDef) -> dict[str, Any]:
+    return {
+        "observatory": table.observatory,
+        "name": table.name,
+        "columns": [[c.name, c.type, c.nullable] for c in table.columns],
+        "key": list(table.key),
+        "sorted_by": list(table.sorted_by),
+        "description": table.description,
+        "path": str(table.path),
+        "kind": table.kind,
+        "as_kind": [list(pair) for pair in table.as_kind],
+    }
+
+
+def table_from_json(data: dict[str, Any]) -> TableDef:
+    """The table :func:`table_to_json` wrote; a ValueError (or Key/TypeError) if not one."""
+    columns = tuple(Column(str(n), str(t), bool(null)) for n, t, null in data["columns"])
+    if any(c.type not in ARROW_TYPES for c in columns):
+        raise ValueError("unknown column type")
+    return TableDef(
+        observatory=str(data["observatory"]),
+        name=str(data["name"]),
+        columns=columns,
+        key=tuple(map(str, data["key"])),
+        sorted_by=tuple(map(str, data["sorted_by"])),
+        description=str(data["description"]),
+        path=Path(data["path"]),
+        kind=str(data["kind"]),
+        as_kind=tuple((str(k), str(v)) for k, v in data["as_kind"]),
+    )
 
 
 def table_path(project_dir: Path, observatory: str, table: str) -> Path:
@@ -115,6 +181,8 @@ def all_tables(project_dir: Path) -> list[TableDef]:
 
 def parse_table(path: Path, observatory: str, table: str) -> TableDef:
     """The ``CREATE TABLE <observatory>.<table>`` in ``path``, checked and typed."""
+    from sqlglot import exp
+
     sql = read_sql_file(path)
     where = str(path)
     tree = parse_body(path, sql.body, sql.body_line, "trino")

@@ -17,11 +17,8 @@ from dataclasses import replace
 from functools import cache
 from pathlib import Path
 
-import sqlglot
-from sqlglot import exp
-
 from vastobs.config import KindTable
-from vastobs.ddl import Column, TableDef, parse_table, table_path
+from vastobs.ddl import Column, TableDef, cached_table, parse_table, table_path
 from vastobs.errors import ConfigError, SqlFileError
 
 KINDS_DIR = Path("queries") / "kinds"
@@ -48,7 +45,21 @@ def load_kind(project_dir: Path, kind: str) -> TableDef:
 
 def observatory_table(project_dir: Path, observatory: str, entry: KindTable) -> TableDef:
     """``observatory``'s table of ``entry.kind``: the kind's columns its own DDL file
-    neither declares nor maps, then the file's columns, then the config's extras."""
+    neither declares nor maps, then the file's columns, then the config's extras.
+
+    Kept in the project's cache by the text of both files: every command that reads the
+    stack checks its tables, and parsing them loads sqlglot (vastobs/compile_cache.py)."""
+    sources = (
+        project_dir / KINDS_DIR / f"{entry.kind}.sql",
+        table_path(project_dir, observatory, entry.table),
+    )
+    return cached_table(
+        project_dir, sources, f"{observatory} {entry!r}",
+        lambda: _observatory_table(project_dir, observatory, entry),
+    )  # fmt: skip
+
+
+def _observatory_table(project_dir: Path, observatory: str, entry: KindTable) -> TableDef:
     contract = load_kind(project_dir, entry.kind)
     path = table_path(project_dir, observatory, entry.table)
     own = parse_table(path, observatory, entry.table) if path.is_file() else None
@@ -101,6 +112,9 @@ def _check_mapping(
         raise SqlFileError(where, 1, 1, f"as_kind: {name} is not a column of kind {kind}")
     if name in declared:
         raise SqlFileError(where, 1, 1, f"as_kind: {name} is both a column and mapped")
+    import sqlglot  # here, not at the top: a catalog that reads no DDL loads no sqlglot
+    from sqlglot import exp
+
     try:
         tree = sqlglot.parse_one(expression, read="trino")
     except sqlglot.ParseError as exc:

@@ -4,23 +4,25 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+import json
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import pyarrow as pa
-from sqlglot import exp
-from sqlglot.dialects.dialect import Dialect
-from sqlglot.errors import ErrorLevel, SqlglotError
-from sqlglot.tokens import TokenType
 
 from runner.catalog import Catalog, TableMap
-from runner.macros import expand
 from runner.param_types import PARAM_TYPES
 from runner.query import SOURCE_DIALECT, Query
 from runner.result import Provenance, Result
+from vastobs.compile_cache import CompileCache
 from vastobs.errors import EngineError, SqlFileError
+
+# sqlglot (and the macros built on it) load when a query is compiled: a run whose
+# compiled SQL is on disk (``compile_cache``) never needs them.
+if TYPE_CHECKING:
+    from sqlglot import exp
 
 _MARKER = "vastobs_param_"
 Selection = dict[str, tuple[str, ...]]  # observatories parameter -> the observatories it reads
@@ -28,6 +30,9 @@ Selection = dict[str, tuple[str, ...]]  # observatories parameter -> the observa
 
 def _positional(sql: str, dialect: str, names: list[str]) -> tuple[str, list[str]]:
     """Replace our markers (``:m0``/``$m0``) by ``?``, in text order, using the tokenizer."""
+    from sqlglot.dialects.dialect import Dialect
+    from sqlglot.tokens import TokenType
+
     tokens = Dialect.get_or_raise(dialect).tokenize(sql)
     pieces, order, last = [], [], 0
     for prefix, token in itertools.pairwise(tokens):
@@ -54,6 +59,7 @@ class Engine(ABC):
 
     name: ClassVar[str]
     dialect: ClassVar[str]
+    compile_cache: CompileCache | None = None  # compiled SQL kept on disk (runner/connect.py)
 
     def __init__(
         self,
@@ -66,13 +72,34 @@ class Engine(ABC):
 
     def compiled(self, query: Query, selection: Selection) -> tuple[str, list[str]]:
         """``compile`` once per file content and choice of observatories: sqlglot's work
-        costs tens of milliseconds."""
+        costs tens of milliseconds, and its import hundreds in a new process."""
         cache: dict[tuple[str, str, tuple[Any, ...]], tuple[str, list[str]]]
         cache = self.__dict__.setdefault("_compiled", {})
         key = (str(query.path), query.sha256, tuple(sorted(selection.items())))
         if key not in cache:
-            cache[key] = self.compile(query, selection)
+            cache[key] = self._compiled_on_disk(query, selection)
         return cache[key]
+
+    def _compiled_on_disk(self, query: Query, selection: Selection) -> tuple[str, list[str]]:
+        """``compile``'s result from ``compile_cache`` when an earlier process stored it
+        for the same file text, observatories, engine, stack catalog and code."""
+        disk = self.compile_cache
+        if disk is None:
+            return self.compile(query, selection)
+        engine = f"{type(self).__module__}.{type(self).__qualname__}:{self.dialect}"
+        chosen = json.dumps(sorted((k, list(v)) for k, v in selection.items()))
+        key = disk.key("compiled", engine, query.sha256, chosen)
+        entry = disk.get(key)
+        if (
+            isinstance(entry, dict)
+            and isinstance(entry.get("sql"), str)
+            and isinstance(entry.get("order"), list)
+            and all(isinstance(name, str) for name in entry["order"])
+        ):
+            return entry["sql"], entry["order"]
+        sql, order = self.compile(query, selection)
+        disk.put(key, {"sql": sql, "order": order})
+        return sql, order
 
     def selection(self, query: Query, values: dict[str, Any]) -> Selection:
         """The observatories each ``observatories`` parameter reads (runner/catalog.py)."""
@@ -88,6 +115,11 @@ class Engine(ABC):
         The order of the markers is read from the generated SQL's tokens: the
         tree's traversal order differs from the text's (CTEs come last).
         """
+        from sqlglot import exp
+        from sqlglot.errors import ErrorLevel, SqlglotError
+
+        from runner.macros import expand
+
         tree = query.parse()
         for placeholder in tree.find_all(exp.Placeholder):
             param_type = query.param_type(placeholder.name)
@@ -135,6 +167,8 @@ class Engine(ABC):
     ) -> exp.Expression:
         """``sources.triggers`` (an observatories parameter, a kind) to the kind's relation
         over the observatories chosen (runner/catalog.py)."""
+        from sqlglot import exp
+
         for table in list(tree.find_all(exp.Table)):
             param = query.params.get(table.db) if table.db else None
             if param is None:
@@ -158,6 +192,8 @@ class Engine(ABC):
 
     def _map_tables(self, tree: exp.Expression, query: Query) -> exp.Expression:
         """Logical ``swift.bursts`` to this engine's physical table, on the tree (never text)."""
+        from sqlglot import exp
+
         ctes = {cte.alias_or_name for cte in tree.find_all(exp.CTE)}
         for table in list(tree.find_all(exp.Table)):
             if not table.db and table.name in ctes:

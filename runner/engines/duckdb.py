@@ -5,14 +5,10 @@ from __future__ import annotations
 import warnings
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import duckdb
 import pyarrow as pa
-from sqlglot import exp
-from sqlglot.errors import SqlglotError
-from sqlglot.optimizer.annotate_types import annotate_types
-from sqlglot.optimizer.qualify import qualify
 
 from runner.catalog import Catalog
 from runner.engines.base import SOURCE_DIALECT, Engine
@@ -20,10 +16,11 @@ from runner.query import Query
 from vastobs.backends.filelock import READ_WAIT_SECONDS, open_duckdb
 from vastobs.errors import SqlFileError
 
+if TYPE_CHECKING:  # sqlglot loads to compile: a run whose SQL is cached never does
+    from sqlglot import exp
+
 Connect = Callable[[], duckdb.DuckDBPyConnection]
 _EXTRA_COPY = "Arrow output on a DB-API result"
-# What makes a CTE more than a filtered, renamed read of its tables.
-_BLOCKING = (exp.Join, exp.AggFunc, exp.Window, exp.Distinct, exp.Group, exp.Order, exp.Limit)
 
 
 def _streams(query: exp.Expression) -> bool:
@@ -35,7 +32,11 @@ def _streams(query: exp.Expression) -> bool:
     (the coarse sky cells when no circle is wide), and a kind's mapped column
     (``CAST(obsid AS varchar)``) is computed only for the rows a join keeps.
     """
-    return not any(query.find_all(*_BLOCKING))
+    from sqlglot import exp
+
+    # What makes a CTE more than a filtered, renamed read of its tables.
+    blocking = (exp.Join, exp.AggFunc, exp.Window, exp.Distinct, exp.Group, exp.Order, exp.Limit)
+    return not any(query.find_all(*blocking))
 
 
 class DuckDBEngine(Engine):
@@ -66,6 +67,11 @@ class DuckDBEngine(Engine):
         sqlglot's own answer, ``CAST(a / b AS BIGINT)``, rounds (7/2 gives 4),
         so integer operands get DuckDB's ``//``, which truncates as Trino does.
         """
+        from sqlglot import exp
+        from sqlglot.errors import SqlglotError
+        from sqlglot.optimizer.annotate_types import annotate_types
+        from sqlglot.optimizer.qualify import qualify
+
         try:
             schema = self.catalog.sqlglot_schema() if self.catalog else None
             tree = annotate_types(
