@@ -2,7 +2,8 @@
 
 Declared only when the stack names topics (``vastobs:alerts.topics``): a
 schema ``alerts`` in the VAST database with the tables ``notices`` and
-``quarantine`` (``queries/tables/alerts/``). Triggers themselves go to each
+``quarantine`` (``queries/tables/alerts/``), each with its sorted projection
+as every table has (infra/observatory.py). Triggers themselves go to each
 observatory's ``triggers`` table, declared with the observatory.
 """
 
@@ -11,6 +12,7 @@ from __future__ import annotations
 import pulumi
 
 from infra.database import Database
+from infra.observatory import sorted_projection
 from infra.resources.schema import Schema, SchemaProps
 from infra.resources.table import Table, TableProps
 from vastobs.backends.target import Target
@@ -30,15 +32,18 @@ class AlertTables(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self, depends_on=[database.view]),
         )
         for name in TABLES:
-            Table(
+            ddl = load_table(stack.project_dir, SCHEMA, name)
+            table = Table(
                 f"{SCHEMA}-{name}",
                 TableProps(
                     database=database.bucket,
                     schema=SCHEMA,
                     name=name,
-                    columns=load_table(stack.project_dir, SCHEMA, name).vms_arrow_schema(),
+                    columns=ddl.vms_arrow_schema(),
                     target=target,
                 ),
                 opts=pulumi.ResourceOptions(parent=self, depends_on=[schema]),
             )
+            if ddl.sorted_by:
+                sorted_projection(ddl, database, table, target, self)
         self.register_outputs({"schema": SCHEMA})

@@ -163,6 +163,21 @@ def test_a_third_observatory_is_config_only(deployed: Deployed) -> None:
         p.write_stack(_stack(vms))  # the declared stack again, for the tests that follow
 
 
+def test_alert_topics_declare_the_alerts_tables_each_with_its_projection(
+    deployed: Deployed,
+) -> None:
+    p, vms = deployed.project, deployed.vms
+    p.write_stack(_stack(vms, alerts={"topics": ["gcn.notices.swift.bat.guano"]}))
+    try:
+        vms.reset_calls()
+        tables = ["alerts-notices", "alerts-quarantine"]
+        expected = sorted(["alerts-schema", *tables, *(f"{t}-sorted" for t in tables)])
+        assert p.steps() == {"create": expected}
+        assert vms.mutating_calls() == []
+    finally:
+        p.write_stack(_stack(vms))
+
+
 def test_no_credential_in_state_not_even_encrypted(deployed: Deployed) -> None:
     p, vms = deployed.project, deployed.vms
     assert vms.objects("views")
