@@ -21,7 +21,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from runner.target_names import name_key
 from vastobs.sky import ORDER
 
 if TYPE_CHECKING:  # numpy and the HEALPix core load when a cone is first computed
@@ -66,7 +65,10 @@ def _cone_cells(
     radius_deg = max(radius_arcsec, 1.0) / 3600
     depth = min(ORDER, _cone_depth(radius_deg) + finer)
     ipix = cone_cells(ra, dec, radius_deg, depth)
-    return np.unique(np.asarray(ipix, dtype=np.int64)), depth
+    cells = np.sort(np.asarray(ipix, dtype=np.int64))
+    if cells.size:  # each once; np.unique would import numpy.ma (10 ms) in every run
+        cells = cells[np.concatenate(([True], cells[1:] != cells[:-1]))]
+    return cells, depth
 
 
 def cone_hpx_lo(ra: float, dec: float, radius_arcsec: float) -> int:
@@ -113,6 +115,13 @@ def _cone_range_end(index: int, end: int) -> Callable[[float, float, float], int
     return compute
 
 
+def _target_key(name: str) -> str:
+    """runner.target_names builds its tables when imported (~9 ms): only a name needs them."""
+    from runner.target_names import name_key
+
+    return name_key(name)
+
+
 FUNCTIONS: dict[str, Derived] = {
     "cone_hpx_lo": Derived("integer", cone_hpx_lo),
     "cone_hpx_hi": Derived("integer", cone_hpx_hi),
@@ -121,7 +130,7 @@ FUNCTIONS: dict[str, Derived] = {
         for i in range(CONE_RANGES)
         for j, end in enumerate(("lo", "hi"))
     },
-    "target_key": Derived("varchar", name_key),
+    "target_key": Derived("varchar", _target_key),
 }
 
 

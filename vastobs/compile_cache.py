@@ -1,12 +1,15 @@
 """sqlglot's results kept on disk, so that a CLI process started cold need not redo them.
 
-Compiling a query file (Trino SQL to the engine's, kinds and macros expanded) and
-linting one both parse with sqlglot, whose import alone costs a `run` about 0.35 s;
-the engine keeps its compiled SQL in memory, but each CLI command is a new process
-(issue 20). This store keeps the results under the project's ``.vastobs/cache/``
-(git-ignored), one JSON file per entry, named by the SHA-256 of every input the
-value depends on, so that a changed input names another entry and an entry is never
-stale:
+Compiling a query file (Trino SQL to the engine's, kinds and macros expanded),
+reading a stack's tables (every command that loads a stack checks their DDL) and
+linting a file all parse with sqlglot, whose import alone costs a `run` about
+0.35 s; the engine keeps its compiled SQL in memory, but each CLI command is a new
+process (issue 20). This store keeps the results under the project's
+``.vastobs/cache/`` (git-ignored), one JSON file per entry: ``compiled-*`` (the
+engine's SQL and its markers' order, runner/engines/base.py), ``table-*`` (a table's
+definition, vastobs/kinds.py) and ``lint-*`` (a file's findings, runner/lint.py).
+An entry is named by the SHA-256 of every input its value depends on, so that a
+changed input names another entry and an entry is never stale:
 
 - the query file's text (its header's parameter types included);
 - the stack's catalog (:attr:`runner.catalog.Catalog.fingerprint`): the text of
@@ -14,14 +17,16 @@ stale:
   tables and extra columns; the engine's physical names (Trino's catalog and
   bucket);
 - what the value is for: the engine's class and dialect and the observatories
-  chosen (compiled SQL), or the file's path and the lock file (lint findings);
-- the code (:func:`code_version`): the text of every module of ``runner/`` and
-  ``vastobs/``, and the installed sqlglot and DuckDB (their dist-info names).
+  chosen (compiled SQL), the observatory and its kind entry (a table), or the
+  file's path and the lock file (lint findings);
+- the code (:func:`code_version`): every module of ``runner/`` and ``vastobs/``, and
+  the installed sqlglot and DuckDB, each by its file's size, mtime and ctime.
 
-The code is hashed by content rather than by (size, mtime): it costs about 3 ms for
-the 80-odd modules, no checkout, copy or editor that keeps times can fool it, and
-there is no list of "the modules that compile" to keep up to date (a change to any
-module costs one cold run, nothing worse).
+The code is known by its files' identity rather than their text: 0.3 ms for the
+80-odd modules instead of 3 ms to read them, in every command, and the ctime (which
+no copy or restore can set back) tells two versions apart as surely. All modules
+count, not a list of "the modules that compile" to keep up to date: a change to any
+costs one cold run, nothing worse.
 
 An entry is written to a file of the writing process's own, then renamed over its
 name, so a reader sees a whole entry or none, and two processes that compute the
@@ -39,12 +44,11 @@ import hashlib
 import json
 import os
 import threading
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 CACHE_DIR = Path(".vastobs") / "cache"
-_CODE_ROOT = Path(__file__).resolve().parents[1]  # holds runner/ and vastobs/
+_CODE_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # runner/, vastobs/
 _CODE_PACKAGES = ("runner", "vastobs")
 _LIBRARIES = ("sqlglot", "duckdb")  # what compiles (sqlglot) and what lint plans on (DuckDB)
 
@@ -61,39 +65,62 @@ def digest(*parts: str | bytes) -> str:
 
 @functools.cache
 def code_version() -> str:
-    """The text of every module of runner/ and vastobs/, and the sqlglot and DuckDB
-    installed: what compiles and lints, so a change to either invalidates every entry."""
-    parts: list[str | bytes] = []
+    """Every module of runner/ and vastobs/, and the sqlglot and DuckDB installed, by
+    their files' identity (:func:`_identity`): what compiles and lints, so that a change
+    to any of them invalidates every entry."""
+    parts = []
     for package in _CODE_PACKAGES:
-        for path in sorted((_CODE_ROOT / package).rglob("*.py")):
-            parts += [str(path.relative_to(_CODE_ROOT)), path.read_bytes()]
-    return digest(*parts, *_library_versions())
+        parts += _modules(os.path.join(_CODE_ROOT, package), package)
+    for library in _LIBRARIES:
+        parts.append(_library(library))
+    return digest(*parts)
 
 
-def _library_versions() -> list[str]:
-    """The dist-info directories of the libraries (their names carry the versions),
-    read from the directory listing: importlib.metadata would cost more than the rest."""
+def _identity(path: str) -> str:
+    """A file's size, modification time and status-change time (ns).
+
+    Writing a file changes its mtime and ctime; a tool that copies or restores a file
+    with its old times (``cp -p``, ``rsync -t``, an archive) sets the mtime but not the
+    ctime, which the kernel sets to now on every change. So two versions of a module
+    never share an identity (a filesystem with coarse times aside), at a tenth of the
+    cost of reading them: this runs in every command.
+    """
+    st = os.stat(path)
+    return f"{st.st_size}:{st.st_mtime_ns}:{st.st_ctime_ns}"
+
+
+def _modules(directory: str, name: str) -> list[str]:
+    """``name/relative path identity`` of each .py file under ``directory``, sorted."""
+    found = []
+    with os.scandir(directory) as entries:
+        for entry in entries:
+            if entry.is_dir() and entry.name != "__pycache__":
+                found += _modules(entry.path, f"{name}/{entry.name}")
+            elif entry.name.endswith(".py"):
+                found.append(f"{name}/{entry.name} {_identity(entry.path)}")
+    return sorted(found)
+
+
+def _library(name: str) -> str:
+    """The installed package's ``__init__.py`` and its identity (an install rewrites it);
+    found without importing the package (lint answers without DuckDB)."""
     import importlib.util
 
-    names = []
-    for library in _LIBRARIES:
-        spec = importlib.util.find_spec(library)
-        origin = Path(spec.origin) if spec and spec.origin else None
-        if origin is None:
-            names.append(f"{library}: not installed")
-            continue
-        site = origin.parent.parent
-        names += sorted(n for n in os.listdir(site) if n.startswith(f"{library}-"))
-    return names
+    spec = importlib.util.find_spec(name)
+    if spec is None or spec.origin is None:
+        return f"{name}: not installed"
+    return f"{spec.origin} {_identity(spec.origin)}"
 
 
-@dataclass(frozen=True)
 class CompileCache:
     """Entries under ``directory``; ``context`` is mixed into every key (the stack's
-    inputs the caller knows, and the code)."""
+    inputs the caller knows, and the code). A plain class: a dataclass costs every
+    command a millisecond to define."""
 
-    directory: Path
-    context: str
+    __slots__ = ("context", "directory")
+
+    def __init__(self, directory: Path, context: str) -> None:
+        self.directory, self.context = directory, context
 
     @classmethod
     def for_project(cls, project_dir: Path, *inputs: str) -> CompileCache:
