@@ -7,7 +7,10 @@ damaged counts as absent; writers never leave a half-written entry.
 
 from __future__ import annotations
 
+import os
 import shutil
+import subprocess
+import sys
 import threading
 from pathlib import Path
 
@@ -158,6 +161,21 @@ def test_writers_race_and_readers_see_whole_entries(tmp_path: Path) -> None:
     assert all(v in (None, value) for v in seen)
     assert cache.get("k") == value
     assert [p.name for p in (tmp_path / "cache").iterdir()] == ["k.json"]
+
+
+def test_two_processes_fill_the_cache_at_once(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    probe = project / "queries" / "checks" / "probe.sql"
+    probe.write_text(PROBE.format(column="no_such_column"))
+    command = [sys.executable, "-m", "runner", "lint", str(probe)]
+    env = {**os.environ, "PYTHONPATH": str(PROJECT_DIR)}
+    both = [subprocess.Popen(command, cwd=project, env=env, stdout=subprocess.PIPE, text=True)
+            for _ in range(2)]  # fmt: skip
+    outputs = [(p.wait(timeout=300), p.communicate()[0].splitlines()) for p in both]
+    assert outputs[0] == outputs[1] == _lint(project, capsys)
+    assert outputs[0][0] == 1
+    assert not list((project / CACHE_DIR).glob(".*.tmp"))
 
 
 def test_an_unwritable_cache_is_no_error(tmp_path: Path) -> None:
