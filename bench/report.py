@@ -239,7 +239,9 @@ def _trino_lines(trino: dict[str, Any]) -> list[str]:
              f"{trino.get('memory_catalog_below', 1_000_000):,} rows the tables are in the memory "
              "catalog (no pruning); from there Iceberg tables in one warehouse on local disk, "
              f"partitioned on the order-{order} HEALPix parent cell (`truncate(hpx, "
-             f"{4 ** (14 - order):,})`) and sorted by each DDL's `sorted_by`, written by Trino. "
+             f"{4 ** (14 - order):,})`) and sorted by each DDL's `sorted_by`, written by Trino in "
+             f"Parquet row groups of {trino.get('row_group', '128MB')} (so that a cone skips most of "
+             "its partition's file by the row groups' hpx bounds). "
              "Full scan: the same query with its cone cover made the whole sky. The machine is "
              "shared with other jobs: timings are noisy, ratios are within one run.", "",
              "| workers | scenario | rows | catalog | answer rows | project ms | x floor | "

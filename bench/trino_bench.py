@@ -3,11 +3,12 @@ tasks plus 1 and then 2 worker JVMs, in a layout that prunes.
 
 From 10^6 rows the tables are Iceberg tables in one warehouse on local disk,
 partitioned on the order-2 HEALPix parent cell (``truncate(hpx, 4^12)``) and
-sorted by each DDL's ``sorted_by``, written by Trino itself (devtools/trino_data.py
-``pruned_table``): a cone or light curve reads one partition's file, which the
-split planner finds from the partition values and the files' hpx bounds. Below
+sorted by each DDL's ``sorted_by``, written by Trino itself in small row groups
+(devtools/trino_data.py ``pruned_table``): a cone or light curve reads one
+partition's file, which the split planner finds from the partition values and the
+files' hpx bounds, and in it the row groups whose hpx bounds meet the cone. Below
 10^6 they are copied into the memory catalog (128 MB per worker; no pruning).
-The warehouse is kept under .vastobs/bench/trino-warehouse, so a second run
+The warehouse is kept under .vastobs/bench/trino-warehouse-<layout>, so a second run
 reuses what the first one wrote. Queries go through the project's query files
 and ``TrinoEngine``, as ``python -m runner run --engine trino`` does; ``SELECT
 1`` through the same path on the same cluster is Trino's floor (planning,
@@ -35,14 +36,14 @@ from bench import scenarios as sc
 from bench.datasets import crossmatch_files, data, followup_files, points_files, selective_cases
 from bench.timing import measure
 from devtools.toolchain import MIN_JAVA, TRINO_VERSION, find_java, trino_home
-from devtools.trino_data import PARTITION_ORDER, iceberg_table, pruned_table
+from devtools.trino_data import LAYOUT, PARTITION_ORDER, ROW_GROUP, iceberg_table, pruned_table
 from devtools.trino_server import TrinoServer, running
 from runner.catalog import Catalog, in_catalog
 from runner.engines import TrinoEngine
 from runner.query import Query
 
 MEMORY_LIMIT_ROWS = 1_000_000  # below this, the memory catalog
-WAREHOUSE = sc.ROOT / ".vastobs" / "bench" / "trino-warehouse"
+WAREHOUSE = sc.ROOT / ".vastobs" / "bench" / f"trino-warehouse-{LAYOUT}"  # one per layout
 
 
 def _register(server: TrinoServer, prefix: str, files: dict[str, Path], size: int) -> TrinoEngine:
@@ -201,7 +202,11 @@ def trino_scenarios(
 
 
 def _facts() -> dict[str, Any]:
-    return {"partition_order": PARTITION_ORDER, "memory_catalog_below": MEMORY_LIMIT_ROWS}
+    return {
+        "partition_order": PARTITION_ORDER,
+        "row_group": ROW_GROUP,
+        "memory_catalog_below": MEMORY_LIMIT_ROWS,
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
