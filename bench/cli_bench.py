@@ -59,7 +59,7 @@ ROOT = Path(__file__).resolve().parents[1]
 CACHE = ROOT / ".vastobs" / "bench"
 V404 = (306.0159, 33.8672)  # = bench/scenarios.py V404: the selective cases' centre
 FLOOR = ("-c", "import duckdb, pyarrow")
-HEAVY = ("sqlglot", "duckdb", "numpy", "pyarrow", "rich", "astropy", "matplotlib", "trino")
+HEAVY = ("sqlglot", "duckdb", "numpy", "pyarrow", "rich", "astropy", "matplotlib", "trino", "yaml")
 TARGETS = {"list": 1.3, "show": 1.3, "lint": 1.3, "run": 1.5}  # x the floor's median
 STACK = "bench"
 

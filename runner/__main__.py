@@ -1,3 +1,3 @@
-from runner.cli import main
+from runner.cli import command_line
 
-raise SystemExit(main())
+command_line()

@@ -16,7 +16,9 @@ from typing import TYPE_CHECKING, Any
 from runner.derived import FUNCTIONS, parse_call
 from runner.param_domains import Domain, parse_domain, shown
 from runner.param_types import PARAM_TYPES, has_offset
-from vastobs.errors import ParameterError, SqlFileError
+from vastobs.compile_cache import CompileCache
+from vastobs.config import find_project_dir
+from vastobs.errors import ConfigError, ParameterError, SqlFileError
 from vastobs.sqlfile import parse_body, read_sql_file
 
 if TYPE_CHECKING:  # sqlglot loads when a query is parsed: list and show never parse one
@@ -96,7 +98,7 @@ class Query:
 
     @classmethod
     def load(cls, path: Path) -> Query:
-        sql = read_sql_file(path)
+        sql = read_sql_file(path, _project_cache(path))
         meta, where = sql.meta, str(path)
         for key in ("name", "version"):
             if key not in meta:
@@ -254,6 +256,17 @@ class Query:
         for name, param in self.params.items():
             param.check(values[name], values, self.name)
         return values
+
+
+def _project_cache(path: Path) -> CompileCache | None:
+    """The cache of the project holding ``path`` (vastobs/compile_cache.py), in which its
+    header's YAML is kept: a command reading an unchanged query file imports no PyYAML.
+    None outside a project."""
+    try:
+        project_dir = find_project_dir(path.parent)
+    except ConfigError:
+        return None
+    return CompileCache.for_project(project_dir)
 
 
 def header_position(header: list[str], param: str, key: str) -> tuple[int, int]:

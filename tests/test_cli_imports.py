@@ -41,9 +41,10 @@ HEAVY = (
     "rich",
     "runner.loader",
     "pandas",
+    "yaml",  # PyYAML: for a stack file or header the project's cache does not hold yet
 )
 # Whatever reads headers only (list, show) needs no SQL tooling, engine or arrays.
-HEADERS_ONLY = set(HEAVY) - {"rich"}
+HEADERS_ONLY = set(HEAVY) - {"rich", "yaml"}
 NEVER_FOR_A_QUERY = {
     "astropy",
     "matplotlib",
@@ -125,6 +126,16 @@ def test_list_and_show_read_headers_only(project: Path, argv: tuple[str, ...]) -
     assert _loaded(project, *argv) & HEADERS_ONLY == set()
 
 
+def test_a_second_list_reads_the_headers_from_the_cache(project: Path) -> None:
+    """list reads each header with PyYAML once; the next list, a new process, reads what
+    the project's cache kept and prints the same."""
+    shutil.rmtree(project / CACHE_DIR, ignore_errors=True)
+    first, cold = _command(project, "list")
+    second, warm = _command(project, "list")
+    assert "yaml" in first and "yaml" not in second
+    assert warm == cold
+
+
 def test_lint_loads_no_plotting_alerts_or_astropy(project: Path) -> None:
     """lint compiles every file (sqlglot) and plans it on DuckDB, nothing else."""
     assert (
@@ -159,16 +170,37 @@ def test_a_selective_run_loads_no_astropy(project: Path, argv: tuple[str, ...], 
 
 @pytest.mark.parametrize("argv", SELECTIVE, ids=lambda argv: argv[0])
 def test_a_second_run_loads_no_sqlglot(project: Path, argv: tuple[str, ...]) -> None:
-    """The first run compiles (sqlglot) and keeps the SQL in the project's cache; the
-    next one, a new process, runs it as stored and prints the same rows."""
+    """The first run compiles (sqlglot) and keeps the SQL, and what PyYAML read of the
+    stack file and the query's header, in the project's cache; the next one, a new
+    process, runs it as stored, without sqlglot or PyYAML, and prints the same rows."""
     shutil.rmtree(project / CACHE_DIR, ignore_errors=True)
     first, cold = _command(project, "run", *argv, "--format", "csv")
     second, warm = _command(project, "run", *argv, "--format", "csv")
-    assert "sqlglot" in first
-    assert second & {"sqlglot", *NEVER_FOR_A_QUERY} == set()
+    assert {"sqlglot", "yaml"} <= first
+    assert second & {"sqlglot", "yaml", *NEVER_FOR_A_QUERY} == set()
     assert "duckdb" in second and "rich" not in second
     assert cold[0].startswith("# provenance: ") and len(cold) > 2  # a header and rows
     assert warm[1:] == cold[1:]  # the provenance line differs in its times only
+
+
+def test_python_m_runner_prints_every_row_and_exits_with_the_command(project: Path) -> None:
+    """``python -m runner`` ends a run's process without Python's own exit (runner/cli.py,
+    ``command_line``): what the run printed is all there, and the exit status is its."""
+    argv = ("run", *SELECTIVE[0], "--format", "csv")
+    printed = "\n".join(_command(project, *argv)[1]).strip().splitlines()
+    ok, failed = (
+        subprocess.run([sys.executable, "-m", "runner", *args], cwd=project,
+                       capture_output=True, text=True, timeout=300, env=ENV)
+        for args in (argv, ("run", "no_such_query"))
+    )  # fmt: skip
+    assert ok.returncode == 0, ok.stderr
+    lines = ok.stdout.splitlines()
+    assert lines[0].startswith("# provenance: ") and lines[1:] == printed[1:]
+    assert ok.stdout.endswith("\n") and ok.stderr == ""
+    assert failed.returncode == 1
+    assert failed.stderr.splitlines() == [
+        "error: no query named 'no_such_query' under queries/analytics, queries/checks"
+    ]
 
 
 def test_a_second_lint_loads_no_sqlglot_or_duckdb(project: Path) -> None:
@@ -177,7 +209,7 @@ def test_a_second_lint_loads_no_sqlglot_or_duckdb(project: Path) -> None:
     first, cold = _command(project, "lint", ok=(0, 1))  # 1: findings, still a full run
     second, warm = _command(project, "lint", ok=(0, 1))
     assert {"sqlglot", "duckdb"} <= first
-    assert second & {"sqlglot", "duckdb", "rich", *NEVER_FOR_A_QUERY} == set()
+    assert second & {"sqlglot", "duckdb", "rich", "yaml", *NEVER_FOR_A_QUERY} == set()
     assert warm == cold
 
 

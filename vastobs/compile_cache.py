@@ -8,6 +8,9 @@ process (issue 20). This store keeps the results under the project's
 ``.vastobs/cache/`` (git-ignored), one JSON file per entry: ``compiled-*`` (the
 engine's SQL and its markers' order, runner/engines/base.py), ``table-*`` (a table's
 definition, vastobs/kinds.py) and ``lint-*`` (a file's findings, runner/lint.py).
+PyYAML's results are kept the same way, ``yaml-*`` (a stack file, a SQL file's header:
+:meth:`CompileCache.yaml`): a command whose stack and query are unchanged imports no
+PyYAML (14 ms) and runs no pure-Python parser.
 An entry is named by the SHA-256 of every input its value depends on, so that a
 changed input names another entry and an entry is never stale:
 
@@ -20,7 +23,7 @@ changed input names another entry and an entry is never stale:
   chosen (compiled SQL), the observatory and its kind entry (a table), or the
   file's path and the lock file (lint findings);
 - the code (:func:`code_version`): every module of ``runner/`` and ``vastobs/``, and
-  the installed sqlglot and DuckDB, each by its file's size, mtime and ctime.
+  the installed sqlglot, DuckDB and PyYAML, each by its file's size, mtime and ctime.
 
 The code is known by its files' identity rather than their text: 0.3 ms for the
 80-odd modules instead of 3 ms to read them, in every command, and the ctime (which
@@ -42,15 +45,18 @@ import contextlib
 import functools
 import hashlib
 import json
+import math
 import os
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 CACHE_DIR = Path(".vastobs") / "cache"
 _CODE_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # runner/, vastobs/
 _CODE_PACKAGES = ("runner", "vastobs")
-_LIBRARIES = ("sqlglot", "duckdb")  # what compiles (sqlglot) and what lint plans on (DuckDB)
+# What compiles (sqlglot), what lint plans on (DuckDB) and what reads YAML (PyYAML).
+_LIBRARIES = ("sqlglot", "duckdb", "yaml")
 
 
 def digest(*parts: str | bytes) -> str:
@@ -150,3 +156,32 @@ class CompileCache:
         except OSError:
             with contextlib.suppress(OSError):
                 temp.unlink(missing_ok=True)
+
+    def yaml(self, text: str, parse: Callable[[], Any]) -> Any:
+        """``parse()``'s value (``text`` read by PyYAML), stored under the text when JSON
+        gives it back exactly (:func:`_plain`); a date, a non-string key or a NaN is
+        parsed again each time. A text PyYAML refuses is never stored: ``parse`` raises
+        its error, in the caller's words, every time."""
+        key = self.key("yaml", text)
+        entry = self.get(key)
+        if isinstance(entry, dict) and "value" in entry:
+            return entry["value"]
+        value = parse()
+        if _plain(value):
+            self.put(key, {"value": value})
+        return value
+
+
+def _plain(value: Any) -> bool:
+    """Whether ``value`` is made only of what JSON writes and reads back as the same
+    types and values: dicts with string keys, lists, strings, finite floats, ints,
+    booleans and None."""
+    if value is None or type(value) in (str, bool, int):
+        return True
+    if type(value) is float:
+        return math.isfinite(value)
+    if type(value) is list:
+        return all(_plain(v) for v in value)
+    if type(value) is dict:
+        return all(type(k) is str and _plain(v) for k, v in value.items())
+    return False

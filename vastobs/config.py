@@ -28,8 +28,7 @@ from functools import cache
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-import yaml
-
+from vastobs.compile_cache import CompileCache
 from vastobs.errors import ConfigError
 from vastobs.units import SIZE_UNITS, parse_duration, parse_size
 
@@ -864,16 +863,26 @@ def load_stack(stack: str, project_dir: Path | None = None) -> StackConfig:
     path = stack_file(project_dir, stack)
     if not path.is_file():
         raise ConfigError("", f"stack file {path.name} not found in {project_dir}", str(path))
-    try:
-        document = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except yaml.YAMLError as exc:
-        raise ConfigError("", f"not valid YAML: {exc}", str(path)) from exc
+    text = path.read_text(encoding="utf-8")
+    # The stack file read once per text by PyYAML (vastobs/compile_cache.py): a command
+    # on an unchanged stack imports no PyYAML.
+    cache = CompileCache.for_project(project_dir)
+    document = cache.yaml(text, lambda: _read_yaml(text, path)) or {}
     raw: dict[str, Any] = {}
     for name, value in (document.get("config") or {}).items():
         namespace, _, leaf = str(name).partition(":")
         if namespace == NAMESPACE and leaf:
             raw[leaf] = value
     return from_mapping(raw, project_dir, source=path.name)
+
+
+def _read_yaml(text: str, path: Path) -> Any:
+    import yaml
+
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise ConfigError("", f"not valid YAML: {exc}", str(path)) from exc
 
 
 def main(argv: list[str] | None = None) -> int:

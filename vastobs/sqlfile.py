@@ -10,12 +10,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import yaml
-
 from vastobs.errors import SqlFileError
 
 if TYPE_CHECKING:  # sqlglot loads when a body is parsed, not when a header is read
     from sqlglot import exp
+
+    from vastobs.compile_cache import CompileCache
 
 
 @dataclass(frozen=True)
@@ -27,7 +27,8 @@ class SqlFile:
     text: str
 
 
-def read_sql_file(path: Path) -> SqlFile:
+def read_sql_file(path: Path, cache: CompileCache | None = None) -> SqlFile:
+    """``cache``: the header's YAML read once per text (vastobs/compile_cache.py)."""
     text = path.read_text(encoding="utf-8")
     lines = text.splitlines()
     header: list[str] = []
@@ -35,19 +36,29 @@ def read_sql_file(path: Path) -> SqlFile:
         if not line.startswith("--"):
             break
         header.append(line[2:].removeprefix(" "))
-    try:
-        meta = yaml.safe_load("\n".join(header)) or {}
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line, col = (mark.line + 1, mark.column + 3) if mark else (1, 1)
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise SqlFileError(str(path), line, col, f"header is not valid YAML: {problem}") from exc
+    document = "\n".join(header)
+    if cache is None:
+        meta = _header_yaml(path, document) or {}
+    else:
+        meta = cache.yaml(document, lambda: _header_yaml(path, document)) or {}
     if not isinstance(meta, dict):
         raise SqlFileError(str(path), 1, 1, "header must be '-- key: value' lines")
     rest = lines[len(header) :]
     blank = next((i for i, line in enumerate(rest) if line.strip()), len(rest))
     body = "\n".join(rest[blank:]).rstrip().rstrip(";")
     return SqlFile(path, meta, body, len(header) + 1 + blank, text)  # lines stay where they are
+
+
+def _header_yaml(path: Path, document: str) -> Any:
+    import yaml  # only for a header the cache does not hold
+
+    try:
+        return yaml.safe_load(document)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line, col = (mark.line + 1, mark.column + 3) if mark else (1, 1)
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise SqlFileError(str(path), line, col, f"header is not valid YAML: {problem}") from exc
 
 
 def parse_body(
