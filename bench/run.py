@@ -8,7 +8,9 @@
 rows (SELECTIVE_ONLY_FROM) only the light curve and cone search run: generating and
 loading that size takes about 4 minutes and 12 GB of disk (20 GB while the load sorts),
 once (cached under .vastobs/bench); the follow-up and cross-match targets stop at
-10^5 x 10^7 and 10^6 x 10^6.
+10^5 x 10^7 and 10^6 x 10^6. On Trino (``--trino-sizes``) 10^6, 10^7 and 10^8 rows,
+each written once into the Iceberg warehouse under .vastobs/bench (10^8: about twelve
+minutes on two cores).
 
 Writes bench/results.json and docs/benchmarks.md. Millisecond figures are
 timed in-process through the project's query files and runner library on a
@@ -161,7 +163,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument(
         "--trino-sizes",
-        default="1000000,10000000",
+        default="1000000,10000000,100000000",
         help="sizes for the Trino scenarios ('' to skip); Iceberg from 10^6 rows",
     )
     parser.add_argument(
