@@ -19,7 +19,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from vastobs.errors import BackendError
 
@@ -125,6 +125,27 @@ def open_duckdb(
     """A DuckDB connection on ``path``; a writer must hold ``exclusive(path)`` first."""
     import duckdb
 
-    return retry_while_locked(
+    con = retry_while_locked(
         lambda: duckdb.connect(str(path), read_only=read_only), path, timeout, reader=read_only
     )
+    if read_only and _held is not None and str(path) not in _held:
+        _held[str(path)] = duckdb.connect(str(path), read_only=True)  # the same instance
+    return con
+
+
+_held: dict[str, Any] | None = None  # path -> a reader kept open (hold_readers_until_exit)
+
+
+def hold_readers_until_exit() -> None:
+    """Keep every database a reader opens from now on open until the process ends.
+
+    DuckDB frees a database when its last connection closes: its function catalog and
+    the metadata of the tables read (35 ms for a cone search over 10^8 rows, 8 ms over
+    10^7). A command whose process then ends at once (runner/cli.py ``command_line``)
+    never pays it, and its next reader of the file reuses the open database (0.3 ms
+    instead of 30 ms or more). Read-only connections alone: a writer waits for this
+    process to end, never for a connection it forgot.
+    """
+    global _held
+    if _held is None:
+        _held = {}
