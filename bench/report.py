@@ -186,8 +186,14 @@ def cli_lines(cli: dict[str, Any]) -> list[str]:
         rows = f"{c['rows']:,}" if c["rows"] else "-"
         out.append(
             f"| `{c['command']}` | {rows} | {seconds(t[mode])} | {r[mode]:.2f}x | "
-            f"{seconds(t[other])} | {r[other]:.2f}x | <= {c['target']}x | "
-            f"{'met' if c['verdict'] == 'met' else '**missed**'} | "
+            f"{seconds(t[other])} | {r[other]:.2f}x | "
+            + (
+                f"<= {c['target']}x | "
+                if c["target"]
+                else "none: the first command after an edit | "
+            )
+            + {"met": "met", "missed": "**missed**"}.get(c["verdict"], "-")
+            + " | "
             f"{', '.join(c['loaded']) or 'none of them'} |"
         )
     return out
