@@ -117,10 +117,11 @@ def _engine(project: Path) -> DuckDBEngine:
 def test_compiled_sql_is_reused_by_a_new_engine(
     project: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    query = resolve_query("cone_search", project)
+    query = resolve_query("burst_followup_sequences", project)
     cold = _engine(project)
     selection = cold.selection(query, {})
-    sql, order = cold.compiled(query, selection)
+    compiled = cold.compiled(query, selection)
+    assert compiled.narrow and compiled.probe  # its variants without coarse sky cells too
     assert len(_entries(project, "compiled")) == 1
 
     def no_compile(*args: object) -> None:
@@ -128,13 +129,13 @@ def test_compiled_sql_is_reused_by_a_new_engine(
 
     warm = _engine(project)
     monkeypatch.setattr(warm, "compile", no_compile)
-    assert warm.compiled(query, selection) == (sql, order)
+    assert warm.compiled(query, selection) == compiled
     one = {name: ("swift",) for name in selection}  # another choice of observatories
-    assert cold.compiled(query, one) != (sql, order)
+    assert cold.compiled(query, one) != compiled
     assert len(_entries(project, "compiled")) == 2
     for entry in _entries(project, "compiled"):
         entry.write_text('{"sql": 1}')
-    assert _engine(project).compiled(query, selection) == (sql, order)
+    assert _engine(project).compiled(query, selection) == compiled
 
 
 def test_the_code_and_the_catalog_are_in_every_key(

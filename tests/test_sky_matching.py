@@ -228,15 +228,16 @@ def rows(engine: Engine, name: str, params: dict[str, Any]) -> list[dict[str, An
     return engine.run(Query.load(ANALYTICS / f"{name}.sql"), params).table.to_pylist()
 
 
-def test_followup_analytic_finds_exactly_the_brute_force_pairs(
-    sky: dict[str, list[dict[str, Any]]], duck: DuckDBEngine
-) -> None:
+def brute_force_followups(
+    bursts: list[dict[str, Any]], pointings: list[dict[str, Any]]
+) -> tuple[set[tuple[int, str | None]], int]:
+    """Every (trigger, observation) pair of the follow-up analytic, by all-pairs
+    haversine, and how many pairs come from circles wider than a degree."""
     expected: set[tuple[int, str | None]] = set()
-    wide = 0  # pairs of circles wider than a degree: coarse cells
-    pointings = sky["chandra.observations"]
+    wide = 0
     pra = np.array([p["ra"] for p in pointings])
     pdec = np.array([p["dec"] for p in pointings])
-    for b in sky["swift.bursts"]:
+    for b in bursts:
         if b["significance"] < FOLLOWUP["min_significance"]:
             continue
         sep = haversine_arcsec(b["ra"], b["dec"], pra, pdec)
@@ -250,13 +251,45 @@ def test_followup_analytic_finds_exactly_the_brute_force_pairs(
         }
         expected |= {(b["trigger_id"], o) for o in found} or {(b["trigger_id"], None)}
         wide += len(found) if b["err_radius_arcsec"] > 3600 else 0
-    got = {
+    return expected, wide
+
+
+def followup_pairs(engine: Engine) -> set[tuple[int, str | None]]:
+    return {
         (r["trigger_id"], r["observation_id"])
-        for r in rows(duck, "burst_followup_sequences", FOLLOWUP)
+        for r in rows(engine, "burst_followup_sequences", FOLLOWUP)
     }
-    assert got == expected
+
+
+def test_followup_analytic_finds_exactly_the_brute_force_pairs(
+    sky: dict[str, list[dict[str, Any]]], duck: DuckDBEngine
+) -> None:
+    expected, wide = brute_force_followups(sky["swift.bursts"], sky["chandra.observations"])
+    assert followup_pairs(duck) == expected
     assert len(expected) > 40, "the data exercise matches"
     assert wide > 10, "the data exercise coarse cells"
+
+
+def test_followup_without_wide_circles_skips_the_coarse_join(
+    sky: dict[str, list[dict[str, Any]]], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No circle wider than a degree: DuckDB runs the query without its coarse-cell join
+    (its probe says so) and finds exactly the brute-force pairs still."""
+    narrow = [b for b in sky["swift.bursts"] if b["err_radius_arcsec"] < 3599]
+    files = write_parquet(tmp_path / "files", {**sky, "swift.bursts": narrow})
+    engine = DuckDBEngine.for_file(
+        local_database(tmp_path / "root", files), Catalog.load(PROJECT_DIR)
+    )
+    ran: list[str] = []
+    parsed = engine._parsed
+    monkeypatch.setattr(engine, "_parsed", lambda con, sql: ran.append(sql) or parsed(con, sql))
+    expected, wide = brute_force_followups(narrow, sky["chandra.observations"])
+    assert followup_pairs(engine) == expected
+    assert len(expected) > 20 and wide == 0
+    query = Query.load(ANALYTICS / "burst_followup_sequences.sql")
+    compiled = engine.compiled(query, engine.selection(query, {}))
+    assert compiled.narrow is not None and compiled.probe is not None
+    assert ran[-2:] == [compiled.probe[0], compiled.narrow[0]]
 
 
 def test_cross_match_analytic_finds_exactly_the_brute_force_pairs(

@@ -8,7 +8,8 @@ import json
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, ClassVar
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 import pyarrow as pa
 
@@ -26,6 +27,46 @@ if TYPE_CHECKING:
 
 _MARKER = "vastobs_param_"
 Selection = dict[str, tuple[str, ...]]  # observatories parameter -> the observatories it reads
+Statement = tuple[str, list[str]]  # SQL with ``?`` markers, and the names they bind in order
+# The query as written; without its coarse sky-cell joins; the probe that tells whether
+# any circle needs them (runner/sky_cells.py).
+Variant = Literal["whole", "narrow", "probe"]
+
+
+@dataclass(frozen=True)
+class Compiled:
+    """A query compiled for an engine; ``narrow`` and ``probe`` only where it joins
+    coarse sky cells in a UNION ALL branch of their own, which an engine that plans
+    at a cost next to its running time (DuckDB) skips when no circle is wide."""
+
+    sql: str
+    order: list[str]
+    narrow: Statement | None = None
+    probe: Statement | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {"sql": self.sql, "order": self.order, "narrow": self.narrow, "probe": self.probe}
+
+    @classmethod
+    def from_json(cls, entry: object) -> Compiled | None:
+        """An entry ``to_json`` wrote, or None for anything else (an older cache's)."""
+
+        def statement(value: object) -> bool:
+            return (
+                isinstance(value, list)
+                and len(value) == 2
+                and isinstance(value[0], str)
+                and isinstance(value[1], list)
+                and all(isinstance(name, str) for name in value[1])
+            )
+
+        if not isinstance(entry, dict) or not statement([entry.get("sql"), entry.get("order")]):
+            return None
+        variants = [entry.get("narrow"), entry.get("probe")]
+        if not all(v is None or statement(v) for v in variants):
+            return None
+        narrow, probe = (None if v is None else (v[0], v[1]) for v in variants)
+        return cls(entry["sql"], entry["order"], narrow, probe)
 
 
 def _positional(sql: str, dialect: str, names: list[str]) -> tuple[str, list[str]]:
@@ -60,6 +101,7 @@ class Engine(ABC):
     name: ClassVar[str]
     dialect: ClassVar[str]
     compile_cache: CompileCache | None = None  # compiled SQL kept on disk (runner/connect.py)
+    probes_wide_circles: ClassVar[bool] = False  # see ``Compiled``
 
     def __init__(
         self,
@@ -70,36 +112,38 @@ class Engine(ABC):
         self._connect = connect  # a new connection (or cursor) per operation
         self.catalog, self.table_map = catalog, table_map
 
-    def compiled(self, query: Query, selection: Selection) -> tuple[str, list[str]]:
+    def compiled(self, query: Query, selection: Selection) -> Compiled:
         """``compile`` once per file content and choice of observatories: sqlglot's work
         costs tens of milliseconds, and its import hundreds in a new process."""
-        cache: dict[tuple[str, str, tuple[Any, ...]], tuple[str, list[str]]]
+        cache: dict[tuple[str, str, tuple[Any, ...]], Compiled]
         cache = self.__dict__.setdefault("_compiled", {})
         key = (str(query.path), query.sha256, tuple(sorted(selection.items())))
         if key not in cache:
             cache[key] = self._compiled_on_disk(query, selection)
         return cache[key]
 
-    def _compiled_on_disk(self, query: Query, selection: Selection) -> tuple[str, list[str]]:
-        """``compile``'s result from ``compile_cache`` when an earlier process stored it
+    def _compiled_on_disk(self, query: Query, selection: Selection) -> Compiled:
+        """``compile``'s results from ``compile_cache`` when an earlier process stored them
         for the same file text, observatories, engine, stack catalog and code."""
         disk = self.compile_cache
-        if disk is None:
-            return self.compile(query, selection)
-        engine = f"{type(self).__module__}.{type(self).__qualname__}:{self.dialect}"
-        chosen = json.dumps(sorted((k, list(v)) for k, v in selection.items()))
-        key = disk.key("compiled", engine, query.sha256, chosen)
-        entry = disk.get(key)
-        if (
-            isinstance(entry, dict)
-            and isinstance(entry.get("sql"), str)
-            and isinstance(entry.get("order"), list)
-            and all(isinstance(name, str) for name in entry["order"])
-        ):
-            return entry["sql"], entry["order"]
-        sql, order = self.compile(query, selection)
-        disk.put(key, {"sql": sql, "order": order})
-        return sql, order
+        if disk is not None:
+            engine = f"{type(self).__module__}.{type(self).__qualname__}:{self.dialect}"
+            chosen = json.dumps(sorted((k, list(v)) for k, v in selection.items()))
+            key = disk.key("compiled", engine, query.sha256, chosen)
+            found = Compiled.from_json(disk.get(key))
+            if found is not None:
+                return found
+        from runner import sky_cells
+
+        whole = self.compile(query, selection)
+        narrow = probe = None
+        if self.probes_wide_circles and sky_cells.wide_circle_probe(query.parse()) is not None:
+            narrow = self.compile(query, selection, "narrow")
+            probe = self.compile(query, selection, "probe")
+        compiled = Compiled(*whole, narrow, probe)
+        if disk is not None:
+            disk.put(key, compiled.to_json())
+        return compiled
 
     def selection(self, query: Query, values: dict[str, Any]) -> Selection:
         """The observatories each ``observatories`` parameter reads (runner/catalog.py)."""
@@ -107,7 +151,9 @@ class Engine(ABC):
             return {name: () for name, p in query.params.items() if p.selects_tables}
         return self.catalog.selection(query, values)
 
-    def compile(self, query: Query, selection: Selection | None = None) -> tuple[str, list[str]]:
+    def compile(
+        self, query: Query, selection: Selection | None = None, variant: Variant = "whole"
+    ) -> Statement:
         """The query in this engine's dialect with ``?`` markers, and the names they bind.
 
         Named parameters (``:window_hours``) become typed positional markers so
@@ -135,6 +181,17 @@ class Engine(ABC):
                     str(query.path), *query.param_position(placeholder.name),
                     f"parameter {what} {why}",
                 )  # fmt: skip
+        if variant != "whole":
+            from runner import sky_cells
+
+            shaped = (
+                sky_cells.without_coarse_cells(tree)
+                if variant == "narrow"
+                else sky_cells.wide_circle_probe(tree)
+            )
+            if shaped is None:
+                raise SqlFileError(str(query.path), query.body_line, 1, "no coarse sky cells")
+            tree = shaped
         if selection is None:
             selection = self.selection(query, {})  # every observatory with the kinds
         tree = self._expand_kinds(tree, query, selection)
@@ -218,11 +275,10 @@ class Engine(ABC):
         values = query.bind(params or {})
         selection = self.selection(query, values)
         values = {**values, **selection}  # the provenance names the observatories read
-        sql, order = self.compiled(query, selection)
-        bound = query.values_for(order, values)
+        compiled = self.compiled(query, selection)
         started = dt.datetime.now(dt.UTC)
         clock = time.perf_counter()
-        table = self._execute(sql, bound)
+        table = self._run(compiled, lambda order: query.values_for(order, values))
         provenance = Provenance(
             query=query.name,
             version=query.version,
@@ -237,9 +293,13 @@ class Engine(ABC):
     def explain(self, query: Query, params: dict[str, Any] | None = None) -> str:
         values = query.bind(params or {})
         selection = self.selection(query, values)
-        sql, order = self.compiled(query, selection)
-        plan = self._explain(sql, query.values_for(order, values))
+        compiled = self.compiled(query, selection)
+        plan = self._explain(compiled.sql, query.values_for(compiled.order, values))
         return "\n".join(str(v) for row in plan.to_pylist() for v in row.values())
+
+    def _run(self, compiled: Compiled, bind: Callable[[list[str]], list[Any]]) -> pa.Table:
+        """The query whole; ``bind`` gives the values for a statement's marker names."""
+        return self._execute(compiled.sql, bind(compiled.order))
 
     def _explain(self, sql: str, values: list[Any]) -> pa.Table:
         return self._execute(f"EXPLAIN {sql}", values)

@@ -11,7 +11,7 @@ import duckdb
 import pyarrow as pa
 
 from runner.catalog import Catalog
-from runner.engines.base import SOURCE_DIALECT, Engine
+from runner.engines.base import SOURCE_DIALECT, Compiled, Engine
 from runner.query import Query
 from vastobs.backends.filelock import READ_WAIT_SECONDS, open_duckdb
 from vastobs.errors import SqlFileError
@@ -42,6 +42,7 @@ def _streams(query: exp.Expression) -> bool:
 class DuckDBEngine(Engine):
     name = "duckdb"
     dialect = "duckdb"
+    probes_wide_circles = True
     _connect: Connect
 
     @classmethod
@@ -98,11 +99,26 @@ class DuckDBEngine(Engine):
         return tree
 
     def _execute(self, sql: str, values: list[Any]) -> pa.Table:
+        return self._run(Compiled(sql, []), lambda order: values)
+
+    def _run(self, compiled: Compiled, bind: Callable[[list[str]], list[Any]]) -> pa.Table:
+        """The query, or without its coarse sky cells when its probe finds no wide circle.
+
+        Probe and query read the same state: one read-only connection holds the
+        file, and a writer commits only when no reader holds it
+        (vastobs/backends/filelock.py).
+        """
         try:
             with self._connect() as con:
                 # Trino compares and returns timestamps in UTC; so must we.
                 con.execute(self._parsed(con, "SET TimeZone = 'UTC'"))
-                result = con.execute(self._parsed(con, sql), values)
+                sql, order = compiled.sql, compiled.order
+                if compiled.narrow is not None and compiled.probe is not None:
+                    probe, probe_order = compiled.probe
+                    found = con.execute(self._parsed(con, probe), bind(probe_order)).fetchone()
+                    if not (found and found[0]):
+                        sql, order = compiled.narrow
+                result = con.execute(self._parsed(con, sql), bind(order))
                 # ``con.sql(sql, params=...)`` would bind and plan the query once to
                 # build a relation and again to run it (~2.5 ms for a cone search).
                 # The extra copy of the rows DuckDB warns of here costs less.

@@ -144,8 +144,8 @@ class TrinoEngine(Engine):
         no ``EXECUTE``, so the values go in as literals (sqlglot quotes them)."""
         values = query.bind(params or {})
         selection = self.selection(query, values)
-        sql, order = self.compiled(query, selection)
-        bound = iter(query.values_for(order, values))
+        compiled = self.compiled(query, selection)
+        sql, bound = compiled.sql, iter(query.values_for(compiled.order, values))
         pieces, last = [], 0
         for token in Dialect.get_or_raise(self.dialect).tokenize(sql):
             if token.token_type == TokenType.PLACEHOLDER:
