@@ -127,6 +127,7 @@ def write_report(doc: dict[str, Any], path: Path) -> None:
     lines += alerts_lines(doc.get("alerts") or {})
     lines += load_bench_lines(doc.get("load_bench") or {})
     lines += peers_lines(doc.get("peers") or {})
+    lines += versus_lines(doc.get("versus") or {})
     lines.append(MARKER)
     kept = (
         path.read_text().split(MARKER, 1)[1] if path.exists() and MARKER in path.read_text() else ""
@@ -435,6 +436,39 @@ def peer_verdict(s: dict[str, Any]) -> str:
         missed.append("answers differ")
     verdict = "met" if not missed else "**missed**: " + ", ".join(missed)
     return f"- {s['scenario']} at {s['rows']:,} rows: target {target}: {verdict}."
+
+
+def versus_lines(versus: dict[str, Any]) -> list[str]:
+    """bench/versus.py: this tree against an earlier revision, back to back, with verdicts."""
+    if not versus.get("rows"):
+        return []
+    limit = versus["limit"]
+    out = ["", f"## Against {versus['revision']}, back to back", "",
+           f"The follow-up and cross-match of this tree against commit {versus['commit'][:12]} "
+           "(the last before table kinds), on this machine in one run (bench/versus.py): "
+           f"{versus['rounds']} rounds, each a child process per tree in alternating order, "
+           f"{versus['repeats']} timed runs per child after a warm-up, through `Engine.run` on "
+           "each tree's own bench data. Medians over every run, in ms; *CPU* is the process's "
+           f"time on every thread. Target (issue #16): at most {limit:.2f}x the earlier wall "
+           "time, with the same number of answer rows.", "",
+           "| scenario | rows | answer rows (before / now) | before ms | now ms | now / before | "
+           "CPU before ms | CPU now ms | CPU now / before | verdict |",
+           "|---|---|---|---|---|---|---|---|---|---|"]  # fmt: skip
+    for r in versus["rows"]:
+        answers = r["answer_rows"]
+        missed = []
+        if r["wall_ratio"] > limit:
+            missed.append(f"{r['wall_ratio']:.2f}x")
+        if answers["base"] != answers["this"]:
+            missed.append("answer rows differ")
+        verdict = "met" if not missed else "**missed**: " + ", ".join(missed)
+        out.append(
+            f"| {r['scenario']} | {r['rows']:,} | {answers['base']:,} / {answers['this']:,} | "
+            f"{r['base']['wall_ms']:.1f} | {r['this']['wall_ms']:.1f} | {r['wall_ratio']:.2f}x | "
+            f"{r['base']['cpu_ms']:.1f} | {r['this']['cpu_ms']:.1f} | {r['cpu_ratio']:.2f}x | "
+            f"{verdict} |"
+        )
+    return out
 
 
 def load_bench_lines(load: dict[str, Any]) -> list[str]:

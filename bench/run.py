@@ -10,7 +10,8 @@ loading that size takes about 4 minutes and 12 GB of disk (20 GB while the load 
 once (cached under .vastobs/bench); the follow-up and cross-match targets stop at
 10^5 x 10^7 and 10^6 x 10^6. On Trino (``--trino-sizes``) 10^6, 10^7 and 10^8 rows,
 each written once into the Iceberg warehouse under .vastobs/bench (10^8: about twelve
-minutes on two cores).
+minutes on two cores). Last, the follow-up and cross-match against ``--versus``, an
+earlier revision, back to back (bench/versus.py; its data made once in its worktree).
 
 Writes bench/results.json and docs/benchmarks.md. Millisecond figures are
 timed in-process through the project's query files and runner library on a
@@ -42,6 +43,8 @@ from bench.load_hold import measure as load_hold
 from bench.report import write_report
 from bench.timing import measure, once
 from bench.trino_bench import trino_scenarios
+from bench.versus import VERSUS_REVISION
+from bench.versus import scenario as versus_scenario
 from runner.query import Query
 
 ROOT = sc.ROOT
@@ -189,6 +192,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--no-peers", action="store_true", help="skip astropy and LSDB (bench/peers.py)"
     )
+    parser.add_argument(
+        "--versus",
+        default=VERSUS_REVISION,
+        help="the revision the follow-up and cross-match are timed against, back to back "
+        "(bench/versus.py; '' to skip)",
+    )
     args = parser.parse_args(argv)
     sizes = [int(float(s)) for s in args.sizes.split(",")]
     rows: list[dict[str, Any]] = []
@@ -208,6 +217,7 @@ def main(argv: list[str] | None = None) -> int:
     load_sizes = [int(float(s)) for s in args.load_sizes.split(",") if s]
     loads = {} if args.smoke or not load_sizes else load_bench(load_sizes)
     peers = {} if args.smoke or args.no_peers else _peers(sizes, args.repeats)
+    versus = {} if args.smoke or not args.versus else versus_scenario(args.versus, sizes, 4, 7)
     doc = {
         "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "machine": f"{platform.machine()}, {_cores()} cores, {platform.system()}",
@@ -227,6 +237,7 @@ def main(argv: list[str] | None = None) -> int:
         "alerts": alerts,
         "load_bench": loads,
         "peers": peers,
+        "versus": versus,
     }
     if not args.smoke:
         (ROOT / "bench" / "results.json").write_text(json.dumps(doc, indent=2) + "\n")
