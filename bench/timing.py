@@ -31,10 +31,33 @@ def measure(fn: Callable[[], Any], repeats: int, warmup: int = 1) -> tuple[Timin
         start = time.perf_counter()
         result = fn()
         samples.append((time.perf_counter() - start) * 1000)
-    samples.sort()
+    return _summary(samples), result
+
+
+def interleaved(
+    fns: dict[str, Callable[[], Any]], repeats: int, warmup: int = 3
+) -> dict[str, tuple[Timing, Any]]:
+    """``measure`` for several calls at once, one run of each per round: a JVM warming up or
+    a busy machine then slows all alike (a floor measured alone, first, came out twice too
+    high on a Trino whose JIT was still cold)."""
+    results: dict[str, Any] = {}
+    for _ in range(warmup):
+        for name, fn in fns.items():
+            results[name] = fn()
+    samples: dict[str, list[float]] = {name: [] for name in fns}
+    for i in range(repeats):
+        for name, fn in fns.items() if i % 2 == 0 else reversed(list(fns.items())):
+            start = time.perf_counter()
+            results[name] = fn()
+            samples[name].append((time.perf_counter() - start) * 1000)
+    return {name: (_summary(samples[name]), results.get(name)) for name in fns}
+
+
+def _summary(samples: list[float]) -> Timing:
+    samples = sorted(samples)
     p10 = samples[max(0, int(0.1 * (len(samples) - 1)))]
     p90 = samples[int(0.9 * (len(samples) - 1))]
-    return Timing(statistics.median(samples), p10, p90, len(samples)), result
+    return Timing(statistics.median(samples), p10, p90, len(samples))
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,8 @@ The warehouse is kept under .vastobs/bench/trino-warehouse-<layout>, so a second
 reuses what the first one wrote. Queries go through the project's query files
 and ``TrinoEngine``, as ``python -m runner run --engine trino`` does; ``SELECT
 1`` through the same path on the same cluster is Trino's floor (planning,
-scheduling, HTTP polling), and each selective query is also run as a full scan
+scheduling, HTTP polling), timed in the same rounds as each selective query (one
+run of each per round, after the same warm-up), and each selective query is also run as a full scan
 (its cone cover made the whole sky) and once under ``EXPLAIN ANALYZE`` for the
 splits it read. The JVMs run with the full JIT (not the tests' fast start).
 
@@ -34,7 +35,7 @@ from sqlglot import exp
 
 from bench import scenarios as sc
 from bench.datasets import crossmatch_files, data, followup_files, points_files, selective_cases
-from bench.timing import measure
+from bench.timing import interleaved, measure
 from devtools.toolchain import MIN_JAVA, TRINO_VERSION, find_java, trino_home
 from devtools.trino_data import LAYOUT, PARTITION_ORDER, ROW_GROUP, iceberg_table, pruned_table
 from devtools.trino_server import TrinoServer, running
@@ -106,13 +107,18 @@ def _files(server: TrinoServer, table: str) -> int:
     return int(cursor.fetchall()[0][0])
 
 
-def _selective(server: TrinoServer, size: int, repeats: int, tmp: Path) -> list[dict[str, Any]]:
+def _selective(
+    server: TrinoServer, floor: Callable[[], Any], size: int, repeats: int, tmp: Path
+) -> list[dict[str, Any]]:
     _, files = data("points", size, lambda out: points_files(size, out))
     engine = _register(server, f"points{size}", files, size)
     rows = []
     for label, (name, params) in selective_cases().items():
         query = Query.load(sc.ANALYTICS / f"{name}.sql")
-        fast, result = measure(lambda q=query, p=params: engine.run(q, p), repeats)
+        timed = interleaved(
+            {"floor": floor, "query": lambda q=query, p=params: engine.run(q, p)}, repeats
+        )
+        (fast, result), (floor_timing, _) = timed["query"], timed["floor"]
         full_query = sc.without_pruning(name, tmp)
         full, full_result = measure(
             lambda q=full_query, p=params: engine.run(q, p), max(3, repeats // 3)
@@ -120,7 +126,7 @@ def _selective(server: TrinoServer, size: int, repeats: int, tmp: Path) -> list[
         assert full_result.table.num_rows == result.table.num_rows, "pruning changed the answer"
         row = {"scenario": label, "rows": size, "catalog": _catalog(size),
                "answer_rows": result.table.num_rows, "project": fast.as_dict(),
-               "full_scan": full.as_dict()}  # fmt: skip
+               "floor": floor_timing.as_dict(), "full_scan": full.as_dict()}  # fmt: skip
         if label == "cone_search" and size >= MEMORY_LIMIT_ROWS:
             row["scans"] = scans(engine.explain_analyze(query, params))
             for scan in row["scans"]:
@@ -163,11 +169,15 @@ def on_server(
     """Every scenario on one running Trino; follow-up and cross-match up to ``joins_up_to``
     rows (their data above it would take the run's time in loading)."""
     floor_engine = TrinoEngine(server.connect)
-    floor, _ = measure(lambda: floor_engine._execute("SELECT 1", []), repeats)
+
+    def select_1() -> Any:
+        return floor_engine._execute("SELECT 1", [])
+
+    floor, _ = measure(select_1, repeats)
     rows: list[dict[str, Any]] = []
     with tempfile.TemporaryDirectory(prefix="bench-trino-queries-") as tmp:
         for size in sizes:
-            rows += _selective(server, size, repeats, Path(tmp))
+            rows += _selective(server, select_1, size, repeats, Path(tmp))
             if size <= joins_up_to:
                 rows.append(_followup(server, size, repeats))
                 rows.append(_crossmatch(server, size, repeats))
