@@ -20,7 +20,7 @@ from bench.timing import Done
 from runner.catalog import Catalog
 from runner.engines import DuckDBEngine
 from runner.loader import load
-from runner.loader.sinks import ROW_GROUP_ROWS, DuckDBSink
+from runner.loader.sinks import DuckDBSink, row_group_rows
 from runner.query import Query
 from vastobs.backends.local import LocalBackend
 from vastobs.ddl import TableDef, all_tables
@@ -82,8 +82,9 @@ def bulk_load(database: Path, table: TableDef, path: Path, spill: Path) -> int:
     order = ", ".join(f'"{k}"' for k in table.sorted_by)
     quote = "'{}'".format
     config = {"memory_limit": BULK_MEMORY, "temp_directory": str(spill)}
+    group = row_group_rows(pq.ParquetFile(path).metadata.num_rows)
     with duckdb.connect(config=config) as con:
-        con.execute(f"ATTACH {quote(database)} AS db (ROW_GROUP_SIZE {ROW_GROUP_ROWS})")
+        con.execute(f"ATTACH {quote(database)} AS db (ROW_GROUP_SIZE {group})")
         got = con.execute(
             f'INSERT INTO db."{table.observatory}"."{table.name}" ({columns}) '
             f"SELECT {columns} FROM read_parquet({quote(path)}) ORDER BY {order}"

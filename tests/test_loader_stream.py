@@ -21,7 +21,7 @@ import pytest
 
 from devtools.toolchain import PROJECT_DIR
 from runner.loader import load, spool
-from runner.loader.sinks import DuckDBSink
+from runner.loader.sinks import ROW_GROUP_MAX, ROW_GROUP_MIN, DuckDBSink, row_group_rows
 from vastobs.backends.local import LocalBackend
 from vastobs.ddl import load_table
 from vastobs.sky import healpix14_array
@@ -148,3 +148,14 @@ def test_a_text_file_streams_with_its_lines(database: Path, tmp_path: Path) -> N
     record = json.loads(f.quarantine.read_text())
     assert record["line"] == 32 and record["reason"].startswith("duplicate key {'obs_id': 'S3'")
     assert _table_order(database) == (40, 0)
+
+
+def test_a_loads_row_groups_grow_with_it_to_about_a_thousand() -> None:
+    """Small groups keep a small table's cone fast; a big load's groups grow so that a
+    query checks about a thousand zone maps, not 6,200 (docs/benchmarks.md)."""
+    assert row_group_rows(1) == row_group_rows(10**7) == ROW_GROUP_MIN == 16_384
+    assert row_group_rows(3 * 10**7) == 32_768
+    assert row_group_rows(10**8) == row_group_rows(10**11) == ROW_GROUP_MAX == 65_536
+    assert all(
+        row_group_rows(n) % 2048 == 0 for n in (1, 10**7, 3 * 10**7, 10**9)
+    )  # DuckDB's vector

@@ -29,15 +29,27 @@ from vastobs.ddl import TableDef
 from vastobs.errors import EngineError
 
 INSERT_CHUNK = 200  # rows per parameterised INSERT on Trino
-ROW_GROUP_ROWS = 16_384
-"""Rows per DuckDB row group the loader writes (DuckDB's default is 122,880).
+ROW_GROUP_MIN, ROW_GROUP_MAX = 16_384, 65_536
+ROW_GROUPS_PER_LOAD = 1_024
 
-A cone reads the few row groups its HEALPix ranges touch, and each one whole
-(every column's segment, string dictionaries included): at 10^7 rows a
-16,384-row group cuts a cone search's scan from ~2 ms to ~0.5 ms and leaves
-full scans and joins as fast (docs/data.md). DuckDB keeps the size per write,
-not per file, so every write that appends must ask for it again.
-"""
+
+def row_group_rows(rows: int) -> int:
+    """Rows per DuckDB row group for a load of ``rows`` (DuckDB's default is 122,880).
+
+    A cone reads the few row groups its HEALPix ranges touch, each one whole
+    (every column's segment, string dictionaries included), so small groups
+    make a small table's cone fast: at 10^7 rows 16,384-row groups take it from
+    8.4 to 6.3 ms. But every query checks every group's zone map, and a new
+    process reads them all first: at 10^8 rows 6,200 groups of 16,384 cost a
+    cone 15.1 ms warm and 212 ms in a new process, 1,550 of 65,536 10.6 and
+    108 ms (docs/benchmarks.md). So a load's groups grow with it, to about
+    ROW_GROUPS_PER_LOAD of them, in powers of two between the bounds. DuckDB
+    keeps the size per write, not per file: every load asks for its own.
+    """
+    size = ROW_GROUP_MIN
+    while size < ROW_GROUP_MAX and size * ROW_GROUPS_PER_LOAD < rows:
+        size *= 2
+    return size
 
 
 class Writer(Protocol):
@@ -114,11 +126,12 @@ class _DuckDBWriter:
         columns = ", ".join(ident(c.name) for c in self.table.columns)
         on = keyed(self.table, "s", "t")
         database, sink, con = self.sink.database, self.sink, spool.con
+        group = row_group_rows(sum(spool.accepted.values()))
         with exclusive(database, sink.lock_timeout):
             started = time.perf_counter()  # readers wait from here (filelock.writer_holds)
             retry_while_locked(
                 lambda: con.execute(
-                    f"ATTACH {literal(str(database))} AS db (ROW_GROUP_SIZE {ROW_GROUP_ROWS})"
+                    f"ATTACH {literal(str(database))} AS db (ROW_GROUP_SIZE {group})"
                 ),
                 database,
                 sink.lock_timeout,
