@@ -1,6 +1,6 @@
 # The two commands of the README. Each does all of its own set-up; a second
 # run reuses the per-user cache (~/.cache/vastobs) and the .venv.
-.PHONY: setup demo alerts test test-fast trino lint bench clean
+.PHONY: setup demo alerts vms test test-fast trino lint bench clean
 
 setup:
 	@tools/setup.sh
@@ -14,6 +14,11 @@ alerts: setup
 	@tools/fetch-kafka.sh >/dev/null
 	@.venv/bin/python -m devtools.toolchain java >/dev/null
 	@tools/alerts.sh
+
+# The VMS stand-in on 127.0.0.1:18443, for trying the vast backend (Pulumi.standin.yaml)
+# without a cluster; Ctrl-C stops it.
+vms: setup
+	@.venv/bin/python -m devtools.vms_standin serve
 
 # Every test, with the real Pulumi engine and Trino (a skip for a missing one fails).
 test: setup

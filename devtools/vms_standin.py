@@ -14,6 +14,13 @@ fields refused, types, enums, required fields, statuses); what fails is in
 Lists are answered bare, as the spec shapes them, or in the paged
 ``{count, next, previous, results}`` form when ``page``/``page_size`` are sent
 or ``page_size`` is forced (some VMS versions always page).
+
+``python -m devtools.vms_standin serve`` runs one in the foreground for a
+person trying the ``vast`` backend (``Pulumi.standin.yaml``): it writes its CA
+certificate, a fresh admin password and its address under ``--dir``, the files
+that stack names, and holds its objects in memory until Ctrl-C.
+``python -m devtools.vms_standin drop-projection SCHEMA.TABLE`` deletes a
+table's sorted projection through the API, as an operator would out of band.
 """
 
 from __future__ import annotations
@@ -24,6 +31,7 @@ import random
 import socket
 import ssl
 import struct
+import sys
 import tempfile
 import threading
 import time
@@ -97,9 +105,10 @@ class VmsStandin:
         password: str | None = None,
         token: str | None = None,
         page_size: int | None = None,
+        port: int = 0,
     ) -> None:
         self.user, self.password, self.token = user, password, token
-        self.page_size = page_size
+        self.page_size, self.port = page_size, port
         self.store = VmsStore()
         self.calls: list[Call] = []
         self.spec_violations: list[str] = []
@@ -123,7 +132,7 @@ class VmsStandin:
         class Handler(_Handler):
             owner = standin
 
-        server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
         server.daemon_threads = True
         server.socket = context.wrap_socket(
             server.socket, server_side=True, do_handshake_on_connect=False
@@ -383,3 +392,96 @@ class _Handler(BaseHTTPRequestHandler):
         self.wfile.write(data)
 
     do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _serve
+
+
+# --- python -m devtools.vms_standin: the stand-in for a person -----------------------
+
+# Where Pulumi.standin.yaml expects the stand-in: its address and the files it names.
+STANDIN_PORT = 18443
+STANDIN_DIR = ".vastobs/standin"
+
+
+def serve(port: int, folder: Path) -> int:
+    """Serve until Ctrl-C or SIGTERM, with the CA, password and address written under ``folder``."""
+    import secrets
+    import shutil
+    import signal
+
+    folder.mkdir(parents=True, exist_ok=True)
+    password = secrets.token_urlsafe(18)
+    secret = folder / "password"
+    secret.touch(mode=0o600)
+    secret.chmod(0o600)
+    secret.write_text(password + "\n")
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    try:
+        with VmsStandin(password=password, port=port) as standin:
+            shutil.copyfile(standin.ca_cert_path, folder / "ca.pem")
+            (folder / "address").write_text(standin.address + "\n")
+            print(
+                f"VMS stand-in at https://{standin.address}/api/latest/ (user admin; CA, password "
+                f"and address in {folder}; objects held in memory; Ctrl-C stops it)",
+                flush=True,
+            )
+            while True:
+                time.sleep(3600)
+    except KeyboardInterrupt:
+        return 0
+    except OSError as exc:
+        print(f"vms_standin: cannot serve on 127.0.0.1:{port}: {exc.strerror}", file=sys.stderr)
+        return 1
+    finally:
+        (folder / "address").unlink(missing_ok=True)
+
+
+def drop_projections(stack_name: str, table: str) -> int:
+    """Delete ``schema.table``'s sorted projections through the API (drift for refresh to find)."""
+    from vastobs.backends.target import backend_for, target_for
+    from vastobs.config import load_stack
+    from vastobs.errors import VastobsError
+
+    schema, _, name = table.partition(".")
+    try:
+        stack = load_stack(stack_name)
+        if stack.backend != "vast":
+            print(f"vms_standin: stack {stack_name} is not a vast stack", file=sys.stderr)
+            return 1
+        catalog = backend_for(target_for(stack)).catalog()
+        key = {"database_name": stack.database.bucket, "schema_name": schema, "table_name": name}
+        found = catalog.client.list("projections", f"projections of {table}", key)
+        for projection in found:
+            catalog.delete_projection(stack.database.bucket, schema, name, projection["name"])
+            print(f"deleted projection {projection['name']} of {table}")
+    except VastobsError as exc:
+        print(f"vms_standin: {exc}", file=sys.stderr)
+        return 1
+    if not found:
+        print(f"vms_standin: {table} has no projection", file=sys.stderr)
+        return 1
+    return 0
+
+
+def main(argv: list[str]) -> int:
+    import argparse
+
+    parser = argparse.ArgumentParser(
+        prog="python -m devtools.vms_standin",
+        description="The VMS stand-in, for trying the vast backend without a cluster.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+    serving = commands.add_parser("serve", help="serve the VMS API on 127.0.0.1 until Ctrl-C")
+    serving.add_argument("--port", type=int, default=STANDIN_PORT, help="default: %(default)s")
+    serving.add_argument("--dir", type=Path, default=Path(STANDIN_DIR), help="default: %(default)s")
+    dropping = commands.add_parser(
+        "drop-projection", help="delete a table's sorted projections, as an operator would"
+    )
+    dropping.add_argument("table", help="SCHEMA.TABLE, e.g. swift.bursts")
+    dropping.add_argument("--stack", default="standin", help="default: %(default)s")
+    args = parser.parse_args(argv)
+    if args.command == "serve":
+        return serve(args.port, args.dir)
+    return drop_projections(args.stack, args.table)
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
