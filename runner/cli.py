@@ -236,7 +236,9 @@ def _listen(args: argparse.Namespace) -> int:
     worker = None
     if not args.no_insights:
         engine = DuckDBEngine.for_file(database_file(stack), catalog)
-        worker = InsightWorker(InsightMaker(engine, stack.project_dir), emit, store.guard)
+        maker = InsightMaker(engine, stack.project_dir)
+        maker.warm()  # before the first notice, not on its time
+        worker = InsightWorker(maker, emit, store.guard)
 
     def show(change: Change) -> None:
         (print_change_json if args.json else print_change)(change)

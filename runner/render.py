@@ -352,6 +352,13 @@ def print_change_json(change: Change) -> None:
 def print_insight(insight: Insight) -> None:
     """What the region held before the trigger, and what is pointed there since."""
     out = console()
+    after = insight.after_notice_seconds
+    out.print(
+        f"[bold]insight[/bold] {insight.observatory} {insight.trigger_name} "
+        f"({insight.trigger_id}), {insight.outcome}"
+        + (f", {after:.2f} s after its notice" if after is not None else ""),
+        highlight=False,
+    )
     seen = insight.seen_before
     where = f"within {insight.searched_arcsec:.0f} arcsec"
     if not seen:

@@ -183,16 +183,47 @@ def _listen(project: Path, *args: str) -> subprocess.Popen[str]:
     )  # fmt: skip
 
 
+def _project_database(tmp: Path) -> Path:
+    """The database of ``_project``'s stack: its tables, empty, and the alerts tables."""
+    stack = stack_with({})
+    database = database_file(tmp / "root", stack.database.path)
+    database.parent.mkdir(parents=True)
+    local_database(tmp / "build", {}, Catalog.for_stack(stack)).rename(database)
+    return with_alert_tables(database)
+
+
+def test_listen_prints_each_trigger_then_its_insight_timed_from_its_notice(
+    kafka_broker: KafkaBroker, tmp_path: Path
+) -> None:
+    """What a duty scientist reads: a line per change, then an insight for each trigger
+    with how long after its notice (the Kafka timestamp) it was made."""
+    project = _project(tmp_path, kafka_broker, tmp_path / "root")
+    _project_database(tmp_path)
+    produce(kafka_broker.bootstrap, stream())
+    listen = _listen(project, "--json", "--idle-seconds", "3")
+    out, err = listen.communicate(timeout=120)
+    assert listen.returncode == 0, err
+    records = [json.loads(line) for line in out.splitlines()]
+    insights = [r for r in records if "seen_before" in r]
+    retracted = 1000  # its insight depends on whether the retraction came first: either is right
+    asked = {r["trigger_id"] for r in records if r["outcome"] in ("new", "refined")}
+    assert {i["trigger_id"] for i in insights} - {retracted} == asked - {retracted}
+    for insight in insights:
+        first_line = next(
+            n for n, r in enumerate(records) if r["trigger_id"] == insight["trigger_id"]
+        )
+        assert records.index(insight) > first_line  # the trigger is shown before its insight
+        assert insight["after_notice_seconds"] > 0  # from the notice's timestamp, not unknown
+    last = {i["trigger_id"]: i for i in insights}  # a trigger's last insight: its refined position
+    last.pop(retracted, None)
+    assert [i["err_radius_arcsec"] for i in last.values()] == [pytest.approx(3.6)] * len(last)
+
+
 def test_kill_9_mid_stream_loses_and_doubles_nothing(
     kafka_broker: KafkaBroker, tmp_path: Path
 ) -> None:
     project = _project(tmp_path, kafka_broker, tmp_path / "root")
-    stack = stack_with({})
-    database = database_file(tmp_path / "root", stack.database.path)
-    database.parent.mkdir(parents=True)
-    local = local_database(tmp_path / "build", {}, Catalog.for_stack(stack))
-    local.rename(database)
-    with_alert_tables(database)
+    database = _project_database(tmp_path)
     messages = stream()
     half = len(messages) // 2
     produce(kafka_broker.bootstrap, messages[:half])

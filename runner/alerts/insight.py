@@ -42,6 +42,7 @@ TRIGGERS_PER_QUERY = 200
 # sharing it.
 QUERY_EVERY_SECONDS = 0.25
 SEEN, POINTED = "seen before", "pointed since"  # trigger_context's ``found``
+NO_TRIGGER = "-"  # a ``triggers`` value naming no trigger (empty names every one)
 # A pointing as pointings_in_circle names its columns: trigger_context's column for each.
 POINTING_COLUMNS = {
     "observatory": "observatory",
@@ -84,6 +85,8 @@ class Insight:
     seen_before: list[SeenBefore] = field(default_factory=list)
     pointings: list[dict[str, Any]] = field(default_factory=list)  # pointed or scheduled since
     elapsed_seconds: float = 0.0  # the query that answered it (one per batch of triggers)
+    # From the notice's Kafka timestamp to this insight made: what a duty scientist waited.
+    after_notice_seconds: float | None = None
 
     def as_json(self) -> str:
         return json.dumps(asdict(self), default=str)
@@ -107,6 +110,11 @@ class InsightMaker:
     def __init__(self, engine: Engine, project_dir: Path) -> None:
         self.engine = engine
         self.context = Query.load(project_dir / ANALYTICS_DIR / "trigger_context.sql")
+
+    def warm(self) -> None:
+        """Compile trigger_context, open the database and load the HEALPix library: what
+        the first insight would otherwise wait for (a second or two on a new checkout)."""
+        self.engine.run(self.context, {"triggers": NO_TRIGGER})
 
     def __call__(self, change: Change) -> Insight | None:
         """One change's insight (a batch of one)."""
@@ -166,7 +174,12 @@ def _insight(change: Change, rows: list[dict[str, Any]], elapsed: float) -> Insi
             if r["found"] == POINTED
         ],
         elapsed_seconds=round(elapsed, 4),
+        after_notice_seconds=_since(change.received.timestamp_ms),
     )
+
+
+def _since(timestamp_ms: int | None) -> float | None:
+    return None if timestamp_ms is None else round(time.time() - timestamp_ms / 1000, 3)
 
 
 def _summary(rows: list[dict[str, Any]]) -> list[SeenBefore]:

@@ -90,7 +90,7 @@ class Listener:
         return summary
 
     def _take(self) -> list[Received]:
-        from confluent_kafka import KafkaError
+        from confluent_kafka import TIMESTAMP_NOT_AVAILABLE, KafkaError
 
         messages = self.consumer.consume(
             num_messages=self.alerts.batch_max_messages, timeout=self.alerts.batch_max_seconds
@@ -104,9 +104,13 @@ class Listener:
                 if error.code() != KafkaError._PARTITION_EOF:
                     print(f"kafka: {error.str()} (retrying)", file=sys.stderr)
                 continue
+            kind, stamp = message.timestamp()
             received.append(
-                Received(message.topic(), message.partition(), message.offset(), message.value())
-            )
+                Received(
+                    message.topic(), message.partition(), message.offset(), message.value(),
+                    stamp if kind != TIMESTAMP_NOT_AVAILABLE else None,
+                )
+            )  # fmt: skip
         return received
 
     def _write(self, received: list[Received], summary: ListenSummary) -> None:

@@ -51,6 +51,9 @@ class Received:
     partition: int
     offset: int
     value: bytes | None
+    # The message's Kafka timestamp (the producer's, or the broker's if the topic says so),
+    # in ms since the epoch; None when the broker gives none.
+    timestamp_ms: int | None = None
 
     @property
     def key(self) -> tuple[str, int, int]:
