@@ -246,7 +246,12 @@ def _listen(args: argparse.Namespace) -> int:
             worker.submit(change)
 
     consumer = Consumer(consumer_config(stack.alerts, stack.project_dir))
-    listener = Listener(consumer, store, stack.alerts, show)
+    topics = ", ".join(stack.alerts.topics)
+
+    def assigned() -> None:
+        print(f"listening to {topics} (group {stack.alerts.group})", file=sys.stderr, flush=True)
+
+    listener = Listener(consumer, store, stack.alerts, show, assigned)
     summary = None
     try:
         summary = listener.run(args.max_messages, args.idle_seconds)

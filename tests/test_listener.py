@@ -203,6 +203,7 @@ def test_listen_prints_each_trigger_then_its_insight_timed_from_its_notice(
     listen = _listen(project, "--json", "--idle-seconds", "3")
     out, err = listen.communicate(timeout=120)
     assert listen.returncode == 0, err
+    assert f"listening to {GUANO}, {EP} (group " in err  # what make alerts waits for
     records = [json.loads(line) for line in out.splitlines()]
     insights = [r for r in records if "seen_before" in r]
     retracted = 1000  # its insight depends on whether the retraction came first: either is right

@@ -125,9 +125,19 @@ for future in created.values():
 PY
 
 step "Listening (python -m runner listen); replaying at $rate notices/s (python -m runner replay)"
-python -m runner --stack "$stack" listen &
+# The replay starts once the listener holds its partitions (it says "listening to ..."), so
+# each insight is timed from a notice it was there to read, not from its own start-up.
+listen_log="$root/.vastobs/alerts-listen.log"
+: >"$listen_log"
+python -m runner --stack "$stack" listen 2> >(tee "$listen_log" >&2) &
 children+=("$!")
 listener=$!
+for _ in $(seq 1 300); do
+    grep -q "^listening to" "$listen_log" 2>/dev/null && break
+    kill -0 "$listener" 2>/dev/null || { echo "alerts: the listener stopped" >&2; exit 1; }
+    sleep 0.2
+done
+grep -q "^listening to" "$listen_log" || { echo "alerts: the listener has no partitions after 60 s" >&2; exit 1; }
 replay=(python -m runner --stack "$stack" replay --rate "$rate" --from "$data")
 if [[ -n "${ALERT_COUNT:-}" ]]; then replay+=(--count "$ALERT_COUNT"); fi
 if [[ -n "${ALERT_UPDATES:-}" ]]; then replay+=(--updates); fi

@@ -38,9 +38,13 @@ class Listener:
         store: TriggerStore,
         alerts: AlertsConfig,
         on_change: Callable[[Change], None] | None = None,
+        on_assigned: Callable[[], None] | None = None,
     ) -> None:
         self.consumer, self.store, self.alerts = consumer, store, alerts
         self.on_change = on_change or (lambda change: None)
+        # Told once, when the group first gives this listener its partitions: from then on a
+        # notice published is read within a batch's bound (make alerts waits for it).
+        self.on_assigned = on_assigned or (lambda: None)
         self._uncommitted: dict[tuple[str, int], int] = {}  # written, next offset to read
         self._commit_failing = False
         self._member = threading.Event()
@@ -58,6 +62,8 @@ class Listener:
         self._member = threading.Event()  # partitions ours now: commits may go
 
         def on_assign(*_: Any) -> None:
+            if not assigned.is_set():
+                self.on_assigned()
             assigned.set()
             self._member.set()
 
