@@ -51,6 +51,9 @@ BATCH_ROWS = 1_000_000
 """The bench stack's ``analytics.batch_size``: rows read and checked at a time."""
 MAX_RSS_MB = 2048
 MIN_ROWS_PER_S = 300_000
+# Issue #20 sets its speed targets (rows/s, no slower than the bulk insert) for one 10^8-row
+# file; smaller files are reported beside it, their fixed costs not judged against them.
+TARGET_ROWS = 100_000_000
 
 
 def source(rows: int) -> Path:
@@ -204,17 +207,21 @@ def verdicts(
 ) -> dict[str, str]:
     """Issue #20's targets for one size, each ``met`` or what it measured."""
 
-    def judge(ok: bool, figure: str) -> str:
+    def judge(ok: bool, figure: str, judged: bool = True) -> str:
+        if not judged:
+            return f"reported (the target is for the 10^8 file): {figure}"
         return "met" if ok else f"**missed**: {figure}"
 
+    speed = rows >= TARGET_ROWS
     return {
         "rss": judge(loader["peak_rss_mb"] <= MAX_RSS_MB, f"{loader['peak_rss_mb']:,.0f} MB"),
         "throughput": judge(
-            loader["rows_per_s"] >= MIN_ROWS_PER_S, f"{loader['rows_per_s']:,} rows/s"
+            loader["rows_per_s"] >= MIN_ROWS_PER_S, f"{loader['rows_per_s']:,} rows/s", speed
         ),
         "vs_bulk": judge(
             loader["seconds"] <= bulk["seconds"],
             f"{loader['seconds'] / bulk['seconds']:.2f}x the bulk insert's time",
+            speed,
         ),
         "all_rows": judge(loader["rows_after"] == rows, f"{loader['rows_after']:,} rows loaded"),
         "again_adds_nothing": "not run"
