@@ -402,36 +402,41 @@ STANDIN_DIR = ".vastobs/standin"
 
 
 def serve(port: int, folder: Path) -> int:
-    """Serve until Ctrl-C or SIGTERM, with the CA, password and address written under ``folder``."""
+    """Serve until Ctrl-C or SIGTERM, with the CA, password and address written under ``folder``.
+
+    The files are written once the port is ours: a second stand-in refused the port
+    leaves the first one's password and address as they were."""
     import secrets
     import shutil
     import signal
 
-    folder.mkdir(parents=True, exist_ok=True)
     password = secrets.token_urlsafe(18)
-    secret = folder / "password"
-    secret.touch(mode=0o600)
-    secret.chmod(0o600)
-    secret.write_text(password + "\n")
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     try:
-        with VmsStandin(password=password, port=port) as standin:
-            shutil.copyfile(standin.ca_cert_path, folder / "ca.pem")
-            (folder / "address").write_text(standin.address + "\n")
-            print(
-                f"VMS stand-in at https://{standin.address}/api/latest/ (user admin; CA, password "
-                f"and address in {folder}; objects held in memory; Ctrl-C stops it)",
-                flush=True,
-            )
-            while True:
-                time.sleep(3600)
-    except KeyboardInterrupt:
-        return 0
+        standin = VmsStandin(password=password, port=port).__enter__()
     except OSError as exc:
         print(f"vms_standin: cannot serve on 127.0.0.1:{port}: {exc.strerror}", file=sys.stderr)
         return 1
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        secret = folder / "password"
+        secret.touch(mode=0o600)
+        secret.chmod(0o600)
+        secret.write_text(password + "\n")
+        shutil.copyfile(standin.ca_cert_path, folder / "ca.pem")
+        (folder / "address").write_text(standin.address + "\n")
+        print(
+            f"VMS stand-in at https://{standin.address}/api/latest/ (user admin; CA, password "
+            f"and address in {folder}; objects held in memory; Ctrl-C stops it)",
+            flush=True,
+        )
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        return 0
     finally:
         (folder / "address").unlink(missing_ok=True)
+        standin.__exit__(None, None, None)
 
 
 def drop_projections(stack_name: str, table: str) -> int:

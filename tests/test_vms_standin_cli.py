@@ -99,3 +99,17 @@ def test_the_served_standin_takes_its_own_password_and_ca_and_drops_a_projection
     assert again.returncode == 1
     assert again.stderr.strip() == "vms_standin: swift.bursts has no projection"
     assert password not in dropped.stdout + dropped.stderr + again.stderr
+
+
+def test_a_second_standin_on_the_port_is_refused_and_leaves_the_first_alone(
+    project: Path,
+) -> None:
+    folder = project / STANDIN_DIR
+    before = {name: (folder / name).read_text() for name in ("password", "ca.pem", "address")}
+    port = before["address"].strip().rsplit(":", 1)[1]
+    second = python_module("devtools.vms_standin", "serve", "--port", port, cwd=project, timeout=30)
+    assert second.returncode == 1
+    assert second.stderr.strip() == (
+        f"vms_standin: cannot serve on 127.0.0.1:{port}: Address already in use"
+    )
+    assert {name: (folder / name).read_text() for name in before} == before
