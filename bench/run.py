@@ -217,7 +217,7 @@ def main(argv: list[str] | None = None) -> int:
     load_sizes = [int(float(s)) for s in args.load_sizes.split(",") if s]
     loads = {} if args.smoke or not load_sizes else load_bench(load_sizes)
     peers = {} if args.smoke or args.no_peers else _peers(sizes, args.repeats)
-    versus = {} if args.smoke or not args.versus else versus_scenario(args.versus, sizes, 4, 7)
+    versus = {} if args.smoke or not args.versus else versus_scenario(args.versus, sizes)
     doc = {
         "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "machine": f"{platform.machine()}, {_cores()} cores, {platform.system()}",

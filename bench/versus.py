@@ -28,6 +28,7 @@ from bench.report import merge_section
 ROOT = Path(__file__).resolve().parent.parent
 VERSUS_REVISION = "76da5d3"  # the last commit before table kinds (issue #16)
 LIMIT = 1.10  # at most 10% slower
+ROUNDS, REPEATS = 4, 7  # child processes per tree; timed runs per child
 CHILD_TIMEOUT_S = 1800  # generating a tree's 10^7 follow-up data takes minutes, once
 
 # Runs with the tree under test as its working directory (first on sys.path); the
@@ -93,7 +94,9 @@ def cases(sizes: list[int]) -> list[tuple[str, int]]:
     return follow + [("cross_match", n) for n in cross]
 
 
-def scenario(revision: str, sizes: list[int], rounds: int, repeats: int) -> dict[str, Any]:
+def scenario(
+    revision: str, sizes: list[int], rounds: int = ROUNDS, repeats: int = REPEATS
+) -> dict[str, Any]:
     commit, base = worktree(revision)
     rows = []
     for name, size in cases(sizes):
@@ -124,8 +127,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.versus", description=__doc__)
     parser.add_argument("--revision", default=VERSUS_REVISION)
     parser.add_argument("--sizes", default="100000,1000000,10000000")
-    parser.add_argument("--rounds", type=int, default=4, help="child processes per tree")
-    parser.add_argument("--repeats", type=int, default=7, help="timed runs per child")
+    parser.add_argument("--rounds", type=int, default=ROUNDS, help="child processes per tree")
+    parser.add_argument("--repeats", type=int, default=REPEATS, help="timed runs per child")
     parser.add_argument("--no-report", action="store_true", help="print only")
     args = parser.parse_args(argv)
     sizes = [int(float(s)) for s in args.sizes.split(",")]

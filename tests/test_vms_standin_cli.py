@@ -38,6 +38,11 @@ def test_the_committed_stack_names_what_the_standin_writes() -> None:
     assert stack.vms.password_file == f"{STANDIN_DIR}/password"
 
 
+def _without_vms_credentials() -> dict[str, str]:
+    """This environment without VASTOBS_VMS_*: the stack's password file is what counts."""
+    return {k: v for k, v in os.environ.items() if not k.startswith("VASTOBS_VMS_")}
+
+
 @pytest.fixture
 def project(tmp_path: Path) -> Iterator[Path]:
     """A checkout's stack files and DDL, with the stand-in serving under its .vastobs."""
@@ -45,10 +50,9 @@ def project(tmp_path: Path) -> Iterator[Path]:
         shutil.copyfile(PROJECT_DIR / name, tmp_path / name)
     for folder in ("kinds", "tables"):
         shutil.copytree(PROJECT_DIR / "queries" / folder, tmp_path / "queries" / folder)
-    env = {k: v for k, v in os.environ.items() if not k.startswith("VASTOBS_VMS_")}
     served = subprocess.Popen(
         [sys.executable, "-m", "devtools.vms_standin", "serve", "--port", "0"],
-        cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        cwd=tmp_path, env=_without_vms_credentials(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
     address = tmp_path / STANDIN_DIR / "address"
     try:
@@ -89,7 +93,7 @@ def test_the_served_standin_takes_its_own_password_and_ca_and_drops_a_projection
     catalog.create_table("obsdb", "swift", "bursts", columns)
     catalog.create_projection("obsdb", "swift", "bursts", "by_hpx", ["hpx"], ["id"])
 
-    env = {k: v for k, v in os.environ.items() if not k.startswith("VASTOBS_VMS_")}
+    env = _without_vms_credentials()
     dropped = python_module("devtools.vms_standin", "drop-projection", "swift.bursts", cwd=project, env=env)  # fmt: skip
     assert dropped.returncode == 0, dropped.stderr
     assert dropped.stdout.strip() == "deleted projection by_hpx of swift.bursts"
