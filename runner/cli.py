@@ -207,6 +207,8 @@ def _list(args: argparse.Namespace) -> int:
 
 
 def _listen(args: argparse.Namespace) -> int:
+    import faulthandler
+    import signal
 
     from confluent_kafka import Consumer  # librdkafka: only this command consumes
 
@@ -219,6 +221,8 @@ def _listen(args: argparse.Namespace) -> int:
     from runner.engines import DuckDBEngine
     from runner.render import print_change, print_change_json, print_insight, print_insight_json
 
+    # A long-running process: `kill -USR1` prints where each of its threads is, on stderr.
+    faulthandler.register(signal.SIGUSR1, all_threads=True)
     stack = _stack(args)
     if not stack.alerts.topics:
         raise ParameterError("vastobs:alerts.topics is empty in the stack: no topic to listen to")

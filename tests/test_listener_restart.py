@@ -71,6 +71,9 @@ def _wait_for(
     deadline = time.monotonic() + 120
     while (found := counts(database))["notices"] < notices or found["quarantine"] < quarantined:
         if listener.poll() is not None or time.monotonic() > deadline:
+            if listener.poll() is None:
+                listener.send_signal(signal.SIGUSR1)  # where its threads are, into err
+                time.sleep(1)
             listener.kill()
             listener.wait(10)
             pytest.fail(
