@@ -42,8 +42,13 @@ HEAP = "512m"  # a one-node test broker; Kafka's own default is 1 GB
 
 
 def cluster_id() -> str:
-    """A Kafka cluster id: a random UUID, URL-safe base64 without padding (as the tool's)."""
-    return base64.urlsafe_b64encode(uuid.uuid4().bytes).rstrip(b"=").decode()
+    """A Kafka cluster id: a random UUID, URL-safe base64 without padding (as the tool's).
+
+    Never one starting with ``-`` (1 in 64), as Kafka's own ``Uuid.randomUuid`` avoids:
+    the storage tool would read it as an option and refuse to format."""
+    while (found := base64.urlsafe_b64encode(uuid.uuid4().bytes).rstrip(b"=").decode())[0] == "-":
+        pass
+    return found
 
 
 @dataclass(eq=False)
