@@ -160,8 +160,8 @@ class StampedConsumer:
                         self.published[(m.topic(), m.partition(), m.offset())] = int(value)
         return messages
 
-    def commit(self, *args: Any, **kwargs: Any) -> Any:
-        return self.consumer.commit(*args, **kwargs)
+    def store_offsets(self, *args: Any, **kwargs: Any) -> Any:
+        return self.consumer.store_offsets(*args, **kwargs)
 
     def close(self) -> None:
         self.consumer.close()

@@ -256,7 +256,7 @@ def test_gcn_configuration_uses_oidc_and_the_environment(tmp_path: Path) -> None
     assert config["sasl.oauthbearer.client.id"] == "the-id"
     assert config["sasl.oauthbearer.client.secret"] == "the-secret"
     assert config["sasl.oauthbearer.token.endpoint.url"] == "https://auth.gcn.nasa.gov/oauth2/token"
-    assert config["enable.auto.commit"] is False  # offsets only after the rows are durable
+    assert config["enable.auto.offset.store"] is False  # offsets only after the rows are durable
     (tmp_path / "id").write_text("file-id\n")
     (tmp_path / "secret").write_text("file-secret\n")
     from_files = stack_with(

@@ -4,8 +4,8 @@ Both go through ``gcn_kafka``'s own ``get_config``: for GCN (``alerts.gcn_domain
 it adds TLS with certifi's CAs and OpenID Connect with the client id and secret,
 which come from ``VASTOBS_GCN_CLIENT_ID`` / ``VASTOBS_GCN_CLIENT_SECRET`` or the
 files the stack names, never from argv or the stack itself; for a plain broker
-(tests, ``make alerts``) it is told ``plaintext``. Offsets are committed by the
-listener, after the rows are durable: never automatically.
+(tests, ``make alerts``) it is told ``plaintext``. The client commits only the
+offsets the listener stores, after their rows are durable.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ CLIENT_ID_ENV = "VASTOBS_GCN_CLIENT_ID"
 CLIENT_SECRET_ENV = "VASTOBS_GCN_CLIENT_SECRET"
 SESSION_TIMEOUT_MS = 45_000  # the broker's bound on a silent consumer before it rebalances
 SOCKET_TIMEOUT_MS = 10_000  # every network call of the client has a timeout
+COMMIT_INTERVAL_MS = 1_000  # how stale the group's committed offsets may be (monitor's lag)
 
 
 def _secret(env: str, file: str | None, project_dir: Path, environ: Mapping[str, str]) -> str:
@@ -48,7 +49,10 @@ def consumer_config(
         # partitions back at once instead of waiting out the session of its dead self.
         # One listener per group: a second one fences the first.
         "group.instance.id": f"{alerts.group}-listener",
-        "enable.auto.commit": False,
+        # The client commits only the offsets the listener stored, once their rows are
+        # durable; its timer skips a group in rebalance (runner/alerts/listener.py).
+        "enable.auto.commit": True,
+        "auto.commit.interval.ms": COMMIT_INTERVAL_MS,
         "enable.auto.offset.store": False,
         "auto.offset.reset": "earliest",
         "session.timeout.ms": SESSION_TIMEOUT_MS,

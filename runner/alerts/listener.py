@@ -2,10 +2,10 @@
 
 Each turn takes at most ``batch_max_messages`` messages (waiting at most
 ``batch_max_seconds``), writes them in one transaction (runner/alerts/store.py)
-and only then commits their offsets: a crash or kill -9 in between replays the
-batch, which the store recognises by its offsets. A message the parsers refuse
-is quarantined with its reason and the stream goes on; the client reconnects by
-itself when the broker restarts.
+and only then hands their offsets to the client to commit: a crash or kill -9 in
+between replays the batch, which the store recognises by its offsets. A message
+the parsers refuse is quarantined with its reason and the stream goes on; the
+client reconnects by itself when the broker restarts.
 """
 
 from __future__ import annotations
@@ -45,9 +45,6 @@ class Listener:
         # Told once, when the group first gives this listener its partitions: from then on a
         # notice published is read within a batch's bound (make alerts waits for it).
         self.on_assigned = on_assigned or (lambda: None)
-        self._uncommitted: dict[tuple[str, int], int] = {}  # written, next offset to read
-        self._commit_failing = False
-        self._member = threading.Event()
 
     def run(
         self,
@@ -59,28 +56,19 @@ class Listener:
         ``idle_seconds``; the consumer is closed (leaving its group) in every case."""
         summary = ListenSummary()
         assigned = threading.Event()  # idle time counts once the partitions are ours
-        self._member = threading.Event()  # partitions ours now: commits may go
 
         def on_assign(*_: Any) -> None:
             if not assigned.is_set():
                 self.on_assigned()
             assigned.set()
-            self._member.set()
 
-        self.consumer.subscribe(
-            list(self.alerts.topics),
-            on_assign=on_assign,
-            on_revoke=lambda *_: self._member.clear(),
-            on_lost=lambda *_: self._member.clear(),
-        )
+        self.consumer.subscribe(list(self.alerts.topics), on_assign=on_assign)
         last_message = time.monotonic()
         try:
             while not (stop and stop.is_set()):
                 if max_messages is not None and summary.messages >= max_messages:
                     break
                 received = self._take()
-                if not received and self._uncommitted:
-                    self._commit()  # a commit the broker refused before, tried again
                 if not received:
                     if not assigned.is_set():
                         last_message = time.monotonic()
@@ -121,11 +109,7 @@ class Listener:
 
     def _write(self, received: list[Received], summary: ListenSummary) -> None:
         result = self.store.write(received)
-        # Durable now: the next offsets to read are past this batch.
-        for message in received:
-            key = (message.topic, message.partition)
-            self._uncommitted[key] = max(self._uncommitted.get(key, 0), message.offset + 1)
-        self._commit()
+        self._store_offsets(received)  # durable now: the next offsets to read are past these
         summary.messages += len(received)
         summary.batches += 1
         summary.quarantined += result.quarantined
@@ -135,29 +119,24 @@ class Listener:
             summary.outcomes[change.outcome] = summary.outcomes.get(change.outcome, 0) + 1
             self.on_change(change)
 
-    def _commit(self) -> None:
-        """Commit the written batches' offsets. librdkafka gives a synchronous commit up
-        (``Waiting for coordinator``) when the broker stays away longer than the session:
-        the rows are written, so the offsets wait for the next turn instead of the listener
-        dying (a stop meanwhile replays them next run, and the store skips a replay)."""
+    def _store_offsets(self, received: list[Received]) -> None:
+        """Hand the written offsets to the client, which commits them within
+        ``auto.commit.interval.ms``, on a rebalance and on close. Its timer commits only
+        while the group is steady, so a commit never goes with a member id the group has
+        replaced (fatal for a static member); a synchronous commit of ours could also hang
+        for good after a broker restart (confluent-kafka-python #1801: make test met it,
+        120 s in ``commit``)."""
         from confluent_kafka import KafkaException, TopicPartition
 
-        if not self._member.is_set():
-            # The session ended (an outage): a commit before the group took this member back
-            # would be fenced as its own stale self, a fatal error for a static member.
-            return
-        offsets = [TopicPartition(t, p, o) for (t, p), o in sorted(self._uncommitted.items())]
+        ends: dict[tuple[str, int], int] = {}
+        for message in received:
+            key = (message.topic, message.partition)
+            ends[key] = max(ends.get(key, 0), message.offset + 1)
         try:
-            self.consumer.commit(offsets=offsets, asynchronous=False)
+            self.consumer.store_offsets(
+                offsets=[TopicPartition(t, p, o) for (t, p), o in sorted(ends.items())]
+            )
         except KafkaException as exc:
-            error = exc.args[0]
-            if error.fatal():
-                raise
-            if not self._commit_failing:
-                print(f"kafka: {error.str()}; the rows are written, retrying", file=sys.stderr)
-            self._commit_failing = True
-            return
-        if self._commit_failing:
-            print("kafka: offsets committed again", file=sys.stderr)
-        self._uncommitted.clear()
-        self._commit_failing = False
+            # A partition taken away meanwhile (an outage): whoever reads it next replays
+            # the batch, and the store skips what it holds.
+            print(f"kafka: {exc.args[0].str()}; the rows are written", file=sys.stderr)
