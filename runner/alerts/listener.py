@@ -124,8 +124,8 @@ class Listener:
         ``auto.commit.interval.ms``, on a rebalance and on close. Its timer commits only
         while the group is steady, so a commit never goes with a member id the group has
         replaced (fatal for a static member); a synchronous commit of ours could also hang
-        for good after a broker restart (confluent-kafka-python #1801: make test met it,
-        120 s in ``commit``)."""
+        for good after a broker restart (confluent-kafka-python #1801: make test met it
+        twice, 120 s in ``commit``)."""
         from confluent_kafka import KafkaException, TopicPartition
 
         ends: dict[tuple[str, int], int] = {}
