@@ -27,7 +27,7 @@ from devtools.kafka_server import KafkaBroker, running
 from devtools.toolchain import KAFKA_MIN_JAVA, KAFKA_VERSION, PROJECT_DIR, find_java, kafka_home
 from runner.alerts.consumer import consumer_config
 from runner.alerts.lag import read_stream
-from runner.alerts.listener import Listener, ListenSummary
+from runner.alerts.listener import CLOSE_SECONDS, Listener, ListenSummary
 from runner.alerts.store import BatchResult, Received, TriggerStore
 from runner.catalog import Catalog
 from tests.support.dataset import local_database
@@ -37,6 +37,7 @@ from tests.test_listener import (
     GUANO,
     QUARANTINED,
     _project,
+    _project_database,
     alerts,
     counts,
     produce,
@@ -120,6 +121,37 @@ def test_broker_restart_loses_and_doubles_nothing(own_broker: KafkaBroker, tmp_p
     assert (found["triggers"], found["distinct"], found["refined"]) == (TRIGGERS - 1,) * 3
     assert found["notices"] == found["notice_keys"] == APPLIED
     assert found["quarantine"] == QUARANTINED
+
+
+def test_ctrl_c_in_an_outage_stops_the_listener_within_seconds(
+    own_broker: KafkaBroker, tmp_path: Path
+) -> None:
+    """The broker gone and the operator pressing Ctrl-C: the client's close would wait the
+    whole session (45 s) for a coordinator to take its final commit; the listener gives the
+    commit up after a few seconds (its rows are written) and exits 0."""
+    project = _project(tmp_path, own_broker, tmp_path / "root")
+    database = _project_database(tmp_path)
+    _create_topics(own_broker.bootstrap)
+    produce(own_broker.bootstrap, stream(5, 7000))
+    err = tmp_path / "listener.err"
+    with err.open("w") as sink:
+        listener = _listen_to(project, sink)
+    try:
+        _wait_for(database, listener, err, 3 * 5 + 1, QUARANTINED)
+        time.sleep(2)  # the client has committed what the listener stored
+        own_broker.stop()
+        time.sleep(2)
+        listener.send_signal(signal.SIGINT)
+        listener.wait(CLOSE_SECONDS + 15)  # not the session's 45 s
+    finally:
+        if listener.poll() is None:
+            listener.kill()
+            listener.wait(10)
+    printed = err.read_text()
+    assert listener.returncode == 0, printed
+    assert "Traceback" not in printed
+    assert "stopping without it" in printed  # the operator is told what was given up
+    assert counts(database)["notices"] == 3 * 5 + 1
 
 
 def _listen_to(project: Path, err: IO[str]) -> subprocess.Popen[str]:

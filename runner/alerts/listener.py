@@ -20,6 +20,8 @@ from typing import Any
 from runner.alerts.store import Change, Received, TriggerStore
 from vastobs.config import AlertsConfig
 
+CLOSE_SECONDS = 5.0  # the longest a stop waits for the broker to take the final commit
+
 
 @dataclass
 class ListenSummary:
@@ -53,7 +55,8 @@ class Listener:
         stop: threading.Event | None = None,
     ) -> ListenSummary:
         """Consume until ``stop`` is set, ``max_messages`` were written, or nothing came for
-        ``idle_seconds``; the consumer is closed (leaving its group) in every case."""
+        ``idle_seconds``; the consumer is closed (leaving its group) in every case, within
+        ``CLOSE_SECONDS``."""
         summary = ListenSummary()
         assigned = threading.Event()  # idle time counts once the partitions are ours
 
@@ -80,8 +83,23 @@ class Listener:
                 last_message = time.monotonic()
                 self._write(received, summary)
         finally:
-            self.consumer.close()
+            self._close()
         return summary
+
+    def _close(self) -> None:
+        """Leave the group, waiting at most ``CLOSE_SECONDS``. The client's close commits the
+        stored offsets and, with no broker to take them (an outage), waits out the whole
+        session timeout (45 s) for one: a Ctrl-C then would hang. The rows are written, so a
+        commit given up here is a replay next run, which the store skips."""
+        closing = threading.Thread(target=self.consumer.close, name="kafka-close", daemon=True)
+        closing.start()
+        closing.join(CLOSE_SECONDS)
+        if closing.is_alive():
+            print(
+                f"kafka: no broker took the final commit within {CLOSE_SECONDS:g} s; stopping "
+                "without it (the next run reads those notices again and skips them)",
+                file=sys.stderr,
+            )
 
     def _take(self) -> list[Received]:
         from confluent_kafka import TIMESTAMP_NOT_AVAILABLE, KafkaError
