@@ -55,7 +55,7 @@ class Listener:
         stop: threading.Event | None = None,
     ) -> ListenSummary:
         """Consume until ``stop`` is set, ``max_messages`` were written, or nothing came for
-        ``idle_seconds``; the consumer is closed (leaving its group) in every case, within
+        ``idle_seconds``; the consumer is closed in every case, within
         ``CLOSE_SECONDS``."""
         summary = ListenSummary()
         assigned = threading.Event()  # idle time counts once the partitions are ours
@@ -87,7 +87,7 @@ class Listener:
         return summary
 
     def _close(self) -> None:
-        """Leave the group, waiting at most ``CLOSE_SECONDS``. The client's close commits the
+        """Close the consumer, waiting at most ``CLOSE_SECONDS``. The client's close commits the
         stored offsets and, with no broker to take them (an outage), waits out the whole
         session timeout (45 s) for one: a Ctrl-C then would hang. The rows are written, so a
         commit given up here is a replay next run, which the store skips."""
