@@ -68,12 +68,16 @@ def bootstrap_of(alerts: AlertsConfig) -> str:
 
 
 def monitor_config(listener_config: Mapping[str, Any]) -> dict[str, Any]:
-    """The listener's settings for an onlooker: no static membership (it never joins),
-    its own client id, end-of-partition events, and librdkafka's own log lines off
-    (an unreachable broker is one line of ours, not a stream of connection errors)."""
-    config = {k: v for k, v in listener_config.items() if k != "group.instance.id"}
-    config.update({"client.id": "vastobs-monitor", "enable.partition.eof": True, "log_level": 0})
-    return config
+    """The listener's settings for an onlooker: no commits, its own client id,
+    end-of-partition events, and librdkafka's own log lines off (an unreachable broker
+    is one line of ours, not a stream of connection errors)."""
+    return {
+        **listener_config,
+        "client.id": "vastobs-monitor",
+        "enable.auto.commit": False,
+        "enable.partition.eof": True,
+        "log_level": 0,
+    }
 
 
 def read_stream(

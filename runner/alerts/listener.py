@@ -89,7 +89,7 @@ class Listener:
     def _close(self) -> None:
         """Close the consumer, waiting at most ``CLOSE_SECONDS``. The client's close commits the
         stored offsets and, with no broker to take them (an outage), waits out the whole
-        session timeout (45 s) for one: a Ctrl-C then would hang. The rows are written, so a
+        session timeout for one: a Ctrl-C then would hang. The rows are written, so a
         commit given up here is a replay next run, which the store skips."""
         closing = threading.Thread(target=self.consumer.close, name="kafka-close", daemon=True)
         closing.start()
@@ -139,11 +139,9 @@ class Listener:
 
     def _store_offsets(self, received: list[Received]) -> None:
         """Hand the written offsets to the client, which commits them within
-        ``auto.commit.interval.ms``, on a rebalance and on close. Its timer commits only
-        while the group is steady, so a commit never goes with a member id the group has
-        replaced (fatal for a static member); a synchronous commit of ours could also hang
-        for good after a broker restart (confluent-kafka-python #1801: make test met it
-        twice, 120 s in ``commit``)."""
+        ``auto.commit.interval.ms``, on a rebalance and on close. A synchronous commit of
+        ours could hang for good after a broker restart (confluent-kafka-python #1801:
+        make test met it twice, 120 s in ``commit``)."""
         from confluent_kafka import KafkaException, TopicPartition
 
         ends: dict[tuple[str, int], int] = {}
