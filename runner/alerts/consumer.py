@@ -50,8 +50,9 @@ def consumer_config(
         # Dynamic membership (no group.instance.id): a static member is fenced for good when
         # a commit of its old session reaches a broker that restarted after the member had
         # rejoined, which an outage can bring about (1 broker-restart test in 14 met it).
+        #
         # The client commits only the offsets the listener stored, once their rows are
-        # durable; its timer skips a group in rebalance (runner/alerts/listener.py).
+        # durable (runner/alerts/listener.py).
         "enable.auto.commit": True,
         "auto.commit.interval.ms": COMMIT_INTERVAL_MS,
         "enable.auto.offset.store": False,
