@@ -3,9 +3,11 @@
 Each test runs a broker of its own (restarting the session's would disturb other
 tests). The first runs ``python -m runner listen`` as a process; messages are
 produced before it starts, while it consumes, and after the broker came back, and
-the broker stops mid-stream. The second holds a batch's commit until the broker
-is gone and keeps it away longer than the consumer's session: the listener waits
-the outage out instead of dying, and the group ends up holding every offset.
+the broker stops mid-stream. The second stops the broker under a running listener
+and presses Ctrl-C: it exits within its close bound. The third holds a batch's
+commit until the broker is gone and keeps it away longer than the consumer's
+session: the listener waits the outage out instead of dying, and the group ends up
+holding every offset.
 """
 
 from __future__ import annotations
