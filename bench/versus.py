@@ -13,8 +13,8 @@ times ``--repeats`` runs through ``Engine.run`` and records the statements one r
 sends to DuckDB, with their values.
 
 A child's times are not the verdict's: on our shared 2-core machine whole processes
-run 40% slower than others of the same code (at 10^4 each child's cross-match runs
-sit around 35 ms or around 48 ms, whichever the tree), so a handful of children per
+run 40% slower than others of the same code (at 10^4 most children's cross-match runs
+all sit near 35 ms or all near 48 ms, whichever the tree), so a handful of children per
 tree cannot resolve 10%. The verdict's times come from replaying both trees' recorded statements in
 this one process, each on a warm read-only connection to its tree's database file,
 alternating run by run (``--runs`` each after a warm-up), as ``Engine.run`` sends
