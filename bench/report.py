@@ -448,17 +448,12 @@ def versus_lines(versus: dict[str, Any]) -> list[str]:
     if not versus.get("rows"):
         return []
     limit = versus["limit"]
-    replayed = "runs" in versus  # runs before 2026-12-03 18:50 timed the children only
     how = (
         f"both trees' statements replayed in one process, alternating run by run ({versus['runs']} "
         "runs each after a warm-up, each tree on its own bench data; the children's medians, "
         f"{versus['rounds']} child processes per tree in alternating order, {versus['repeats']} "
         "runs each through `Engine.run`, are shown apart: on this machine whole processes run "
         "up to 40% slower than others of the same code, bench/versus.py)"
-        if replayed
-        else f"{versus['rounds']} rounds, each a child process per tree in alternating order, "
-        f"{versus['repeats']} timed runs per child after a warm-up, through `Engine.run` on "
-        "each tree's own bench data"
     )
     out = ["", f"## Against {versus['revision']}, back to back", "",
            f"The follow-up and cross-match of this tree against commit {versus['commit'][:12]} "
@@ -476,12 +471,11 @@ def versus_lines(versus: dict[str, Any]) -> list[str]:
         if answers["base"] != answers["this"]:
             missed.append("answer rows differ")
         verdict = "met" if not missed else "**missed**: " + ", ".join(missed)
-        children = f"{r['children_wall_ratio']:.2f}x" if "children_wall_ratio" in r else "-"
         out.append(
             f"| {r['scenario']} | {r['rows']:,} | {answers['base']:,} / {answers['this']:,} | "
             f"{r['base']['wall_ms']:.1f} | {r['this']['wall_ms']:.1f} | {r['wall_ratio']:.2f}x | "
             f"{r['base']['cpu_ms']:.1f} | {r['this']['cpu_ms']:.1f} | {r['cpu_ratio']:.2f}x | "
-            f"{children} | {verdict} |"
+            f"{r['children_wall_ratio']:.2f}x | {verdict} |"
         )
     return out
 

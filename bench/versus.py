@@ -14,13 +14,13 @@ sends to DuckDB, with their values.
 
 A child's times are not the verdict's: on our shared 2-core machine whole processes
 run 40% slower than others of the same code (at 10^4 most children's cross-match runs
-all sit near 35 ms or all near 48 ms, whichever the tree), so a handful of children per
-tree cannot resolve 10%. The verdict's times come from replaying both trees' recorded statements in
-this one process, each on a warm read-only connection to its tree's database file,
-alternating run by run (``--runs`` each after a warm-up), as ``Engine.run`` sends
-them: the two then share the process and the machine's moment. What the replay
-leaves out is the runner's Python around the statements (binding values, about a
-millisecond in both trees).
+all sit near 35 ms or all near 48 ms, whichever the tree), so a handful of children
+per tree cannot resolve 10%. The verdict's times come from replaying both trees'
+recorded statements in this one process, each on a warm read-only connection to its
+tree's database file, alternating run by run (``--runs`` each after a warm-up), as
+``Engine.run`` sends them: the two then share the process and the machine's moment.
+What the replay leaves out is the runner's Python around the statements (binding
+values, about a millisecond in both trees).
 """
 
 from __future__ import annotations
@@ -125,6 +125,10 @@ def _child(tree: Path, scenario: str, size: int, repeats: int) -> dict[str, Any]
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
+def _medians(samples: dict[str, dict[str, list[float]]]) -> dict[str, dict[str, float]]:
+    return {k: {t: statistics.median(v[t]) for t in v} for k, v in samples.items()}
+
+
 def _values(recorded: list[Any]) -> list[Any]:
     return [
         dt.datetime.fromisoformat(v["datetime"]) if isinstance(v, dict) else v for v in recorded
@@ -169,7 +173,7 @@ def replay(
     finally:
         for con in connections.values():
             con.close()
-    return {k: {t: statistics.median(v[t]) for t in v} for k, v in samples.items()}
+    return _medians(samples)
 
 
 def cases(sizes: list[int]) -> list[tuple[str, int]]:
@@ -200,7 +204,7 @@ def scenario(
                 kept = samples.setdefault(label, {"wall_ms": [], "cpu_ms": []})
                 kept["wall_ms"] += got["wall_ms"]
                 kept["cpu_ms"] += got["cpu_ms"]
-        children = {k: {t: statistics.median(v[t]) for t in v} for k, v in samples.items()}
+        children = _medians(samples)
         median = replay(recorded, runs)
         row = {
             "scenario": name, "rows": size, "answer_rows": answers,
