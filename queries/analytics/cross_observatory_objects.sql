@@ -1,5 +1,5 @@
 -- name: cross_observatory_objects
--- version: 8
+-- version: 9
 -- description: >
 --   Objects more than one observatory observed: each catalogue source of a
 --   detections table matched to the targets other observatories measured
@@ -55,13 +55,14 @@ sources AS (
     GROUP BY d.observatory, d.source_name
 ),
 source_reach AS (
-    -- the largest match radius any target could give, in degrees, a hair wider
+    -- at least the largest match radius any target could give, in degrees, a hair wider
+    -- (a sum of the two terms bounds the greater: greatest() is a CASE on DuckDB that
+    -- evaluates its arguments twice)
     SELECT
         s.*,
-        greatest(
-            0e0,
-            :min_radius_arcsec,
-            abs(:match_factor) * sqrt(power(s.err_arcsec, 2) + power(e.max_err_arcsec, 2))
+        (
+            :min_radius_arcsec
+            + abs(:match_factor) * sqrt(power(s.err_arcsec, 2) + power(e.max_err_arcsec, 2))
         ) / 3600e0 + 1e-6 AS reach_deg
     FROM sources AS s
     CROSS JOIN target_error AS e
@@ -115,7 +116,11 @@ SELECT
     min(target_name) AS target_name,
     round(min(ra), 6) AS ra,
     round(min(dec), 6) AS dec,
-    array_join(array_sort(array_distinct(array_agg(target_observatory))), ' | ') AS matched_observatories,
+    -- most sources match one other observatory: no list to sort for them
+    CASE
+        WHEN min(target_observatory) = max(target_observatory) THEN min(target_observatory)
+        ELSE array_join(array_sort(array_distinct(array_agg(target_observatory))), ' | ')
+    END AS matched_observatories,
     array_join(array_sort(array_agg(matched_name)), ' | ') AS matched_names,
     count(*) AS matched_targets,
     sum(matched_points) AS matched_points,
