@@ -71,8 +71,8 @@ def _haversine_arcsec(args: list[exp.Expression]) -> exp.Expression:
 
     Scaled rather than clamped: DuckDB's ``least`` ignores NULLs where Trino's
     returns NULL, so sqlglot writes a clamp for DuckDB as a CASE that evaluates
-    its argument twice (4% of a cross-match). The factor moves no angle below
-    179 degrees by more than 1e-12 of a radian, and the antipode by 0.04 arcsec.
+    its argument twice (4% of a cross-match). The factor shortens an angle d by
+    1e-14 tan(d/2) radians: 2.4e-7 arcsec at 179 degrees, 0.04 arcsec at the antipode.
     """
     return _fill(_ARCSEC, ("h",), args)
 
