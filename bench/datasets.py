@@ -38,9 +38,14 @@ def data(
         meta = {"load_seconds": db.load_seconds, "rows": db.rows, "generate_seconds": made}
         stamp.write_text(json.dumps(meta))
     meta = json.loads(stamp.read_text())
+    database = directory / "root" / "views" / "db" / "vastobs.duckdb"
+    indexed = sc.with_sky_index(database)  # databases cached before the index had none
+    if indexed is not None:
+        meta["index_seconds"] = indexed
+        stamp.write_text(json.dumps(meta))
     files = {p.name.removesuffix(".parquet"): p for p in files_dir.glob("*.parquet")}
     db = sc.Database(
-        directory / "root" / "views" / "db" / "vastobs.duckdb",
+        database,
         meta["load_seconds"],
         meta["rows"],
         meta.get("generate_seconds"),  # stamps before it have none

@@ -42,29 +42,30 @@ PEER_REPEATS = 3  # the peers take seconds a call; the cone's LSDB call ~0.1 s g
 
 FLOOR_SQL = """\
 -- name: floor_one_row_group
--- version: 1
+-- version: 2
 -- description: >
 --   bench/peers.py's same-path floor for the cone search: the cone's columns from the
---   measurements of one HEALPix cell, which the zone maps confine to one row group.
+--   points of one HEALPix cell, read from the table the cone reads (the sky index where
+--   the stack keeps one), which the zone maps confine to one row group.
 -- owner: bench
 -- params:
 --   cell: {type: integer, min: 0, description: order-14 nested HEALPix cell}
---   observatories: {type: observatories, kinds: [measurements], description: observatories read}
+--   observatories: {type: observatories, kinds: [points], description: observatories read}
 SELECT
-    m.observatory,
-    m.observation_id AS observation,
-    m.target_name AS name,
-    m.instrument,
-    m.band,
-    m.mid_time AS time_utc,
-    m.ra,
-    m.dec,
-    m.err_radius_arcsec,
-    m.rate,
-    m.rate_error,
-    m.flux_erg_cm2_s
-FROM observatories.measurements AS m
-WHERE m.hpx = :cell
+    p.observatory,
+    p.observation,
+    p.name,
+    p.instrument,
+    p.band,
+    p.time_utc,
+    p.ra,
+    p.dec,
+    p.err_radius_arcsec,
+    p.rate,
+    p.rate_error,
+    p.flux_erg_cm2_s
+FROM observatories.points AS p
+WHERE p.hpx = :cell
 """
 
 
@@ -203,7 +204,7 @@ def cone_peers(db: sc.Database, repeats: int, python: Path, workdir: Path) -> di
     floor_path.write_text(FLOOR_SQL)
     floor_query = Query.load(floor_path)
     cell = int(healpix14_array(np.array([params["ra"]]), np.array([params["dec"]]))[0])
-    floor_params = {"cell": cell, "observatories": ["swift"]}
+    floor_params = {"cell": cell}
     timing, result, cpu = timed(lambda: engine.run(query, params), repeats)
     floor, floor_result, floor_cpu = timed(lambda: engine.run(floor_query, floor_params), repeats)
     con.close()

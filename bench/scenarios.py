@@ -7,7 +7,7 @@ import os
 import re
 import shutil
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -15,19 +15,23 @@ import duckdb
 import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
+from sqlglot import exp
 
 from bench.timing import Done
 from runner.catalog import Catalog
 from runner.engines import DuckDBEngine
 from runner.loader import load
+from runner.loader.index_feed import index_feed
 from runner.loader.sinks import DuckDBSink, row_group_rows
 from runner.query import Query
 from vastobs.backends.local import LocalBackend
 from vastobs.ddl import TableDef, all_tables
+from vastobs.sky_index import KIND as POINTS
 
 ROOT = Path(__file__).resolve().parents[1]
 ANALYTICS = ROOT / "queries" / "analytics"
 TABLES = {t.logical_name: t for t in all_tables(ROOT)}
+CATALOG = Catalog.load(ROOT)  # the local stack's: it keeps the sky index
 V404 = (306.0159, 33.8672)
 # The synthetic follow-up data hold Swift bursts and Chandra pointings only: name the
 # roles, so that every engine reads the tables the scenario loaded (and the same work
@@ -55,7 +59,7 @@ def build(root: Path, files: dict[str, Path]) -> Database:
     backend = LocalBackend(root)
     backend.collection("views").create({"path": "/db", "bucket": "benchdb", "policy_id": 1})
     catalog = backend.catalog()
-    for table in TABLES.values():
+    for table in (*TABLES.values(), CATALOG.index.table):
         if not catalog.schema_exists("benchdb", table.observatory):
             catalog.create_schema("benchdb", table.observatory)
         catalog.create_table("benchdb", table.observatory, table.name, table.vms_arrow_schema())
@@ -63,10 +67,33 @@ def build(root: Path, files: dict[str, Path]) -> Database:
     start = time.perf_counter()
     rows = {}
     for name, path in files.items():  # every size through the loader, checks and all
+        observatory, _, table = name.partition(".")
         summary = load(TABLES[name], [path], DuckDBSink(database, lock_timeout=600),
-                       batch_rows=1_000_000, quarantine_dir=root / "quarantine")  # fmt: skip
+                       batch_rows=1_000_000, quarantine_dir=root / "quarantine",
+                       feed=index_feed(CATALOG, CATALOG.tables[(observatory, table)]))  # fmt: skip
         rows[name] = summary.loaded
     return Database(database, time.perf_counter() - start, rows)
+
+
+def with_sky_index(database: Path) -> float | None:
+    """A database loaded before the stack kept the sky index gets it, filled as
+    ``runner index rebuild`` fills it; the seconds that took (None: it had one)."""
+    index = CATALOG.index.table
+    with duckdb.connect(str(database), read_only=True) as con:
+        found = con.execute(
+            "SELECT 1 FROM information_schema.tables WHERE table_schema = ? AND table_name = ?",
+            [index.observatory, index.name],
+        ).fetchall()
+    if found:
+        return None
+    start = time.perf_counter()
+    with duckdb.connect(str(database)) as con:
+        con.execute(f'CREATE SCHEMA IF NOT EXISTS "{index.observatory}"')
+        con.execute(index.create_sql("duckdb", exp.table_(index.name, db=index.observatory)))
+    tables = replace(CATALOG, sky_index=False)  # every bench database has every table
+    points = tables.relation(POINTS, tables.observatories(POINTS))
+    DuckDBSink(database, lock_timeout=600).rebuild(index, points)
+    return time.perf_counter() - start
 
 
 BULK_MEMORY = "4GB"

@@ -30,6 +30,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import pyarrow.parquet as pq
 from sqlglot import exp
 
@@ -47,10 +48,17 @@ MEMORY_LIMIT_ROWS = 1_000_000  # below this, the memory catalog
 WAREHOUSE = sc.ROOT / ".vastobs" / "bench" / f"trino-warehouse-{LAYOUT}"  # one per layout
 
 
-def _register(server: TrinoServer, prefix: str, files: dict[str, Path], size: int) -> TrinoEngine:
-    """Tables from the DDL under schemas ``<prefix>_<obs>``, filled with the files given:
-    below MEMORY_LIMIT_ROWS in the memory catalog, else in the pruning Iceberg layout
-    (kept from an earlier run when it holds the file's rows)."""
+def _register(
+    server: TrinoServer,
+    prefix: str,
+    files: dict[str, Path],
+    size: int,
+    database: Path | None = None,
+) -> TrinoEngine:
+    """Tables from the DDL under schemas ``<prefix>_<obs>``, filled with the files given
+    (and, with ``database``, the sky index of the points it holds): below
+    MEMORY_LIMIT_ROWS in the memory catalog, else in the pruning Iceberg layout (kept
+    from an earlier run when it holds the file's rows)."""
     catalog = "memory" if size < MEMORY_LIMIT_ROWS else "iceberg"
     cursor = server.connect().cursor()
 
@@ -59,8 +67,10 @@ def _register(server: TrinoServer, prefix: str, files: dict[str, Path], size: in
         return cursor.fetchall()
 
     schema_for: Callable[[str], str] = lambda obs: f"{prefix}_{obs}"  # noqa: E731
-    for name, path in files.items():
-        table = sc.TABLES[name]
+    tables = [(sc.TABLES[name], path) for name, path in files.items()]
+    if database is not None:  # the points the DuckDB database indexed, for the sky index
+        tables.append((sc.CATALOG.index.table, index_parquet(database, files)))
+    for table, path in tables:
         schema = schema_for(table.observatory)
         sql(f'CREATE SCHEMA IF NOT EXISTS {catalog}."{schema}"')
         target = exp.table_(table.name, db=schema, catalog=catalog, quoted=True)
@@ -83,6 +93,18 @@ def _register(server: TrinoServer, prefix: str, files: dict[str, Path], size: in
 
 SCAN = re.compile(r"ScanFilterProject\[table = \w+:([\w.]+)")
 READ = re.compile(r"Input: ([\d,]+) rows \(([^)]*)\).*?Splits: (\d+)")
+
+
+def index_parquet(database: Path, files: dict[str, Path]) -> Path:
+    """``sky.points`` of the bench's DuckDB database as Parquet beside the files, once."""
+    out = next(iter(files.values())).parent.parent / "index" / "sky.points.parquet"
+    if not out.exists():
+        out.parent.mkdir(parents=True, exist_ok=True)
+        partial = out.with_suffix(".partial")
+        with duckdb.connect(str(database), read_only=True) as con:
+            con.execute(f"COPY sky.points TO '{partial}' (FORMAT parquet)")
+        partial.replace(out)
+    return out
 
 
 def scans(plan: str) -> list[dict[str, Any]]:
@@ -110,8 +132,8 @@ def _files(server: TrinoServer, table: str) -> int:
 def _selective(
     server: TrinoServer, floor: Callable[[], Any], size: int, repeats: int, tmp: Path
 ) -> list[dict[str, Any]]:
-    _, files = data("points", size, lambda out: points_files(size, out))
-    engine = _register(server, f"points{size}", files, size)
+    db, files = data("points", size, lambda out: points_files(size, out))
+    engine = _register(server, f"points{size}", files, size, db.path)
     rows = []
     for label, (name, params) in selective_cases().items():
         query = Query.load(sc.ANALYTICS / f"{name}.sql")

@@ -7,6 +7,7 @@ import shutil
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -20,8 +21,10 @@ from devtools.trino_server import TrinoServer
 from runner.catalog import Catalog, in_catalog
 from runner.engines import TrinoEngine
 from runner.loader import load
+from runner.loader.sinks import TrinoSink
 from vastobs.ddl import TableDef
 from vastobs.sky import ORDER
+from vastobs.sky_index import KIND as POINTS
 
 
 def trino_with(
@@ -52,7 +55,7 @@ def trino_with(
         return cursor.fetchall()
 
     catalog = catalog or Catalog.load(PROJECT_DIR)
-    tables = {t.logical_name: t for t in catalog.tables.values()}
+    tables = {t.logical_name: t for t in catalog.stored.values()}
     schema_for = lambda obs: f"{prefix}_{obs}"  # noqa: E731
 
     def target_of(table: TableDef) -> exp.Table:
@@ -89,6 +92,10 @@ def trino_with(
         )[0][0]
         assert copied == summary.loaded, (name, copied, summary.loaded)
         sql(f"DROP TABLE {staging.sql('trino')}")
+    if catalog.sky_index:  # as `runner index rebuild --into trino` fills it
+        tables_only = replace(catalog, sky_index=False)
+        points = tables_only.relation(POINTS, tables_only.observatories(POINTS))
+        TrinoSink(server.connect, into, schema_for).rebuild(catalog.index.table, points)
     return TrinoEngine(server.connect, catalog, in_catalog(into, schema_for))
 
 
@@ -106,7 +113,8 @@ class ParquetStage:
         return True
 
     @contextmanager
-    def writer(self, table: TableDef) -> Iterator[_ParquetWriter]:
+    def writer(self, table: TableDef, feed: Any = None) -> Iterator[_ParquetWriter]:
+        """``feed``: ignored; ``trino_with`` fills the sky index once all tables are in."""
         yield _ParquetWriter(self.path, table)
 
 

@@ -13,6 +13,7 @@ from pulumi.runtime import config as runtime_config
 from infra.alerts import AlertTables
 from infra.database import Database
 from infra.observatory import Observatory
+from infra.sky_index import SkyIndex
 from vastobs.backends.target import target_for
 from vastobs.config import NAMESPACE, TOP_LEVEL_KEYS, StackConfig, find_project_dir, from_mapping
 from vastobs.errors import VastobsError
@@ -32,7 +33,8 @@ def _raw_config() -> dict[str, Any]:
 
 
 def declare(stack: StackConfig) -> None:
-    """The database and one Observatory per configured observatory, and the stack's outputs."""
+    """The database, one Observatory per configured observatory, the sky index and the
+    alert tables where the stack asks for them, and the stack's outputs."""
     if stack.backend == "vast" and not stack.vms.verify_tls:
         pulumi.log.warn(
             f"vastobs:vms.verify_tls is false: the certificate of {stack.vms.address} "
@@ -45,6 +47,8 @@ def declare(stack: StackConfig) -> None:
     observatories = {
         cfg.name: Observatory(cfg, stack, database, target) for cfg in stack.observatories
     }
+    if stack.database.sky_index:
+        SkyIndex(stack, database, target)
     if stack.alerts.topics:
         AlertTables(stack, database, target)
     pulumi.export("backend", stack.backend)

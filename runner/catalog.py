@@ -23,6 +23,8 @@ from runner.query import Query
 from vastobs.config import KindTable, StackConfig, load_stack
 from vastobs.ddl import TABLES_DIR
 from vastobs.errors import ParameterError
+from vastobs.sky_index import INDEX_PATH
+from vastobs.sky_index import KIND as POINTS
 
 # sqlglot loads when a table's DDL is read or a kind's relation is built: a run whose
 # compiled SQL is cached (vastobs/compile_cache.py) needs neither, only the observatories
@@ -31,9 +33,11 @@ if TYPE_CHECKING:
     from sqlglot import exp
 
     from vastobs.ddl import TableDef
+    from vastobs.sky_index import SkyIndex
 
 TableMap = Callable[[str, str], "exp.Table"]
 OBSERVATORY = "observatory"  # the column every kind relation adds: whose row it is
+POINT_KINDS = ("measurements", "detections")  # what the kind ``points`` is made of
 DEFAULT_STACK = "local"
 
 
@@ -41,11 +45,12 @@ DEFAULT_STACK = "local"
 class Catalog:
     project_dir: Path
     entries: tuple[tuple[str, KindTable], ...]  # (observatory, kind entry), in config order
+    sky_index: bool = False  # the stack keeps sky.points (vastobs/sky_index.py)
 
     @classmethod
     def for_stack(cls, stack: StackConfig) -> Catalog:
         entries = tuple((obs.name, entry) for obs in stack.observatories for entry in obs.kinds)
-        return cls(stack.project_dir, entries)
+        return cls(stack.project_dir, entries, stack.database.sky_index)
 
     @functools.cached_property
     def tables(self) -> dict[tuple[str, str], TableDef]:
@@ -59,14 +64,35 @@ class Catalog:
         }
 
     @functools.cached_property
+    def stored(self) -> dict[tuple[str, str], TableDef]:
+        """Every table the stack keeps: the observatories', then the sky index if kept."""
+        if not self.sky_index:
+            return self.tables
+        return {
+            **self.tables,
+            (self.index.table.observatory, self.index.table.name): self.index.table,
+        }
+
+    @functools.cached_property
+    def index(self) -> SkyIndex:
+        """The sky index's contract (the table exists only where ``sky_index`` is set)."""
+        from vastobs.sky_index import load_index
+
+        return load_index(self.project_dir)
+
+    @functools.cached_property
     def fingerprint(self) -> str:
         """A digest of what the tables are made from: the text of every kind and table
         DDL file, and the stack's kind entries (vastobs/compile_cache.py keys by it)."""
         from vastobs.compile_cache import digest
         from vastobs.kinds import KINDS_DIR
 
-        parts: list[str | bytes] = [repr(self.entries)]
-        for folder, pattern in ((KINDS_DIR, "*.sql"), (TABLES_DIR, "*/*.sql")):
+        parts: list[str | bytes] = [repr(self.entries), repr(self.sky_index)]
+        for folder, pattern in (
+            (KINDS_DIR, "*.sql"),
+            (TABLES_DIR, "*/*.sql"),
+            (INDEX_PATH.parent, "*.sql"),
+        ):
             for path in sorted((self.project_dir / folder).glob(pattern)):
                 parts += [path.relative_to(self.project_dir).as_posix(), path.read_bytes()]
         return digest(*parts)
@@ -79,16 +105,18 @@ class Catalog:
     def sqlglot_schema(self) -> dict[str, dict[str, dict[str, str]]]:
         """Physical tables' column types, for sqlglot's qualify and type annotation."""
         schema: dict[str, dict[str, dict[str, str]]] = {}
-        for (observatory, name), table in self.tables.items():
+        for (observatory, name), table in self.stored.items():
             schema.setdefault(observatory, {})[name] = {c.name: c.type for c in table.columns}
         return schema
 
     def names(self) -> list[str]:
-        return sorted(f"{o}.{t}" for o, t in self.tables)
+        return sorted(f"{o}.{t}" for o, t in self.stored)
 
     def observatories(self, kind: str) -> tuple[str, ...]:
-        """The observatories with a table of ``kind``, in config order (no DDL read)."""
-        return tuple(observatory for observatory, entry in self.entries if entry.kind == kind)
+        """The observatories with a table of ``kind`` (for ``points``, of a point kind), in
+        config order (no DDL read)."""
+        kinds = POINT_KINDS if kind == POINTS else (kind,)
+        return tuple(dict.fromkeys(o for o, entry in self.entries if entry.kind in kinds))
 
     def table_of(self, observatory: str, kind: str) -> TableDef | None:
         return next(
@@ -126,6 +154,8 @@ class Catalog:
 
         from vastobs.kinds import load_kind
 
+        if kind == POINTS:
+            return self._points(observatories)
         contract = load_kind(self.project_dir, kind)
         selects = []
         for observatory in observatories:
@@ -154,6 +184,41 @@ class Catalog:
         for select in selects[1:]:
             union = exp.union(union, select, distinct=False)
         return union
+
+    def _points(self, observatories: tuple[str, ...]) -> exp.Query:
+        """``points`` over ``observatories``: the sky index's rows of theirs where the stack
+        keeps it, else each point kind's relation through the index's columns."""
+        from sqlglot import exp
+
+        if self.sky_index:
+            index = self.index.table
+            source = exp.table_(
+                index.name, db=index.observatory, alias=f"{index.observatory}__{index.name}"
+            )
+            columns = [exp.column(c.name) for c in index.columns]
+            chosen = [exp.Literal.string(o) for o in observatories] or [exp.null()]
+            return exp.select(*columns).from_(source).where(exp.column(OBSERVATORY).isin(*chosen))
+        parts = []
+        for kind in self.index.kinds:
+            having = tuple(o for o in observatories if o in self.observatories(kind))
+            if having:
+                parts.append(self.as_points(kind, self.relation(kind, having)))
+        if not parts:
+            return self.as_points(self.index.kinds[0], self.relation(self.index.kinds[0], ()))
+        union: exp.Query = parts[0]
+        for part in parts[1:]:
+            union = exp.union(union, part, distinct=False)
+        return union
+
+    def as_points(self, kind: str, rows: exp.Query) -> exp.Select:
+        """``rows`` of ``kind`` (with their ``observatory`` column) as the index's columns."""
+        from sqlglot import exp
+
+        columns = [exp.column(OBSERVATORY), exp.alias_(exp.Literal.string(kind), "kind")]
+        for name, sql in self.index.columns_from(kind):
+            columns.append(exp.alias_(kind_expression(sql).copy(), name))
+        alias = exp.TableAlias(this=exp.to_identifier(kind))
+        return exp.select(*columns).from_(exp.Subquery(this=rows, alias=alias))
 
 
 @functools.cache

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 from runner.connect import ENGINES, SINKS
 from runner.render import FORMATS
 from vastobs.config import find_project_dir, load_stack, resolve_stack
-from vastobs.errors import ParameterError, VastobsError
+from vastobs.errors import ParameterError, TableMissing, VastobsError
 
 # Each command imports the library it calls when it runs, so that it loads only what it
 # uses: `list` and `show` read headers (no sqlglot, DuckDB or numpy), `run` never loads
@@ -84,7 +84,7 @@ def _parser() -> argparse.ArgumentParser:
 
     sub.add_parser("list", help="the analytics and what they answer").set_defaults(command=_list)
     sub.add_parser(
-        "tables", help="the stack's tables, one per line: <observatory>.<table> TAB <kind>"
+        "tables", help="the tables a load fills, one per line: <observatory>.<table> TAB <kind>"
     ).set_defaults(command=_tables)
 
     show = sub.add_parser("show", help="one query: header, parameters, SQL, lock status")
@@ -156,6 +156,15 @@ def _parser() -> argparse.ArgumentParser:
     )
     load_cmd.add_argument("--quarantine", type=Path, help="default .vastobs/quarantine")
     load_cmd.set_defaults(command=_load)
+
+    index_cmd = sub.add_parser(
+        "index", help="the sky index (database.sky_index): `index rebuild` refills it"
+    )
+    index_cmd.add_argument("action", choices=("rebuild",))
+    index_cmd.add_argument(
+        "--into", default="duckdb", choices=tuple(SINKS), help="the storage that holds it"
+    )
+    index_cmd.set_defaults(command=_index)
 
     demo = sub.add_parser(
         "demo-data",
@@ -431,8 +440,10 @@ def _awaiting_followup(stack: StackConfig) -> None:
 def _load(args: argparse.Namespace) -> int:
     from rich.progress import Progress
 
+    from runner.catalog import Catalog
     from runner.connect import sink_for
     from runner.loader import load
+    from runner.loader.index_feed import index_feed
     from runner.render import print_load
     from vastobs.kinds import observatory_table
     from vastobs.local_paths import view_directory
@@ -461,8 +472,37 @@ def _load(args: argparse.Namespace) -> int:
             quarantine_dir=args.quarantine or stack.project_dir / ".vastobs" / "quarantine",
             raw_dir=raw_dir,
             progress=lambda n: bar.advance(task, n),
+            feed=index_feed(Catalog.for_stack(stack), table),
         )
     print_load(summary)
+    return 0
+
+
+def _index(args: argparse.Namespace) -> int:
+    """Every point table's rows into ``sky.points``, replacing what it held: after turning
+    the index on over loaded tables, or when a load finds it out of step."""
+    from dataclasses import replace
+
+    from runner.catalog import Catalog
+    from runner.connect import sink_for
+    from vastobs.sky_index import KIND as POINTS
+
+    stack = _stack(args)
+    catalog = Catalog.for_stack(stack)
+    index = catalog.index.table
+    if not catalog.sky_index:
+        raise ParameterError(
+            "this stack keeps no sky index: set vastobs:database.sky_index: true, then pulumi up"
+        )
+    sink = sink_for(args.into, stack)
+    if not sink.exists(index):
+        raise TableMissing(
+            f"table {index.logical_name} does not exist on {sink.name}: run pulumi up "
+            "(Pulumi creates tables)"
+        )
+    tables = replace(catalog, sky_index=False)  # the points as the tables hold them
+    points = sink.rebuild(index, tables.relation(POINTS, tables.observatories(POINTS)))
+    print(f"{index.logical_name}: {points:,} points")
     return 0
 
 

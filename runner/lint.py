@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 from runner.analytics import ANALYTICS_DIR
 from runner.catalog import Catalog
 from runner.query import Query
+from vastobs.sky_index import INDEX_PATH
 
 if TYPE_CHECKING:
     from vastobs.compile_cache import CompileCache
@@ -72,8 +73,8 @@ def lint(
         files.extend(sorted(path.rglob("*.sql")) if path.is_dir() else [path])
     findings: list[Finding] = []
     for file in files:
-        if "tables" in file.parts or "kinds" in file.parts:
-            continue  # DDL, checked by vastobs.kinds when Pulumi or the loader reads it
+        if {"tables", "kinds", INDEX_PATH.parent.name} & set(file.parts):
+            continue  # DDL, checked by vastobs.kinds or .sky_index when Pulumi or a load reads it
         if cache is None:
             findings.extend(_lint_file(file, catalog, lock_text))
         else:

@@ -29,6 +29,7 @@ from runner.query import SOURCE_DIALECT, Query, header_position
 from vastobs.config import StackConfig
 from vastobs.ddl import Column
 from vastobs.kinds import kind_names, load_kind
+from vastobs.sky_index import KIND as POINTS
 from vastobs.sqlfile import SqlFileError
 
 
@@ -82,7 +83,7 @@ def known_tables(ctx: Context) -> Iterator[tuple[int, int, str]]:
     or a CTE; an analytic names no observatory (other files may name a stack's table)."""
     ctes = {cte.alias_or_name for cte in ctx.tree.find_all(exp.CTE)}
     params = ctx.query.params
-    known = kind_names(ctx.catalog.project_dir)
+    known = (*kind_names(ctx.catalog.project_dir), POINTS)
     header = ctx.query.path.read_text(encoding="utf-8").splitlines()[: ctx.query.body_line - 1]
     for name, param in params.items():
         for kind in param.kinds:
@@ -113,7 +114,7 @@ def known_tables(ctx: Context) -> Iterator[tuple[int, int, str]]:
                     "parameter (docs/queries.md)"
                 ),
             )
-        elif (table.db, table.name) not in ctx.catalog.tables:
+        elif (table.db, table.name) not in ctx.catalog.stored:
             yield (*_where(ctx, table), f"unknown table {shown}")
 
 
@@ -144,6 +145,8 @@ def known_columns(ctx: Context) -> Iterator[tuple[int, int, str]]:
 
 def kind_columns(ctx: Context, kind: str) -> tuple[Column, ...]:
     try:
+        if kind == POINTS:
+            return ctx.catalog.index.table.columns
         return load_kind(ctx.catalog.project_dir, kind).columns
     except SqlFileError:
         return ()  # an unknown kind: Q002 says so
@@ -202,7 +205,7 @@ def runs_on_duckdb(ctx: Context) -> Iterator[tuple[int, int, str]]:
         return
     values = [PARAM_TYPES[ctx.query.param_type(name) or "varchar"].lint_sample for name in order]
     with duckdb.connect(":memory:") as con:
-        for (obs, name), table in ctx.catalog.tables.items():
+        for (obs, name), table in ctx.catalog.stored.items():
             con.execute(f'CREATE SCHEMA IF NOT EXISTS "{obs}"')
             con.execute(table.create_sql("duckdb", exp.table_(name, db=obs, quoted=True)))
         try:

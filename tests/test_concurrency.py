@@ -30,6 +30,7 @@ from runner.loader.sinks import DuckDBSink
 from runner.query import Query
 from vastobs.backends.filelock import exclusive
 from vastobs.backends.local import LocalBackend
+from vastobs.config import from_mapping
 from vastobs.ddl import load_table
 from vastobs.errors import BackendError
 
@@ -47,6 +48,8 @@ CONFIG = {
         "chandra": {"path": "/chandra", "quota": {"hard": "1TB"}, "kinds": ["detections"]},
     },
 }
+
+CATALOG = Catalog.for_stack(from_mapping(CONFIG, PROJECT_DIR, "test stack"))  # no sky index
 
 
 def _points(out: Path) -> tuple[Path, Path]:
@@ -74,7 +77,7 @@ class Readers:
     """cone_search on many threads until stopped; answers counted, errors kept."""
 
     def __init__(self, database: Path) -> None:
-        self.engine = DuckDBEngine.for_file(database, Catalog.load(PROJECT_DIR))
+        self.engine = DuckDBEngine.for_file(database, CATALOG)
         self.query = Query.load(PROJECT_DIR / "queries" / "analytics" / "cone_search.sql")
         self.stop = threading.Event()
         self.answers: Counter[int] = Counter()
@@ -200,7 +203,7 @@ def test_queries_answer_during_pulumi_up(pulumi_project: PulumiProject, tmp_path
 def test_a_reader_held_off_past_its_bound_gets_one_line(tmp_path: Path) -> None:
     """A writer holding the database longer than a reader waits: one line, not DuckDB's error."""
     _project, database = _stack_project(tmp_path)
-    engine = DuckDBEngine.for_file(database, Catalog.load(PROJECT_DIR), lock_wait=1.0)
+    engine = DuckDBEngine.for_file(database, CATALOG, lock_wait=1.0)
     query = Query.load(PROJECT_DIR / "queries" / "analytics" / "cone_search.sql")
     with exclusive(database), pytest.raises(BackendError) as info:
         engine.run(query, {})

@@ -150,6 +150,11 @@ class DatabaseConfig:
     timeout_seconds: int = key(
         "Seconds the VAST DB SDK waits on each request to `database.endpoint`", 30, lo=1, hi=3600
     )
+    sky_index: bool = key(
+        "Keep every observatory's measurements and detections also in one table, `sky.points`,"
+        ' which cone searches and light curves then read (docs/data.md, "The sky index")',
+        False,
+    )
 
 
 @dataclass(frozen=True)
@@ -718,6 +723,7 @@ def _check_across_keys(r: _Reader, stack: StackConfig) -> None:
     if stack.backend == "vast" and not stack.vms.address:
         raise ConfigError("vms.address", "is required when backend is 'vast'", r.source)
     from vastobs.kinds import kind_names, observatory_table
+    from vastobs.sky_index import SCHEMA as SKY_SCHEMA
 
     known = kind_names(stack.project_dir)
     for obs in stack.observatories:
@@ -730,6 +736,10 @@ def _check_across_keys(r: _Reader, stack: StackConfig) -> None:
                 )
             observatory_table(stack.project_dir, obs.name, entry)  # its DDL, checked
     _reject_overlaps(r, stack.observatories, stack.database)
+    if stack.database.sky_index and any(o.name == SKY_SCHEMA for o in stack.observatories):
+        raise r.fail(
+            f"observatories.{SKY_SCHEMA}", SKY_SCHEMA, "another name: the sky index's schema is sky"
+        )
     if stack.alerts.topics and any(o.name == "alerts" for o in stack.observatories):
         raise r.fail(
             "observatories.alerts", "alerts", "another name: the alert stream's schema is alerts"

@@ -1,12 +1,13 @@
 -- name: multi_wavelength_light_curve
--- version: 6
+-- version: 7
 -- description: >
 --   Time-ordered rates and fluxes, with errors, per observatory, instrument
 --   and band, from every observatory with measurements or detections, for one
 --   object given by position and radius (resolve a name first with
 --   target_position, or use `plot light-curve --target NAME`). Goes through
---   the object's position: four HEALPix index ranges covering the circle
---   prune the hpx-sorted tables.
+--   the object's position in the points (the sky index where the stack keeps
+--   one, docs/data.md): four HEALPix index ranges covering the circle prune
+--   the hpx-sorted tables.
 -- owner: analytics
 -- params:
 --   ra: {type: double, default: 306.0159, min: 0, below: 360, description: object RA (ICRS degrees); default V404 Cygni}
@@ -14,41 +15,24 @@
 --   radius_arcsec: {type: double, default: 10, above: 0, max: 36000, description: match radius (arcsec)}
 --   start_time: {type: timestamp, default: '2000-01-01T00:00:00', description: from (UTC)}
 --   end_time: {type: timestamp, default: '2100-01-01T00:00:00', min: start_time, description: until (UTC)}
---   observatories: {type: observatories, kinds: [measurements, detections], description: observatories whose points are drawn (default every one with measurements or detections)}
+--   observatories: {type: observatories, kinds: [points], description: observatories whose points are drawn (default every one with measurements or detections)}
 WITH points AS (
     SELECT
-        m.observatory,
-        m.instrument,
-        m.band,
-        m.mid_time AS time_utc,
-        m.exposure_s,
-        m.rate,
-        m.rate_error,
-        m.flux_erg_cm2_s,
-        m.flux_error,
-        m.quality,
-        m.ra,
-        m.dec
-    FROM observatories.measurements AS m
-    WHERE in_cone_cover(m.hpx, :ra, :dec, :radius_arcsec)
-      AND m.mid_time BETWEEN :start_time AND :end_time
-    UNION ALL
-    SELECT
-        d.observatory,
-        d.instrument,
-        d.band,
-        d.mid_time AS time_utc,
-        CAST(NULL AS double) AS exposure_s,
-        d.rate,
-        d.rate_error,
-        d.flux_erg_cm2_s,
-        d.flux_error,
-        d.quality,
-        d.ra,
-        d.dec
-    FROM observatories.detections AS d
-    WHERE in_cone_cover(d.hpx, :ra, :dec, :radius_arcsec)
-      AND d.mid_time BETWEEN :start_time AND :end_time
+        p.observatory,
+        p.instrument,
+        p.band,
+        p.time_utc,
+        p.exposure_s,
+        p.rate,
+        p.rate_error,
+        p.flux_erg_cm2_s,
+        p.flux_error,
+        p.quality,
+        p.ra,
+        p.dec
+    FROM observatories.points AS p
+    WHERE in_cone_cover(p.hpx, :ra, :dec, :radius_arcsec)
+      AND p.time_utc BETWEEN :start_time AND :end_time
 )
 SELECT
     observatory,

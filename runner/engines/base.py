@@ -256,7 +256,7 @@ class Engine(ABC):
             if not table.db and table.name in ctes:
                 continue
             key = (table.db, table.name)
-            if self.catalog is not None and key not in self.catalog.tables:
+            if self.catalog is not None and key not in self.catalog.stored:
                 known = ", ".join(self.catalog.names())
                 raise SqlFileError(
                     str(query.path), query.body_line, 1,

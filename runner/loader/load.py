@@ -12,6 +12,7 @@ from itertools import islice
 from pathlib import Path
 from typing import Any
 
+from runner.loader.index_feed import IndexFeed
 from runner.loader.readers import parquet_batches, parquet_file, text_rows
 from runner.loader.sinks import Sink
 from runner.loader.spool import Spool
@@ -71,6 +72,7 @@ def load(
     quarantine_dir: Path,
     raw_dir: Path | None = None,
     progress: Callable[[int], None] | None = None,
+    feed: IndexFeed | None = None,
 ) -> LoadSummary:
     """Every file's good rows in one commit, or nothing.
 
@@ -83,6 +85,9 @@ def load(
     good rows spooled to disk (runner.loader.spool), where SQL finds the
     keys given twice and the sink takes the new rows in bounded batches: the
     memory a load takes does not grow with its rows.
+
+    ``feed``: the table is a point kind of a stack that keeps the sky index
+    (runner.loader.index_feed); the same unit adds the new rows' points to it.
     """
     missing = [p for p in files if not p.is_file()]
     if missing:
@@ -97,7 +102,7 @@ def load(
     rejected: list[list[Rejected]] = []
     spool = Spool(table, sink.spool_parent)
     try:
-        with sink.writer(table) as writer:
+        with sink.writer(table, feed) as writer:
             for index, path in enumerate(files):
                 result = FileSummary(path, sha256_of(path))
                 rejected.append([])

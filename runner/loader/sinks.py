@@ -20,9 +20,11 @@ from pathlib import Path
 from typing import Any, Protocol
 
 import duckdb
+import pyarrow as pa
 import pyarrow.compute as pc
 from sqlglot import exp
 
+from runner.loader.index_feed import IndexFeed
 from runner.loader.spool import SOURCE, Spool, as_table, ident, keyed, literal
 from vastobs.backends.filelock import exclusive, open_duckdb, retry_while_locked
 from vastobs.ddl import TableDef
@@ -63,8 +65,15 @@ class Sink(Protocol):
 
     def exists(self, table: TableDef) -> bool: ...
 
-    def writer(self, table: TableDef) -> AbstractContextManager[Writer]:
-        """One load: its spooled rows, then one keyed insert; no commit, nothing added."""
+    def rebuild(self, index: TableDef, points: exp.Query) -> int:
+        """Replace the sky index's rows by ``points`` (every point table's, read by logical
+        names) in one unit where the storage has one; the points written."""
+
+    def writer(
+        self, table: TableDef, feed: IndexFeed | None = None
+    ) -> AbstractContextManager[Writer]:
+        """One load: its spooled rows, then one keyed insert (and the new rows' points into
+        the sky index, where ``feed`` says so); no commit, nothing added."""
 
 
 def _ident(name: str, dialect: str) -> str:
@@ -108,21 +117,55 @@ class DuckDBSink:
             )
 
     @contextmanager
-    def writer(self, table: TableDef) -> Iterator[Writer]:
+    def writer(self, table: TableDef, feed: IndexFeed | None = None) -> Iterator[Writer]:
         self._require()
-        yield _DuckDBWriter(self, table)
+        yield _DuckDBWriter(self, table, feed)
+
+    def rebuild(self, index: TableDef, points: exp.Query) -> int:
+        self._require()
+        tree = points.copy()
+        for table in tree.find_all(exp.Table):
+            table.set("catalog", exp.to_identifier("db"))
+        names = ", ".join(ident(c.name) for c in index.columns)
+        order = ", ".join(ident(c) for c in index.sorted_by)
+        with duckdb.connect() as con, exclusive(self.database, self.lock_timeout):
+            # The row groups a load of all the points would have (row_group_rows).
+            retry_while_locked(
+                lambda: con.execute(f"ATTACH {literal(str(self.database))} AS db (READ_ONLY)"),
+                self.database, self.lock_timeout, reader=False,
+            )  # fmt: skip
+            ((rows,),) = con.execute(f"SELECT count(*) FROM ({tree.sql('duckdb')})").fetchall()
+            con.execute("DETACH db")
+            group = row_group_rows(int(rows))
+            con.execute(f"ATTACH {literal(str(self.database))} AS db (ROW_GROUP_SIZE {group})")
+            try:
+                con.execute("BEGIN")
+                con.execute(f"DELETE FROM {_in_db(index)}")
+                con.execute(
+                    f"INSERT INTO {_in_db(index)} ({names}) {tree.sql('duckdb')} ORDER BY {order}"
+                )
+                con.execute("COMMIT")
+            except BaseException:
+                with suppress(duckdb.Error):
+                    con.execute("ROLLBACK")
+                raise
+            finally:
+                con.execute("DETACH db")
+        return int(rows)
+
+
+def _in_db(table: TableDef) -> str:
+    return exp.table_(table.name, db=table.observatory, catalog="db", quoted=True).sql("duckdb")
 
 
 class _DuckDBWriter:
-    def __init__(self, sink: DuckDBSink, table: TableDef) -> None:
-        self.sink, self.table = sink, table
+    def __init__(self, sink: DuckDBSink, table: TableDef, feed: IndexFeed | None) -> None:
+        self.sink, self.table, self.feed = sink, table, feed
 
     def commit(self, spool: Spool) -> dict[int, int]:
         """In the spool's connection (its memory bound and spill directory): the database
         attached, the new keys inserted sorted, committed and checkpointed."""
-        target = exp.table_(
-            self.table.name, db=self.table.observatory, catalog="db", quoted=True
-        ).sql("duckdb")
+        target = _in_db(self.table)
         columns = ", ".join(ident(c.name) for c in self.table.columns)
         on = keyed(self.table, "s", "t")
         database, sink, con = self.sink.database, self.sink, spool.con
@@ -149,7 +192,11 @@ class _DuckDBWriter:
                 if present:  # some keys are there: only the others go in
                     fresh += f" ANTI JOIN {target} AS t ON {on}"
                     in_order = False  # a hash join need not keep the order
+                if self.feed:
+                    self._check(con, target)
                 if sum(n for _, n in present) < sum(spool.accepted.values()):
+                    if self.feed:  # first: the table's insert ends what is fresh
+                        self._add_points(con, f"SELECT {columns} {fresh}")
                     order = "" if in_order else f" ORDER BY {spool.order()}"
                     con.execute(f"INSERT INTO {target} ({columns}) SELECT {columns} {fresh}{order}")
                 con.execute("COMMIT")
@@ -162,6 +209,25 @@ class _DuckDBWriter:
             sink.hold_seconds = time.perf_counter() - started
         already = dict(present)
         return {k: n - int(already.get(k, 0)) for k, n in spool.accepted.items()}
+
+    def _check(self, con: duckdb.DuckDBPyConnection, target: str) -> None:
+        assert self.feed is not None
+        index = _in_db(self.feed.index)
+        ((rows,),) = con.execute(f"SELECT count(*) FROM {target}").fetchall()
+        ((points,),) = con.execute(
+            f"SELECT count(*) FROM {index} WHERE {self.feed.where}"
+        ).fetchall()
+        self.feed.check(rows, points)
+
+    def _add_points(self, con: duckdb.DuckDBPyConnection, fresh: str) -> None:
+        """The fresh rows' points, in the index's ``sorted_by`` order (its row groups prune)."""
+        assert self.feed is not None
+        index = self.feed.index
+        con.execute(f"CREATE OR REPLACE TEMP VIEW fresh_rows AS {fresh}")
+        points = self.feed.select("duckdb", exp.to_table("fresh_rows"))
+        names = ", ".join(ident(c.name) for c in index.columns)
+        order = ", ".join(ident(c) for c in index.sorted_by)
+        con.execute(f"INSERT INTO {_in_db(index)} ({names}) {points} ORDER BY {order}")
 
 
 class TrinoSink:
@@ -211,22 +277,42 @@ class TrinoSink:
         )
         return bool(rows)
 
+    def rebuild(self, index: TableDef, points: exp.Query) -> int:
+        """Two statements (Trino commits each alone): if the insert fails, the index is
+        left empty, and every load is refused until a rebuild succeeds."""
+        tree = points.copy()
+        for table in tree.find_all(exp.Table):
+            table.replace(
+                exp.table_(
+                    table.name, db=self.schema_for(table.db), catalog=self.catalog,
+                    quoted=True, alias=table.alias or None,
+                )
+            )  # fmt: skip
+        target = self._qualified(index)
+        names = ", ".join(_ident(c.name, "trino") for c in index.columns)
+        if self._run(f"SELECT 1 FROM {target} LIMIT 1"):  # a memory catalog cannot DELETE
+            self._run(f"DELETE FROM {target}")
+        (inserted,) = self._run(f"INSERT INTO {target} ({names}) {tree.sql('trino')}")[0]
+        return int(inserted)
+
     @contextmanager
-    def writer(self, table: TableDef) -> Iterator[Writer]:
+    def writer(self, table: TableDef, feed: IndexFeed | None = None) -> Iterator[Writer]:
         staging = self._qualified(table, f"_load_{table.name}_{uuid.uuid4().hex[:12]}")
         self._run(
             f"CREATE TABLE {staging} AS SELECT *, CAST(0 AS integer) AS {_ident(SOURCE, 'trino')}"
             f" FROM {self._qualified(table)} WITH NO DATA"
         )
         try:
-            yield _TrinoWriter(self, table, staging)
+            yield _TrinoWriter(self, table, staging, feed)
         finally:
             self._run(f"DROP TABLE IF EXISTS {staging}")
 
 
 class _TrinoWriter:
-    def __init__(self, sink: TrinoSink, table: TableDef, staging: str) -> None:
-        self.sink, self.table, self.staging = sink, table, staging
+    def __init__(
+        self, sink: TrinoSink, table: TableDef, staging: str, feed: IndexFeed | None
+    ) -> None:
+        self.sink, self.table, self.staging, self.feed = sink, table, staging, feed
         self.names = [c.name for c in table.columns] + [SOURCE]
 
     def _stage(self, spool: Spool) -> None:
@@ -253,8 +339,25 @@ class _TrinoWriter:
             f"FROM {self.staging} AS s WHERE NOT EXISTS (SELECT 1 FROM {target} AS t WHERE {on})"
         )
         counts = self.sink._run(f"SELECT {source}, count(*) {fresh} GROUP BY 1")
+        if self.feed:
+            self._add_points(target, f"SELECT {columns} {fresh}")
         self.sink._run(f"INSERT INTO {target} ({columns}) SELECT {columns} {fresh}")
         return {int(k): int(n) for k, n in counts}
+
+    def _add_points(self, target: str, fresh: str) -> None:
+        """The fresh rows' points, before the table's own insert: Trino commits each
+        statement alone, so a failure between the two leaves the index ahead of the
+        table, which the next load's check finds (runner/loader/index_feed.py)."""
+        import sqlglot
+
+        assert self.feed is not None
+        index = self.sink._qualified(self.feed.index)
+        (rows,) = self.sink._run(f"SELECT count(*) FROM {target}")[0]
+        (points,) = self.sink._run(f"SELECT count(*) FROM {index} WHERE {self.feed.where}")[0]
+        self.feed.check(int(rows), int(points))
+        source = exp.Subquery(this=sqlglot.parse_one(fresh, read="trino"))
+        names = ", ".join(_ident(c.name, "trino") for c in self.feed.index.columns)
+        self.sink._run(f"INSERT INTO {index} ({names}) {self.feed.select('trino', source)}")
 
 
 class VastDBSink:
@@ -283,14 +386,21 @@ class VastDBSink:
         with self.connect().transaction() as tx:
             return self._table(tx, table) is not None
 
+    def rebuild(self, index: TableDef, points: exp.Query) -> int:
+        raise EngineError(
+            "vastdb",
+            f"rebuilding {index.logical_name} is done through Trino's VAST DB catalog "
+            "(`index rebuild --into trino`), which deletes and inserts in SQL",
+        )
+
     @contextmanager
-    def writer(self, table: TableDef) -> Iterator[Writer]:
-        yield _VastDBWriter(self, table)
+    def writer(self, table: TableDef, feed: IndexFeed | None = None) -> Iterator[Writer]:
+        yield _VastDBWriter(self, table, feed)
 
 
 class _VastDBWriter:
-    def __init__(self, sink: VastDBSink, table: TableDef) -> None:
-        self.sink, self.table = sink, table
+    def __init__(self, sink: VastDBSink, table: TableDef, feed: IndexFeed | None) -> None:
+        self.sink, self.table, self.feed = sink, table, feed
 
     def commit(self, spool: Spool) -> dict[int, int]:
         if not sum(spool.accepted.values()):
@@ -309,9 +419,30 @@ class _VastDBWriter:
                 f" ANTI JOIN present AS t ON {keyed(self.table, 's', 't')}"
                 f" ORDER BY {spool.order()}"
             )
+            if self.feed:
+                self._add_points(tx, spool, fresh)
             for batch in spool.batches(self.sink.insert_rows, fresh):
                 rows, sources = as_table(batch, self.table)
                 live.insert(rows)
                 for c in pc.value_counts(sources).to_pylist():
                     new[int(c["values"])] = new.get(int(c["values"]), 0) + int(c["counts"])
         return new
+
+    def _add_points(self, tx: Any, spool: Spool, fresh: str) -> None:
+        """The fresh rows' points into the index, in the load's transaction."""
+        assert self.feed is not None
+        index = self.sink._table(tx, self.feed.index)
+        if index is None:
+            raise EngineError("vastdb", f"table {self.feed.index.logical_name} disappeared")
+        held = index.select(columns=["observatory", "kind"])  # noqa: F841 (read by DuckDB)
+        ((points,),) = spool.con.execute(
+            f"SELECT count(*) FROM held WHERE {self.feed.where}"
+        ).fetchall()
+        ((rows,),) = spool.con.execute("SELECT count(*) FROM present").fetchall()
+        self.feed.check(int(rows), int(points))
+        source = exp.Subquery(this=exp.maybe_parse(fresh, dialect="duckdb"))
+        order = ", ".join(ident(c) for c in self.feed.index.sorted_by)
+        query = f"{self.feed.select('duckdb', source)} ORDER BY {order}"
+        schema = self.feed.index.arrow_schema()
+        for batch in spool.con.sql(query).to_arrow_reader(self.sink.insert_rows):
+            index.insert(pa.Table.from_batches([batch]).cast(schema))

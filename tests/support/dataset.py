@@ -18,6 +18,7 @@ import pyarrow.parquet as pq
 from devtools.toolchain import PROJECT_DIR
 from runner.catalog import Catalog
 from runner.loader import load
+from runner.loader.index_feed import index_feed
 from runner.loader.sinks import DuckDBSink
 from vastobs.backends.local import LocalBackend
 from vastobs.ddl import TableDef
@@ -71,7 +72,7 @@ def _table(table: TableDef, rows: list[dict[str, Any]]) -> pa.Table:
 
 
 def _tables(catalog: Catalog | None) -> dict[str, TableDef]:
-    return {t.logical_name: t for t in (catalog or Catalog.load(PROJECT_DIR)).tables.values()}
+    return {t.logical_name: t for t in (catalog or Catalog.load(PROJECT_DIR)).stored.values()}
 
 
 def write_parquet(
@@ -92,10 +93,11 @@ def local_database(
     catalog: Catalog | None = None,
 ) -> Path:
     """A local VAST DB (DuckDB file) holding every table of the stack, with ``data`` (rows
-    or files) loaded."""
+    or files) loaded (and the sky index kept, where the stack keeps one)."""
     backend = LocalBackend(root)
     backend.collection("views").create({"path": "/db", "bucket": "testdb", "policy_id": 1})
     schemas = backend.catalog()
+    catalog = catalog or Catalog.load(PROJECT_DIR)
     tables = _tables(catalog)
     for table in tables.values():
         if not schemas.schema_exists("testdb", table.observatory):
@@ -107,6 +109,7 @@ def local_database(
     files.update(write_parquet(root, rows, catalog))
     for name, path in files.items():
         summary = load(tables[name], [path], DuckDBSink(database), batch_rows=1000,
-                       quarantine_dir=root / "quarantine")  # fmt: skip
+                       quarantine_dir=root / "quarantine",
+                       feed=index_feed(catalog, tables[name]))  # fmt: skip
         assert summary.rejected == 0, f"test data for {name} rejected"
     return database
