@@ -210,15 +210,35 @@ class Catalog:
             union = exp.union(union, part, distinct=False)
         return union
 
-    def as_points(self, kind: str, rows: exp.Query) -> exp.Select:
-        """``rows`` of ``kind`` (with their ``observatory`` column) as the index's columns."""
+    def as_points(self, kind: str, rows: exp.Query) -> exp.Query:
+        """``rows`` of ``kind`` (``relation``'s: a SELECT per table under UNION ALL) as the
+        index's columns, each SELECT mapped in place: one level per table, as planners
+        take a kind, instead of a mapping over the union."""
         from sqlglot import exp
 
-        columns = [exp.column(OBSERVATORY), exp.alias_(exp.Literal.string(kind), "kind")]
-        for name, sql in self.index.columns_from(kind):
-            columns.append(exp.alias_(kind_expression(sql).copy(), name))
-        alias = exp.TableAlias(this=exp.to_identifier(kind))
-        return exp.select(*columns).from_(exp.Subquery(this=rows, alias=alias))
+        def mapped(select: exp.Select) -> exp.Select:
+            given = {e.alias_or_name: e.unalias() for e in select.expressions}
+            columns = [exp.alias_(given[OBSERVATORY].copy(), OBSERVATORY)]
+            columns.append(exp.alias_(exp.Literal.string(kind), "kind"))
+            for name, sql in self.index.columns_from(kind):
+                tree = kind_expression(sql).copy()
+                for column in list(tree.find_all(exp.Column)):
+                    replacement = given[column.name].copy()
+                    if column is tree:
+                        tree = replacement
+                    else:
+                        column.replace(replacement)
+                columns.append(exp.alias_(tree, name))
+            out = select.copy()
+            out.set("expressions", columns)
+            return out
+
+        if isinstance(rows, exp.Union):
+            return exp.union(
+                self.as_points(kind, rows.left), self.as_points(kind, rows.right), distinct=False
+            )
+        assert isinstance(rows, exp.Select), rows
+        return mapped(rows)
 
 
 @functools.cache
