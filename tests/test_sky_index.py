@@ -133,8 +133,10 @@ def test_a_load_that_fails_after_its_points_leaves_both_tables_unchanged(
     more = write_parquet(tmp_path / "more", {"swift.measurements": _measurements(3, first=10)})
     add_points = _DuckDBWriter._add_points
 
-    def then_fail(self: _DuckDBWriter, con: duckdb.DuckDBPyConnection, fresh: str) -> None:
-        add_points(self, con, fresh)
+    def then_fail(
+        self: _DuckDBWriter, con: duckdb.DuckDBPyConnection, fresh: str, sort: bool
+    ) -> None:
+        add_points(self, con, fresh, sort)
         raise OSError("disk full (injected)")
 
     monkeypatch.setattr(_DuckDBWriter, "_add_points", then_fail)
@@ -162,6 +164,15 @@ def test_an_index_out_of_step_is_refused_until_rebuilt(database: Path, tmp_path:
     assert DuckDBSink(database).rebuild(CATALOG.index.table, points) == 8
     assert _load(database, "swift.measurements", more["swift.measurements"], tmp_path).loaded == 3
     assert _points_by_table(database)[("swift", "measurements")] == 8
+
+
+def test_rows_in_their_table_order_are_points_in_the_index_order() -> None:
+    for name in (("swift", "measurements"), ("chandra", "detections"), ("nustar", "measurements")):
+        feed = index_feed(CATALOG, CATALOG.tables[name])
+        assert feed is not None and feed.keeps_order, name  # sorted_by (hpx, mid_time)
+    table = CATALOG.tables[("swift", "measurements")]
+    other = index_feed(CATALOG, replace(table, sorted_by=("mid_time", "hpx")))
+    assert other is not None and not other.keeps_order
 
 
 def test_a_point_table_of_a_stack_without_the_index_feeds_nothing() -> None:

@@ -28,7 +28,8 @@ REBUILD = "python -m runner index rebuild"
 class IndexFeed:
     index: TableDef  # sky.points
     table: TableDef  # the point table loaded
-    points: exp.Select  # the table's rows as index rows, reading the table by its name
+    points: exp.Query  # the table's rows as index rows, reading the table by its name
+    sources: tuple[tuple[str, str], ...]  # index column -> the kind column it is, where one is
 
     def select(self, dialect: str, source: exp.Expression) -> str:
         """The rows of ``source`` (the table's columns) as the index's columns."""
@@ -42,6 +43,13 @@ class IndexFeed:
                 replacement.set("alias", alias)
                 table.replace(replacement)
         return tree.sql(dialect)
+
+    @property
+    def keeps_order(self) -> bool:
+        """Rows in the table's ``sorted_by`` order are its points in the index's: each of
+        the index's sort columns is the table's, one for one (``hpx``, ``mid_time``)."""
+        sources = dict(self.sources)
+        return [sources.get(c) for c in self.index.sorted_by] == list(self.table.sorted_by)
 
     @property
     def where(self) -> str:
@@ -68,4 +76,10 @@ def index_feed(catalog: Catalog, table: TableDef) -> IndexFeed | None:
     if not catalog.sky_index or table.kind not in catalog.index.kinds:
         return None
     rows = catalog.relation(table.kind, (table.observatory,))
-    return IndexFeed(catalog.index.table, table, catalog.as_points(table.kind, rows))
+    mapped = dict(table.as_kind)
+    sources = tuple(
+        (name, sql)
+        for name, sql in catalog.index.columns_from(table.kind)
+        if sql.isidentifier() and sql not in mapped  # a column of the table itself
+    )
+    return IndexFeed(catalog.index.table, table, catalog.as_points(table.kind, rows), sources)

@@ -196,7 +196,11 @@ class _DuckDBWriter:
                     self._check(con, target)
                 if sum(n for _, n in present) < sum(spool.accepted.values()):
                     if self.feed:  # first: the table's insert ends what is fresh
-                        self._add_points(con, f"SELECT {columns} {fresh}")
+                        self._add_points(
+                            con,
+                            f"SELECT {columns} {fresh}",
+                            sort=not (in_order and self.feed.keeps_order),
+                        )
                     order = "" if in_order else f" ORDER BY {spool.order()}"
                     con.execute(f"INSERT INTO {target} ({columns}) SELECT {columns} {fresh}{order}")
                 con.execute("COMMIT")
@@ -219,15 +223,16 @@ class _DuckDBWriter:
         ).fetchall()
         self.feed.check(rows, points)
 
-    def _add_points(self, con: duckdb.DuckDBPyConnection, fresh: str) -> None:
-        """The fresh rows' points, in the index's ``sorted_by`` order (its row groups prune)."""
+    def _add_points(self, con: duckdb.DuckDBPyConnection, fresh: str, sort: bool) -> None:
+        """The fresh rows' points, in the index's ``sorted_by`` order (its row groups prune):
+        rows that come in their table's order (hpx, time) need no sort for it."""
         assert self.feed is not None
         index = self.feed.index
         con.execute(f"CREATE OR REPLACE TEMP VIEW fresh_rows AS {fresh}")
         points = self.feed.select("duckdb", exp.to_table("fresh_rows"))
         names = ", ".join(ident(c.name) for c in index.columns)
-        order = ", ".join(ident(c) for c in index.sorted_by)
-        con.execute(f"INSERT INTO {_in_db(index)} ({names}) {points} ORDER BY {order}")
+        order = " ORDER BY " + ", ".join(ident(c) for c in index.sorted_by) if sort else ""
+        con.execute(f"INSERT INTO {_in_db(index)} ({names}) {points}{order}")
 
 
 class TrinoSink:
