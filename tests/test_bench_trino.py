@@ -38,7 +38,7 @@ def test_the_partitioned_sorted_layout_reads_one_file_for_a_cone(trino_server: T
     parent cell: the cone reads the sky index alone, one split of its many files."""
     db, files = data("points", 20000, lambda out: points_files(20000, out))
     tables = [(sc.TABLES[name], path) for name, path in files.items()]
-    tables.append((sc.CATALOG.index.table, index_parquet(db.path, files)))
+    tables.append((sc.CATALOG.index.table, index_parquet(db.path)))
     for table, path in tables:
         schema = f"layout_{table.observatory}"
         cursor = trino_server.connect().cursor()
