@@ -279,3 +279,43 @@ def test_trino_adds_points_and_refuses_an_index_out_of_step(tmp_path: Path, trin
     with pytest.raises(InputError, match=r"holds 4 points of swift\.measurements, which has 5"):
         load(table, [more["swift.measurements"]], target, **{**args, "feed": short})
     assert sql("SELECT count(*) FROM memory.idx_swift.measurements") == [[5]]
+
+
+def test_vastdb_rebuild_replaces_the_index_in_one_transaction(tmp_path: Path) -> None:
+    import pyarrow.parquet as pq
+
+    from runner.loader.sinks import VastDBSink
+    from tests.support.fake_vastdb import FakeBucket, FakeSchema, FakeSession, FakeTable
+
+    tables = {
+        "swift.measurements": CATALOG.tables[("swift", "measurements")],
+        "chandra.detections": CATALOG.tables[("chandra", "detections")],
+    }
+    index = CATALOG.index.table
+    fakes = {name: FakeTable(t.name, t.arrow_schema()) for name, t in tables.items()}
+    points = FakeTable(index.name, index.arrow_schema())
+    session = FakeSession({"obsdb": FakeBucket("obsdb", {
+        "swift": FakeSchema("swift", {"measurements": fakes["swift.measurements"]}),
+        "chandra": FakeSchema("chandra", {"detections": fakes["chandra.detections"]}),
+        "sky": FakeSchema("sky", {index.name: points}),
+    })})  # fmt: skip
+    files = write_parquet(tmp_path / "in", {k: v for k, v in DATA.items() if k in tables}, CATALOG)
+    for name, fake in fakes.items():
+        fake.insert(pq.read_table(files[name]).cast(tables[name].arrow_schema()))
+    stale = local_database(
+        tmp_path / "stale", {"swift.measurements": _measurements(3, first=20)}, CATALOG
+    )
+    with duckdb.connect(str(stale), read_only=True) as con:
+        points.insert(
+            con.sql("SELECT * FROM sky.points").to_arrow_table().cast(index.arrow_schema())
+        )
+    tables_only = replace(CATALOG, sky_index=False)
+    relation = tables_only.relation(POINTS, ("swift", "chandra"))
+    assert VastDBSink(lambda: session, "obsdb", insert_rows=2).rebuild(index, relation) == 7
+    by = points.rows.group_by(["observatory", "kind"]).aggregate([([], "count_all")]).to_pylist()
+    assert sorted((r["observatory"], r["kind"], r["count_all"]) for r in by) == [
+        ("chandra", "detections", 2), ("swift", "measurements", 5),
+    ]  # fmt: skip
+    assert set(points.rows.column("observation").to_pylist()).isdisjoint({"00000000020"})
+    hpx = points.rows.column("hpx").to_pylist()
+    assert hpx == sorted(hpx)  # in the index's sorted_by order

@@ -12,6 +12,7 @@ from a stack by name (``load --into``).
 
 from __future__ import annotations
 
+import tempfile
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -25,12 +26,13 @@ import pyarrow.compute as pc
 from sqlglot import exp
 
 from runner.loader.index_feed import IndexFeed
-from runner.loader.spool import SOURCE, Spool, as_table, ident, keyed, literal
+from runner.loader.spool import SOURCE, SPOOL_MEMORY, Spool, as_table, ident, keyed, literal
 from vastobs.backends.filelock import exclusive, open_duckdb, retry_while_locked
 from vastobs.ddl import TableDef
 from vastobs.errors import EngineError
 
 INSERT_CHUNK = 200  # rows per parameterised INSERT on Trino
+ROW_ID = "$row_id"  # the vastdb SDK's internal row id column, what ``delete`` takes
 ROW_GROUP_MIN, ROW_GROUP_MAX = 16_384, 65_536
 ROW_GROUPS_PER_LOAD = 1_024
 
@@ -383,20 +385,44 @@ class VastDBSink:
         self.connect, self.bucket, self.insert_rows = connect, bucket, insert_rows
         self.spool_parent: Path | None = None
 
-    def _table(self, tx: Any, table: TableDef) -> Any:
-        schema = tx.bucket(self.bucket).schema(table.observatory, fail_if_missing=False)
-        return None if schema is None else schema.table(table.name, fail_if_missing=False)
+    def _table(self, tx: Any, schema: str, name: str) -> Any:
+        found = tx.bucket(self.bucket).schema(schema, fail_if_missing=False)
+        return None if found is None else found.table(name, fail_if_missing=False)
 
     def exists(self, table: TableDef) -> bool:
         with self.connect().transaction() as tx:
-            return self._table(tx, table) is not None
+            return self._table(tx, table.observatory, table.name) is not None
 
     def rebuild(self, index: TableDef, points: exp.Query) -> int:
-        raise EngineError(
-            "vastdb",
-            f"rebuilding {index.logical_name} is done through Trino's VAST DB catalog "
-            "(`index rebuild --into trino`), which deletes and inserts in SQL",
-        )
+        """One transaction: the index's rows deleted by row id, then every point table read
+        through the SDK, mapped in DuckDB (spilling to disk) and inserted in batches."""
+        tree = points.copy()
+        with (
+            self.connect().transaction() as tx,
+            tempfile.TemporaryDirectory(prefix=".rebuild-", dir=self.spool_parent) as spill,
+        ):
+            target = self._table(tx, index.observatory, index.name)
+            if target is None:
+                raise EngineError("vastdb", f"table {index.logical_name} disappeared")
+            for held in target.select(columns=["observatory"], internal_row_id=True):
+                if held.num_rows:
+                    target.delete(held.select([ROW_ID]))
+            config = {"memory_limit": SPOOL_MEMORY, "temp_directory": spill}
+            with duckdb.connect(config=config) as con:
+                for table in tree.find_all(exp.Table):
+                    name = f"{table.db}__{table.name}"
+                    live = self._table(tx, table.db, table.name)
+                    if live is None:
+                        raise EngineError("vastdb", f"table {table.db}.{table.name} disappeared")
+                    con.register(name, live.select())
+                    table.replace(exp.to_table(name).as_(table.alias or table.name))
+                order = ", ".join(ident(c) for c in index.sorted_by)
+                schema, written = index.arrow_schema(), 0
+                rows = con.sql(f"{tree.sql('duckdb')} ORDER BY {order}")
+                for batch in rows.to_arrow_reader(self.insert_rows):
+                    target.insert(pa.Table.from_batches([batch]).cast(schema))
+                    written += batch.num_rows
+        return written
 
     @contextmanager
     def writer(self, table: TableDef, feed: IndexFeed | None = None) -> Iterator[Writer]:
@@ -414,7 +440,7 @@ class _VastDBWriter:
         columns = ", ".join(ident(c.name) for c in self.table.columns)
         new: dict[int, int] = {}
         with self.sink.connect().transaction() as tx:
-            live = self.sink._table(tx, self.table)
+            live = self.sink._table(tx, self.table.observatory, self.table.name)
             if live is None:
                 raise EngineError("vastdb", f"table {self.table.logical_name} disappeared")
             present = live.select(columns=key)  # noqa: F841 (a RecordBatchReader DuckDB reads)
@@ -436,7 +462,7 @@ class _VastDBWriter:
     def _add_points(self, tx: Any, spool: Spool, fresh: str) -> None:
         """The fresh rows' points into the index, in the load's transaction."""
         assert self.feed is not None
-        index = self.sink._table(tx, self.feed.index)
+        index = self.sink._table(tx, self.feed.index.observatory, self.feed.index.name)
         if index is None:
             raise EngineError("vastdb", f"table {self.feed.index.logical_name} disappeared")
         held = index.select(columns=["observatory", "kind"])  # noqa: F841 (read by DuckDB)

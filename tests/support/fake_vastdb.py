@@ -15,9 +15,11 @@ from dataclasses import dataclass, field
 from typing import TypeVar
 
 import pyarrow as pa
+import pyarrow.compute as pc
 from vastdb import errors
 
 T = TypeVar("T")
+ROW_ID = "$row_id"  # the SDK's internal row id column (uint64)
 
 
 @dataclass
@@ -28,12 +30,30 @@ class FakeTable:
     fail_after_inserts: int | None = None  # fault injection: raise on the Nth insert
     inserts: int = 0
 
+    ids: pa.Array = field(init=False)  # each row's ``$row_id``, as the server keeps them
+    next_id: int = 0
+
     def __post_init__(self) -> None:
         self.rows = self.schema.empty_table()
+        self.ids = pa.array([], pa.uint64())
 
-    def select(self, columns: list[str] | None = None) -> pa.RecordBatchReader:
+    def select(
+        self, columns: list[str] | None = None, *, internal_row_id: bool = False
+    ) -> pa.RecordBatchReader:
         data = self.rows.select(columns) if columns else self.rows
+        if internal_row_id:
+            data = data.append_column(ROW_ID, self.ids)
         return pa.RecordBatchReader.from_batches(data.schema, data.to_batches())
+
+    def delete(self, rows: pa.Table | pa.RecordBatch) -> None:
+        """The rows whose ``$row_id`` is given go; any other column is refused, as the SDK does."""
+        if rows.schema.names != [ROW_ID]:
+            raise errors.BadRequest(
+                code="InvalidArgument", message=f"delete takes {ROW_ID} only",
+                method="DELETE", url=self.name, status=400, headers={},
+            )  # fmt: skip
+        keep = pc.invert(pc.is_in(self.ids, value_set=pa.array(rows.column(0), pa.uint64())))
+        self.rows, self.ids = self.rows.filter(keep), self.ids.filter(keep)
 
     def insert(self, rows: pa.Table | pa.RecordBatch) -> pa.ChunkedArray:
         table = pa.Table.from_batches([rows]) if isinstance(rows, pa.RecordBatch) else rows
@@ -52,9 +72,11 @@ class FakeTable:
                 status=503,
                 headers={},
             )
-        start = self.rows.num_rows
+        new = pa.array(range(self.next_id, self.next_id + table.num_rows), pa.uint64())
+        self.next_id += table.num_rows
         self.rows = pa.concat_tables([self.rows, table])
-        return pa.chunked_array([pa.array(range(start, self.rows.num_rows), pa.int64())])
+        self.ids = pa.concat_arrays([self.ids, new])
+        return pa.chunked_array([new])
 
 
 def _lookup(found: dict[str, T], name: str, missing: Exception | None) -> T | None:
@@ -96,7 +118,7 @@ class FakeSession:
     @contextmanager
     def transaction(self) -> Iterator[FakeSession]:
         snapshot = {
-            id(t): t.rows
+            id(t): (t.rows, t.ids)
             for b in self.buckets.values()
             for s in b.schemas.values()
             for t in s.tables.values()
@@ -107,7 +129,7 @@ class FakeSession:
             for bucket in self.buckets.values():
                 for schema in bucket.schemas.values():
                     for table in schema.tables.values():
-                        table.rows = snapshot.get(id(table), table.rows)
+                        table.rows, table.ids = snapshot.get(id(table), (table.rows, table.ids))
             self.rolled_back += 1
             raise
         self.committed += 1
