@@ -7,7 +7,7 @@ import os
 import re
 import shutil
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +26,6 @@ from runner.loader.sinks import DuckDBSink, row_group_rows
 from runner.query import Query
 from vastobs.backends.local import LocalBackend
 from vastobs.ddl import TableDef, all_tables
-from vastobs.sky_index import KIND as POINTS
 
 ROOT = Path(__file__).resolve().parents[1]
 ANALYTICS = ROOT / "queries" / "analytics"
@@ -90,9 +89,8 @@ def with_sky_index(database: Path) -> float | None:
     with duckdb.connect(str(database)) as con:
         con.execute(f'CREATE SCHEMA IF NOT EXISTS "{index.observatory}"')
         con.execute(index.create_sql("duckdb", exp.table_(index.name, db=index.observatory)))
-    tables = replace(CATALOG, sky_index=False)  # every bench database has every table
-    points = tables.relation(POINTS, tables.observatories(POINTS))
-    DuckDBSink(database, lock_timeout=600).rebuild(index, points)
+    # every bench database has every table of the stack
+    DuckDBSink(database, lock_timeout=600).rebuild(index, CATALOG.points_in_tables())
     return time.perf_counter() - start
 
 

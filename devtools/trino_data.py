@@ -7,7 +7,6 @@ import shutil
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +23,6 @@ from runner.loader import load
 from runner.loader.sinks import TrinoSink
 from vastobs.ddl import TableDef
 from vastobs.sky import ORDER
-from vastobs.sky_index import KIND as POINTS
 
 
 def trino_with(
@@ -93,9 +91,8 @@ def trino_with(
         assert copied == summary.loaded, (name, copied, summary.loaded)
         sql(f"DROP TABLE {staging.sql('trino')}")
     if catalog.sky_index:  # as `runner index rebuild --into trino` fills it
-        tables_only = replace(catalog, sky_index=False)
-        points = tables_only.relation(POINTS, tables_only.observatories(POINTS))
-        TrinoSink(server.connect, into, schema_for).rebuild(catalog.index.table, points)
+        sink = TrinoSink(server.connect, into, schema_for)
+        sink.rebuild(catalog.index.table, catalog.points_in_tables())
     return TrinoEngine(server.connect, catalog, in_catalog(into, schema_for))
 
 

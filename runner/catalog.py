@@ -13,6 +13,7 @@ test catalog's schema in Trino (ARCHITECTURE §4).
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -184,6 +185,12 @@ class Catalog:
         for select in selects[1:]:
             union = exp.union(union, select, distinct=False)
         return union
+
+    def points_in_tables(self) -> exp.Query:
+        """Every point of every observatory read from its tables: what the sky index
+        mirrors, and what ``index rebuild`` writes into it."""
+        tables = dataclasses.replace(self, sky_index=False)
+        return tables.relation(POINTS, tables.observatories(POINTS))
 
     def _points(self, observatories: tuple[str, ...]) -> exp.Query:
         """``points`` over ``observatories``: the sky index's rows of theirs where the stack

@@ -481,11 +481,8 @@ def _load(args: argparse.Namespace) -> int:
 def _index(args: argparse.Namespace) -> int:
     """Every point table's rows into ``sky.points``, replacing what it held: after turning
     the index on over loaded tables, or when a load finds it out of step."""
-    from dataclasses import replace
-
     from runner.catalog import Catalog
     from runner.connect import sink_for
-    from vastobs.sky_index import KIND as POINTS
 
     stack = _stack(args)
     catalog = Catalog.for_stack(stack)
@@ -500,8 +497,7 @@ def _index(args: argparse.Namespace) -> int:
             f"table {index.logical_name} does not exist on {sink.name}: run pulumi up "
             "(Pulumi creates tables)"
         )
-    tables = replace(catalog, sky_index=False)  # the points as the tables hold them
-    points = sink.rebuild(index, tables.relation(POINTS, tables.observatories(POINTS)))
+    points = sink.rebuild(index, catalog.points_in_tables())
     print(f"{index.logical_name}: {points:,} points")
     return 0
 

@@ -90,8 +90,7 @@ def test_loads_keep_the_index_equal_to_the_point_tables(database: Path) -> None:
         ("chandra", "detections"): 2,
         ("nustar", "measurements"): 1,
     }
-    tables_only = replace(CATALOG, sky_index=False)
-    mirrored = tables_only.relation(POINTS, tables_only.observatories(POINTS)).sql("duckdb")
+    mirrored = CATALOG.points_in_tables().sql("duckdb")
     with duckdb.connect(str(database), read_only=True) as con:
         index = con.execute("SELECT * FROM sky.points ORDER BY ALL").fetchall()
         assert index == con.execute(f"SELECT * FROM ({mirrored}) ORDER BY ALL").fetchall()
@@ -159,9 +158,7 @@ def test_an_index_out_of_step_is_refused_until_rebuilt(database: Path, tmp_path:
         "loaded; run `python -m runner index rebuild` to make the index whole again"
     )
     assert _rows(database, "swift.measurements") == 5
-    tables_only = replace(CATALOG, sky_index=False)
-    points = tables_only.relation(POINTS, tables_only.observatories(POINTS))
-    assert DuckDBSink(database).rebuild(CATALOG.index.table, points) == 8
+    assert DuckDBSink(database).rebuild(CATALOG.index.table, CATALOG.points_in_tables()) == 8
     assert _load(database, "swift.measurements", more["swift.measurements"], tmp_path).loaded == 3
     assert _points_by_table(database)[("swift", "measurements")] == 8
 
@@ -309,8 +306,7 @@ def test_vastdb_rebuild_replaces_the_index_in_one_transaction(tmp_path: Path) ->
         points.insert(
             con.sql("SELECT * FROM sky.points").to_arrow_table().cast(index.arrow_schema())
         )
-    tables_only = replace(CATALOG, sky_index=False)
-    relation = tables_only.relation(POINTS, ("swift", "chandra"))
+    relation = replace(CATALOG, sky_index=False).relation(POINTS, ("swift", "chandra"))
     assert VastDBSink(lambda: session, "obsdb", insert_rows=2).rebuild(index, relation) == 7
     by = points.rows.group_by(["observatory", "kind"]).aggregate([([], "count_all")]).to_pylist()
     assert sorted((r["observatory"], r["kind"], r["count_all"]) for r in by) == [
