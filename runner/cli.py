@@ -164,6 +164,9 @@ def _parser() -> argparse.ArgumentParser:
     index_cmd.add_argument(
         "--into", default="duckdb", choices=tuple(SINKS), help="the storage that holds it"
     )
+    index_cmd.add_argument(
+        "--if-kept", action="store_true", help="do nothing where the stack keeps no index (scripts)"
+    )
     index_cmd.set_defaults(command=_index)
 
     demo = sub.add_parser(
@@ -487,6 +490,8 @@ def _index(args: argparse.Namespace) -> int:
     stack = _stack(args)
     catalog = Catalog.for_stack(stack)
     index = catalog.index.table
+    if not catalog.sky_index and args.if_kept:
+        return 0
     if not catalog.sky_index:
         raise ParameterError(
             "this stack keeps no sky index: set vastobs:database.sky_index: true, then pulumi up"

@@ -207,6 +207,8 @@ def test_cli_rebuild_without_the_index_is_one_line(tmp_path: Path) -> None:
     assert done.stderr.strip() == (
         "error: this stack keeps no sky index: set vastobs:database.sky_index: true, then pulumi up"
     )
+    quiet = _runner("--stack", "noindex", "index", "rebuild", "--if-kept", cwd=project)
+    assert (quiet.returncode, quiet.stdout, quiet.stderr) == (0, "", "")
 
 
 def test_cli_tables_lists_what_a_load_fills_not_the_index() -> None:
