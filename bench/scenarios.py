@@ -15,7 +15,6 @@ import duckdb
 import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
-from sqlglot import exp
 
 from bench.timing import Done
 from runner.catalog import Catalog
@@ -57,11 +56,7 @@ def build(root: Path, files: dict[str, Path]) -> Database:
     """The files loaded into a fresh local backend's DuckDB file, sorted by (hpx, time)."""
     backend = LocalBackend(root)
     backend.collection("views").create({"path": "/db", "bucket": "benchdb", "policy_id": 1})
-    catalog = backend.catalog()
-    for table in (*TABLES.values(), CATALOG.index.table):
-        if not catalog.schema_exists("benchdb", table.observatory):
-            catalog.create_schema("benchdb", table.observatory)
-        catalog.create_table("benchdb", table.observatory, table.name, table.vms_arrow_schema())
+    _create(backend, (*TABLES.values(), CATALOG.index.table))
     database = backend.database_file("benchdb")
     start = time.perf_counter()
     rows = {}
@@ -74,23 +69,24 @@ def build(root: Path, files: dict[str, Path]) -> Database:
     return Database(database, time.perf_counter() - start, rows)
 
 
+def _create(backend: LocalBackend, tables: tuple[TableDef, ...]) -> None:
+    """The tables, as Pulumi's local backend creates them."""
+    catalog = backend.catalog()
+    for table in tables:
+        if not catalog.schema_exists("benchdb", table.observatory):
+            catalog.create_schema("benchdb", table.observatory)
+        catalog.create_table("benchdb", table.observatory, table.name, table.vms_arrow_schema())
+
+
 def with_sky_index(database: Path) -> float | None:
     """A database loaded before the stack kept the sky index gets it, filled as
     ``runner index rebuild`` fills it; the seconds that took (None: it had one)."""
-    index = CATALOG.index.table
-    with duckdb.connect(str(database), read_only=True) as con:
-        found = con.execute(
-            "SELECT 1 FROM information_schema.tables WHERE table_schema = ? AND table_name = ?",
-            [index.observatory, index.name],
-        ).fetchall()
-    if found:
+    index, sink = CATALOG.index.table, DuckDBSink(database, lock_timeout=600)
+    if sink.exists(index):
         return None
     start = time.perf_counter()
-    with duckdb.connect(str(database)) as con:
-        con.execute(f'CREATE SCHEMA IF NOT EXISTS "{index.observatory}"')
-        con.execute(index.create_sql("duckdb", exp.table_(index.name, db=index.observatory)))
-    # every bench database has every table of the stack
-    DuckDBSink(database, lock_timeout=600).rebuild(index, CATALOG.points_in_tables())
+    _create(LocalBackend(database.parents[2]), (index,))  # <root>/views/db/vastobs.duckdb
+    sink.rebuild(index, CATALOG.points_in_tables())  # every bench database has every table
     return time.perf_counter() - start
 
 

@@ -38,7 +38,6 @@ if TYPE_CHECKING:
 
 TableMap = Callable[[str, str], "exp.Table"]
 OBSERVATORY = "observatory"  # the column every kind relation adds: whose row it is
-POINT_KINDS = ("measurements", "detections")  # what the kind ``points`` is made of
 DEFAULT_STACK = "local"
 
 
@@ -116,8 +115,15 @@ class Catalog:
     def observatories(self, kind: str) -> tuple[str, ...]:
         """The observatories with a table of ``kind`` (for ``points``, of a point kind), in
         config order (no DDL read)."""
-        kinds = POINT_KINDS if kind == POINTS else (kind,)
+        kinds = self.point_kinds if kind == POINTS else (kind,)
         return tuple(dict.fromkeys(o for o, entry in self.entries if entry.kind in kinds))
+
+    @functools.cached_property
+    def point_kinds(self) -> tuple[str, ...]:
+        """What the kind ``points`` is made of (the sky index's header says)."""
+        from vastobs.sky_index import point_kinds
+
+        return point_kinds(self.project_dir)
 
     def table_of(self, observatory: str, kind: str) -> TableDef | None:
         return next(

@@ -48,6 +48,18 @@ class SkyIndex:
         return dict(self.sources)[kind]
 
 
+def point_kinds(project_dir: Path) -> tuple[str, ...]:
+    """The kinds the index holds: its header's ``from_kinds``, read without sqlglot (a
+    run's choice of observatories asks, and its compiled SQL may come from the cache)."""
+    from vastobs.compile_cache import CompileCache
+
+    path = project_dir / INDEX_PATH
+    mapped = read_sql_file(path, CompileCache.for_project(project_dir)).meta.get("from_kinds")
+    if not isinstance(mapped, dict) or not mapped:
+        raise SqlFileError(str(path), 1, 1, "from_kinds must map each point kind to its columns")
+    return tuple(map(str, mapped))
+
+
 def load_index(project_dir: Path) -> SkyIndex:
     """The index's contract, checked against the kinds it reads."""
     return _load((project_dir / INDEX_PATH).resolve(), project_dir.resolve())
@@ -65,11 +77,10 @@ def _load(path: Path, project_dir: Path) -> SkyIndex:
     names = [c.name for c in table.columns]
     if tuple(names[: len(OWN_COLUMNS)]) != OWN_COLUMNS:
         raise SqlFileError(where, 1, 1, f"the first columns must be {', '.join(OWN_COLUMNS)}")
-    mapped = read_sql_file(path).meta.get("from_kinds")
-    if not isinstance(mapped, dict) or not mapped:
-        raise SqlFileError(where, 1, 1, "from_kinds must map each point kind to its columns")
+    mapped = read_sql_file(path).meta["from_kinds"]
     sources = []
-    for kind, columns in mapped.items():
+    for kind in point_kinds(project_dir):
+        columns = mapped[kind]
         contract = {c.name for c in load_kind(project_dir, str(kind)).columns}
         columns = columns or {}
         if not isinstance(columns, dict):

@@ -73,7 +73,7 @@ class IndexFeed:
 
 def index_feed(catalog: Catalog, table: TableDef) -> IndexFeed | None:
     """The feed of ``table`` where the stack keeps the index and the table is a point kind."""
-    if not catalog.sky_index or table.kind not in catalog.index.kinds:
+    if not catalog.sky_index or table.kind not in catalog.point_kinds:
         return None
     rows = catalog.relation(table.kind, (table.observatory,))
     mapped = dict(table.as_kind)
