@@ -1,10 +1,11 @@
 """Trino through the ``trino`` DBAPI client: production runs on the VAST DB connector.
 
 Each query goes with the session properties that matter for the catalog the
-engine reads (``session_properties``): the query time limit always, and the
-VAST DB connector's own properties only when that catalog's connector is
-``vast`` (Trino refuses a catalog property the catalog's connector does not
-define, so sending them to the memory catalog `make trino` serves would fail).
+engine reads (``session_properties``): the query time limit and the sort in one
+stage (``EVERY_SESSION``) always, and the VAST DB connector's own properties only
+when that catalog's connector is ``vast`` (Trino refuses a catalog property the
+catalog's connector does not define, so sending them to the memory catalog `make
+trino` serves would fail).
 """
 
 from __future__ import annotations
@@ -27,6 +28,13 @@ from vastobs.ddl import ARROW_TYPES
 
 # A new connection per statement; called with ``session_properties=`` when there are any.
 Connect = Callable[..., trino.dbapi.Connection]
+
+# Trino's own properties, for every catalog. The analytics' results are small (a cone's
+# rows, a light curve, 10^5 matches at most) and every one ends in ORDER BY: a
+# distributed sort adds a stage and a repartitioning of those rows to the plan, which
+# cost a selective query a third of its time over Trino's floor (docs/benchmarks.md).
+# Without it the output stage sorts them.
+EVERY_SESSION = {"distributed_sort": "false"}
 
 VAST_CONNECTOR = "vast"  # connector.name of the VAST DB Trino connector
 # The VAST DB connector's session properties the analytics gain from (its
@@ -106,7 +114,7 @@ class TrinoEngine(Engine):
 
     def session_properties(self, connector: str | None) -> dict[str, str]:
         """What every query sends when ``catalog_name``'s connector is ``connector``."""
-        props = {}
+        props = dict(EVERY_SESSION)
         if self.query_timeout_seconds is not None:
             props["query_max_run_time"] = f"{self.query_timeout_seconds}s"
         if connector == VAST_CONNECTOR and self.catalog_name:
