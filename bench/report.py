@@ -237,6 +237,7 @@ def _trino_lines(trino: dict[str, Any]) -> list[str]:
             else []
         )
     order = trino.get("partition_order", 2)
+    index_order = trino.get("index_partition_order", order)
     lines = ["", f"## The same on Trino {TRINO_VERSION}", "",
              "A coordinator that schedules no tasks and 1, then 2, worker JVMs on this machine "
              "(bench/trino_bench.py; the same JVMs as `make trino TRINO_WORKERS=N`, full JIT), "
@@ -249,10 +250,13 @@ def _trino_lines(trino: dict[str, Any]) -> list[str]:
              "(follow-up, cross-match) compare with it. Below "
              f"{trino.get('memory_catalog_below', 1_000_000):,} rows the tables are in the memory "
              "catalog (no pruning); from there Iceberg tables in one warehouse on local disk, "
-             f"partitioned on the order-{order} HEALPix parent cell (`truncate(hpx, "
-             f"{4 ** (14 - order):,})`) and sorted by each DDL's `sorted_by`, written by Trino in "
-             f"Parquet row groups of {trino.get('row_group', '128MB')} (so that a cone skips most of "
-             "its partition's file by the row groups' hpx bounds). "
+             f"partitioned on a coarse HEALPix parent cell (the sky index, which the cone and "
+             f"light curve read, on order {index_order}, `truncate(hpx, {4 ** (14 - index_order):,})`; "
+             f"the observatories' tables, which the joins read whole, on order {order}) and sorted "
+             "by each DDL's `sorted_by`, written by Trino in Parquet row groups of "
+             f"{trino.get('row_group', '128MB')} (an index partition's file is one row group, so "
+             "one split, which Iceberg picks by the file's partition and hpx bounds), with each "
+             "table's snapshots expired but the last. "
              "Full scan: the same query with its cone cover made the whole sky. The machine is "
              "shared with other jobs: timings are noisy, ratios are within one run.", "",
              "| workers | scenario | rows | catalog | answer rows | project ms | floor ms | "

@@ -21,6 +21,7 @@ from runner.catalog import Catalog, in_catalog
 from runner.engines import TrinoEngine
 from runner.loader import load
 from runner.loader.sinks import TrinoSink
+from vastobs import sky_index
 from vastobs.ddl import TableDef
 from vastobs.sky import ORDER
 
@@ -172,23 +173,34 @@ def add_parquet(server: TrinoServer, target: exp.Table, parquet: Path) -> None:
 
 
 PARTITION_ORDER = 2
-"""The coarse HEALPix order Iceberg tables are partitioned on (192 cells of ~215 square
-degrees): a cone or light curve reads one partition (a few at cell corners)."""
-ROW_GROUP = "2MB"
-"""The Parquet row groups Trino writes (its default is 128MB): a partition's file is
-sorted by hpx, so from 10^8 rows (files of ~20 MB) a cone's predicate on hpx skips all
-but one or two of its row groups by their min/max statistics instead of reading the
-whole file."""
-LAYOUT = f"order{PARTITION_ORDER}-rowgroup{ROW_GROUP}"
+"""The coarse HEALPix order the observatories' Iceberg tables are partitioned on (192
+cells of ~215 square degrees): the joins read them whole, and fewer files are fewer
+splits (at order 4 the follow-up at 10^6 rows took 20 s instead of 7)."""
+INDEX_PARTITION_ORDER = 4
+"""The order the sky index, which the cone and light curve read, is partitioned on
+(3,072 cells of ~13 square degrees): a cone reads one partition (a few at cell corners),
+whose file Iceberg picks by its partition and hpx bounds while planning. At order 2 the
+files were ~20 MB at 10^8 rows, which Trino reads as one split per row group: 37 splits
+for a 5 arcmin cone (docs/benchmarks.md)."""
+ROW_GROUP = "8MB"
+"""The Parquet row groups Trino writes (its default is 128MB): at least an index
+partition's file up to 10^8 rows (~1.1 MB), so that each is one split."""
+LAYOUT = f"order{PARTITION_ORDER}-index-order{INDEX_PARTITION_ORDER}-rowgroup{ROW_GROUP}"
 """What a table written by ``pruned_table`` looks like: a cache of them is keyed by it."""
 
 
-def partitioning(table: TableDef, order: int = PARTITION_ORDER) -> str:
+def partition_order(table: TableDef) -> int:
+    """``INDEX_PARTITION_ORDER`` for the sky index, ``PARTITION_ORDER`` for the rest."""
+    is_index = (table.observatory, table.name) == (sky_index.SCHEMA, sky_index.TABLE)
+    return INDEX_PARTITION_ORDER if is_index else PARTITION_ORDER
+
+
+def partitioning(table: TableDef) -> str:
     """The Iceberg table properties that let a selective query skip: partitions on the
-    order-``order`` parent cell and files sorted by the DDL's ``sorted_by``. In the nested
-    scheme an order-14 index truncated to a multiple of 4^(14 - order) is the first child
-    of its parent cell, so ``truncate`` is the parent cell."""
-    width = 4 ** (ORDER - order)
+    ``partition_order`` parent cell and files sorted by the DDL's ``sorted_by``. In the
+    nested scheme an order-14 index truncated to a multiple of 4^(14 - order) is the
+    first child of its parent cell, so ``truncate`` is the parent cell."""
+    width = 4 ** (ORDER - partition_order(table))
     has_hpx = any(c.name == "hpx" for c in table.columns)
     props = [f"partitioning = ARRAY['truncate(hpx, {width})']"] if has_hpx else []
     if table.sorted_by:
@@ -201,8 +213,11 @@ def pruned_table(
 ) -> int:
     """``target`` (in the ``iceberg`` catalog) partitioned and sorted (``partitioning``)
     in row groups of ``ROW_GROUP``, written by Trino from the Parquet file: registered in
-    a staging table, copied with an ``INSERT ... SELECT`` per base cell (Trino writes a
-    file per partition, sorted), then dropped.
+    a staging table, copied with an ``INSERT ... SELECT`` per cell three orders above
+    the partitions' (Trino writes a file per partition, sorted, and keeps a writer open
+    for each: at most 100 per writer task, and all at once would exceed a worker's query
+    memory from 10^7 rows), then dropped; of the table's snapshots only the last is
+    kept, as each query reads the table's metadata.
     Returns the rows written."""
     staging = exp.table_(
         f"{target.db}_{target.name}", db=staging_schema, catalog="iceberg", quoted=True
@@ -220,12 +235,15 @@ def pruned_table(
     sql(f"DROP TABLE IF EXISTS {target.sql('trino')}")
     sql(table.create_sql("trino", target) + partitioning(table))
     insert = f"INSERT INTO {target.sql('trino')} SELECT * FROM {staging.sql('trino')}"
-    # One INSERT per base cell: a writer per partition holds its open file's buffers, and
-    # all 192 at once exceed a worker's query memory from 10^7 rows.
-    base = 4**ORDER
-    wheres = [f" WHERE hpx BETWEEN {cell * base} AND {(cell + 1) * base - 1}" for cell in range(12)]
-    if not any(c.name == "hpx" for c in table.columns):
-        wheres = [""]
+    wheres = [""]
+    if any(c.name == "hpx" for c in table.columns):
+        width = 4 ** (ORDER - max(0, partition_order(table) - 3))  # 64 partitions at most
+        cells = 12 * 4**ORDER // width
+        wheres = [f" WHERE hpx BETWEEN {i * width} AND {(i + 1) * width - 1}" for i in range(cells)]
     written = sum(int(sql(insert + where)[0][0]) for where in wheres)  # type: ignore[call-overload]
+    expire = {"iceberg.expire_snapshots_min_retention": "0s"}
+    server.connect("iceberg", session_properties=expire).cursor().execute(
+        f"ALTER TABLE {target.sql('trino')} EXECUTE expire_snapshots(retention_threshold => '0s')"
+    ).fetchall()
     sql(f"DROP TABLE {staging.sql('trino')}")
     return written
