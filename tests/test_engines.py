@@ -18,7 +18,7 @@ PARITY = PROJECT_DIR / "queries" / "checks" / "engine_parity.sql"
 
 @pytest.fixture(scope="module")
 def trino_engine(trino_server: TrinoServer) -> TrinoEngine:
-    return TrinoEngine(lambda: trino_server.connect())
+    return TrinoEngine(trino_server.connect)
 
 
 def _rows(engine: Engine, query: Query, **params: object) -> list[dict]:

@@ -26,7 +26,8 @@ from runner.engines.base import Engine
 from runner.query import Query
 from vastobs.ddl import ARROW_TYPES
 
-# A new connection per statement; called with ``session_properties=`` when there are any.
+# A new connection per statement, called with ``session_properties=`` (none only to ask
+# which connector a catalog has).
 Connect = Callable[..., trino.dbapi.Connection]
 
 # Trino's own properties, for every catalog. The analytics' results are small (a cone's
