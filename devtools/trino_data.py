@@ -175,7 +175,7 @@ def add_parquet(server: TrinoServer, target: exp.Table, parquet: Path) -> None:
 PARTITION_ORDER = 2
 """The coarse HEALPix order the observatories' Iceberg tables are partitioned on (192
 cells of ~215 square degrees): the joins read them whole, and fewer files are fewer
-splits (at order 4 the follow-up at 10^6 rows took 20 s instead of 7)."""
+splits (at order 4 the follow-up at 10^6 rows took 20 s instead of 4)."""
 INDEX_PARTITION_ORDER = 4
 """The order the sky index, which the cone and light curve read, is partitioned on
 (3,072 cells of ~13 square degrees): a cone reads one partition (a few at cell corners),

@@ -1,5 +1,5 @@
 """Which session properties the Trino engine sends: the query time limit and the sort in
-one stage to every catalog, the VAST DB connector's properties only to a catalog whose
+the output stage to every catalog, the VAST DB connector's properties only to a catalog whose
 connector is ``vast``."""
 
 from __future__ import annotations

@@ -1,8 +1,8 @@
 """Trino through the ``trino`` DBAPI client: production runs on the VAST DB connector.
 
 Each query goes with the session properties that matter for the catalog the
-engine reads (``session_properties``): the query time limit and the sort in one
-stage (``EVERY_SESSION``) always, and the VAST DB connector's own properties only
+engine reads (``session_properties``): the query time limit and the sort in the
+output stage (``EVERY_SESSION``) always, and the VAST DB connector's own properties only
 when that catalog's connector is ``vast`` (Trino refuses a catalog property the
 catalog's connector does not define, so sending them to the memory catalog `make
 trino` serves would fail).
