@@ -222,7 +222,10 @@ def pruned_table(
     staging = exp.table_(
         f"{target.db}_{target.name}", db=staging_schema, catalog="iceberg", quoted=True
     )
-    writing = {"iceberg.parquet_writer_block_size": ROW_GROUP}
+    writing = {
+        "iceberg.parquet_writer_block_size": ROW_GROUP,
+        "iceberg.expire_snapshots_min_retention": "0s",  # every snapshot but the last goes
+    }
     cursor = server.connect("iceberg", session_properties=writing).cursor()
 
     def sql(text: str) -> list[list[object]]:
@@ -241,9 +244,6 @@ def pruned_table(
         cells = 12 * 4**ORDER // width
         wheres = [f" WHERE hpx BETWEEN {i * width} AND {(i + 1) * width - 1}" for i in range(cells)]
     written = sum(int(sql(insert + where)[0][0]) for where in wheres)  # type: ignore[call-overload]
-    expire = {"iceberg.expire_snapshots_min_retention": "0s"}
-    server.connect("iceberg", session_properties=expire).cursor().execute(
-        f"ALTER TABLE {target.sql('trino')} EXECUTE expire_snapshots(retention_threshold => '0s')"
-    ).fetchall()
+    sql(f"ALTER TABLE {target.sql('trino')} EXECUTE expire_snapshots(retention_threshold => '0s')")
     sql(f"DROP TABLE {staging.sql('trino')}")
     return written
