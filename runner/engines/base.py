@@ -31,6 +31,9 @@ Statement = tuple[str, list[str]]  # SQL with ``?`` markers, and the names they 
 # The query as written; without its coarse sky-cell joins; the probe that tells whether
 # any circle needs them (runner/sky_cells.py).
 Variant = Literal["whole", "narrow", "probe"]
+# The query as written but for its final ORDER BY, which the engine does on the rows
+# (runner/engines/final_sort.py)
+Unsorted = Literal["unsorted"]
 
 
 @dataclass(frozen=True)
@@ -43,9 +46,14 @@ class Compiled:
     order: list[str]
     narrow: Statement | None = None
     probe: Statement | None = None
+    # The query without its final ORDER BY, and the output columns it sorted by, where the
+    # engine sorts the rows itself (runner/engines/final_sort.py)
+    unsorted: Statement | None = None
+    sort: tuple[int, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
-        return {"sql": self.sql, "order": self.order, "narrow": self.narrow, "probe": self.probe}
+        return {"sql": self.sql, "order": self.order, "narrow": self.narrow, "probe": self.probe,
+                "unsorted": self.unsorted, "sort": list(self.sort)}  # fmt: skip
 
     @classmethod
     def from_json(cls, entry: object) -> Compiled | None:
@@ -62,11 +70,14 @@ class Compiled:
 
         if not isinstance(entry, dict) or not statement([entry.get("sql"), entry.get("order")]):
             return None
-        variants = [entry.get("narrow"), entry.get("probe")]
+        variants = [entry.get("narrow"), entry.get("probe"), entry.get("unsorted")]
         if not all(v is None or statement(v) for v in variants):
             return None
-        narrow, probe = (None if v is None else (v[0], v[1]) for v in variants)
-        return cls(entry["sql"], entry["order"], narrow, probe)
+        sort = entry.get("sort")
+        if not isinstance(sort, list) or not all(type(i) is int for i in sort):
+            return None
+        narrow, probe, unsorted = (None if v is None else (v[0], v[1]) for v in variants)
+        return cls(entry["sql"], entry["order"], narrow, probe, unsorted, tuple(sort))
 
 
 def _positional(sql: str, dialect: str, names: list[str]) -> tuple[str, list[str]]:
@@ -102,6 +113,7 @@ class Engine(ABC):
     dialect: ClassVar[str]
     compile_cache: CompileCache | None = None  # compiled SQL kept on disk (runner/connect.py)
     probes_wide_circles: ClassVar[bool] = False  # see ``Compiled``
+    sorts_rows: ClassVar[bool] = False  # does a final ORDER BY on the rows (``Compiled``)
 
     def __init__(
         self,
@@ -140,7 +152,13 @@ class Engine(ABC):
         if self.probes_wide_circles and sky_cells.wide_circle_probe(query.parse()) is not None:
             narrow = self.compile(query, selection, "narrow")
             probe = self.compile(query, selection, "probe")
-        compiled = Compiled(*whole, narrow, probe)
+        unsorted: Statement | None = None
+        sort: tuple[int, ...] = ()
+        if self.sorts_rows:
+            statement, keys = self._compile(query, selection, "unsorted")
+            if keys is not None:
+                unsorted, sort = statement, keys
+        compiled = Compiled(*whole, narrow, probe, unsorted, sort)
         if disk is not None:
             disk.put(key, compiled.to_json())
         return compiled
@@ -161,6 +179,13 @@ class Engine(ABC):
         The order of the markers is read from the generated SQL's tokens: the
         tree's traversal order differs from the text's (CTEs come last).
         """
+        return self._compile(query, selection, variant)[0]
+
+    def _compile(
+        self, query: Query, selection: Selection | None, shape: Variant | Unsorted
+    ) -> tuple[Statement, tuple[int, ...] | None]:
+        """``compile``; for ``unsorted``, also the output columns of the final ORDER BY it
+        took out (None where it left the query as written)."""
         from sqlglot import exp
         from sqlglot.errors import ErrorLevel, SqlglotError
 
@@ -181,12 +206,12 @@ class Engine(ABC):
                     str(query.path), *query.param_position(placeholder.name),
                     f"parameter {what} {why}",
                 )  # fmt: skip
-        if variant != "whole":
+        if shape in ("narrow", "probe"):
             from runner import sky_cells
 
             shaped = (
                 sky_cells.without_coarse_cells(tree)
-                if variant == "narrow"
+                if shape == "narrow"
                 else sky_cells.wide_circle_probe(tree)
             )
             if shaped is None:
@@ -207,13 +232,18 @@ class Engine(ABC):
             placeholder.replace(exp.cast(marker, PARAM_TYPES[param_type].sql_type))
         tree = self.adapt(tree, query)
         tree = self._map_tables(tree, query)
+        sort = None
+        if shape == "unsorted":
+            from runner.engines.final_sort import take_final_sort
+
+            sort = take_final_sort(tree)  # no markers in its keys: ``names`` stay as they are
         try:
             sql = tree.sql(dialect=self.dialect, unsupported_level=ErrorLevel.RAISE)
         except SqlglotError as exc:
             raise SqlFileError(
                 str(query.path), query.body_line, 1, f"cannot run on {self.name}: {exc}"
             ) from exc
-        return _positional(sql, self.dialect, names)
+        return _positional(sql, self.dialect, names), sort
 
     def adapt(self, tree: exp.Expression, query: Query) -> exp.Expression:
         """Rewrite the Trino tree where this engine's semantics differ (default: none)."""

@@ -22,7 +22,8 @@ from sqlglot.tokens import TokenType
 from trino.exceptions import HttpError, TrinoConnectionError, TrinoQueryError
 
 from runner.catalog import Catalog, TableMap
-from runner.engines.base import Engine
+from runner.engines.base import Compiled, Engine
+from runner.engines.final_sort import sort_rows
 from runner.query import Query
 from vastobs.ddl import ARROW_TYPES
 
@@ -31,10 +32,10 @@ from vastobs.ddl import ARROW_TYPES
 Connect = Callable[..., trino.dbapi.Connection]
 
 # Trino's own properties, for every catalog. The analytics' results are small (a cone's
-# rows, a light curve, 10^5 matches at most) and every one ends in ORDER BY: a
+# rows, a light curve, 10^5 matches at most) and all but one end in ORDER BY: a
 # distributed sort adds a stage and a repartitioning of those rows to the plan, which
 # cost a selective query a third of its time over Trino's floor (docs/benchmarks.md).
-# Without it the output stage sorts them.
+# Without it the output stage sorts them, where the engine does not (``sorts_rows``).
 EVERY_SESSION = {"distributed_sort": "false"}
 
 VAST_CONNECTOR = "vast"  # connector.name of the VAST DB Trino connector
@@ -82,6 +83,7 @@ class TrinoEngine(Engine):
 
     name = "trino"
     dialect = "trino"
+    sorts_rows = True  # a final ORDER BY costs Trino a stage (runner/engines/final_sort.py)
     _connect: Connect
 
     def __init__(
@@ -112,6 +114,16 @@ class TrinoEngine(Engine):
             return node
 
         return tree.transform(split, copy=False)
+
+    def _run(self, compiled: Compiled, bind: Callable[[list[str]], list[Any]]) -> pa.Table:
+        """The query without its final ORDER BY where it has one the rows can be sorted by
+        here; as written where Arrow cannot order a key's type."""
+        if compiled.unsorted is not None:
+            sql, order = compiled.unsorted
+            rows = sort_rows(self._execute(sql, bind(order)), compiled.sort)
+            if rows is not None:
+                return rows
+        return super()._run(compiled, bind)
 
     def session_properties(self, connector: str | None) -> dict[str, str]:
         """What every query sends when ``catalog_name``'s connector is ``connector``."""
