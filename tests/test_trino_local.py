@@ -36,7 +36,7 @@ def _stack_file(project: Path, root: Path, port: int) -> None:
     (project / "queries").symlink_to(PROJECT_DIR / "queries")
     (project / "Pulumi.t.yaml").write_text(f"""config:
   vastobs:local_root: {root}
-  vastobs:database: {{bucket: testdb, path: /db}}
+  vastobs:database: {{bucket: testdb, path: /db, sky_index: true}}
   vastobs:observatories:
     swift:
       path: /swift
@@ -62,10 +62,16 @@ def test_the_runner_gets_the_same_answers_from_the_local_trino(
 
     with duckdb.connect(str(database_file(stack)), read_only=True) as local:
         (measurements,) = local.execute("SELECT count(*) FROM swift.measurements").fetchone()
+        (detections,) = local.execute("SELECT count(*) FROM chandra.detections").fetchone()
     assert copied['"memory"."testdb/swift"."measurements"'] == measurements > 1000
-    assert len(copied) == 5
+    # the stack keeps the sky index, which the cone search reads: served too
+    assert copied['"memory"."testdb/sky"."points"'] == measurements + detections
+    assert len(copied) == 6
     trino, duck = engine_for("trino", stack), engine_for("duckdb", stack)
-    for name in ("cone_search", "burst_followup_sequences", "cross_observatory_objects"):
+    for name in (
+        "cone_search", "multi_wavelength_light_curve", "burst_followup_sequences",
+        "cross_observatory_objects",
+    ):  # fmt: skip
         query = Query.load(PROJECT_DIR / "queries" / "analytics" / f"{name}.sql")
         params = with_stack_defaults(query, stack, {})
         expected = duck.run(query, params).table.to_pylist()

@@ -34,19 +34,16 @@ from sqlglot import exp  # noqa: E402
 from devtools.toolchain import find_java, trino_home  # noqa: E402
 from devtools.trino_data import iceberg_table  # noqa: E402
 from devtools.trino_server import TrinoServer  # noqa: E402
+from runner.catalog import Catalog  # noqa: E402
 from runner.connect import database_file, trino_schema  # noqa: E402
 from vastobs.config import StackConfig, load_stack  # noqa: E402
 from vastobs.ddl import TableDef  # noqa: E402
-from vastobs.kinds import observatory_table  # noqa: E402
 
 
 def stack_tables(stack: StackConfig) -> list[TableDef]:
-    """Every table the stack declares: one per kind of each observatory."""
-    return [
-        observatory_table(stack.project_dir, obs.name, entry)
-        for obs in stack.observatories
-        for entry in obs.kinds
-    ]
+    """Every table the stack declares: one per kind of each observatory, and the sky
+    index where the stack keeps one (the cone search and light curve read it)."""
+    return list(Catalog.for_stack(stack).stored.values())
 
 
 def fill(server: TrinoServer, stack: StackConfig) -> dict[str, int]:
