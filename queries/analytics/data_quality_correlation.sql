@@ -1,5 +1,5 @@
 -- name: data_quality_correlation
--- version: 6
+-- version: 7
 -- description: >
 --   For objects two observatories measured within the correlation window of
 --   each other (same object, near-simultaneous), how their quality indicators
@@ -79,9 +79,11 @@ SELECT
     round(avg(frac_exp), 4) AS measured_mean_frac_exp,
     round(avg(snr), 3) AS measured_mean_snr,
     round(avg(significance), 3) AS detected_mean_significance,
-    -- Trino gives NaN and DuckDB NULL for a constant series: make both NULL.
+    -- Trino gives NaN and DuckDB NULL for a constant series: make both NULL. A
+    -- correlation that rounds to zero from below is -0.0 on Trino and 0 on DuckDB:
+    -- adding 0 makes both 0.
     CASE WHEN stddev_samp(snr) > 0 AND stddev_samp(significance) > 0
-         THEN round(corr(snr, significance), 4) END AS snr_significance_correlation
+         THEN round(corr(snr, significance), 4) + 0e0 END AS snr_significance_correlation
 FROM pairs
 GROUP BY observatory, source_name, measured_by
 ORDER BY observatory, source_name, measured_by
