@@ -40,12 +40,6 @@ from vastobs.config import StackConfig, load_stack  # noqa: E402
 from vastobs.ddl import TableDef  # noqa: E402
 
 
-def stack_tables(stack: StackConfig) -> list[TableDef]:
-    """Every table the stack declares: one per kind of each observatory, and the sky
-    index where the stack keeps one (the cone search and light curve read it)."""
-    return list(Catalog.for_stack(stack).stored.values())
-
-
 def fill(server: TrinoServer, stack: StackConfig) -> dict[str, int]:
     """Create the stack's schemas and tables in the catalog and copy the local rows.
 
@@ -64,7 +58,9 @@ def fill(server: TrinoServer, stack: StackConfig) -> dict[str, int]:
     local = duckdb.connect(str(db_file), read_only=True) if db_file.is_file() else None
     sql('CREATE SCHEMA IF NOT EXISTS iceberg."staging"')
     copied: dict[str, int] = {}
-    for table in stack_tables(stack):
+    # every table the stack keeps: the observatories', and the sky index where it keeps
+    # one (the cone search and light curve read it)
+    for table in Catalog.for_stack(stack).stored.values():
         schema = trino_schema(stack, table.observatory)
         target = exp.table_(table.name, db=schema, catalog=catalog, quoted=True)
         name = target.sql("trino")

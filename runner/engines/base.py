@@ -31,9 +31,6 @@ Statement = tuple[str, list[str]]  # SQL with ``?`` markers, and the names they 
 # The query as written; without its coarse sky-cell joins; the probe that tells whether
 # any circle needs them (runner/sky_cells.py).
 Variant = Literal["whole", "narrow", "probe"]
-# The query as written but for its final ORDER BY, which the engine does on the rows
-# (runner/engines/final_sort.py)
-Unsorted = Literal["unsorted"]
 
 
 @dataclass(frozen=True)
@@ -147,7 +144,8 @@ class Engine(ABC):
                 return found
         from runner import sky_cells
 
-        whole = self.compile(query, selection)
+        tree, names = self._tree(query, selection, "whole")
+        whole = self._statement(query, tree, names)
         narrow = probe = None
         if self.probes_wide_circles and sky_cells.wide_circle_probe(query.parse()) is not None:
             narrow = self.compile(query, selection, "narrow")
@@ -155,9 +153,11 @@ class Engine(ABC):
         unsorted: Statement | None = None
         sort: tuple[int, ...] = ()
         if self.sorts_rows:
-            statement, keys = self._compile(query, selection, "unsorted")
+            from runner.engines.final_sort import take_final_sort
+
+            keys = take_final_sort(tree)  # no markers in its keys: ``names`` stay as they are
             if keys is not None:
-                unsorted, sort = statement, keys
+                unsorted, sort = self._statement(query, tree, names), keys
         compiled = Compiled(*whole, narrow, probe, unsorted, sort)
         if disk is not None:
             disk.put(key, compiled.to_json())
@@ -179,15 +179,13 @@ class Engine(ABC):
         The order of the markers is read from the generated SQL's tokens: the
         tree's traversal order differs from the text's (CTEs come last).
         """
-        return self._compile(query, selection, variant)[0]
+        return self._statement(query, *self._tree(query, selection, variant))
 
-    def _compile(
-        self, query: Query, selection: Selection | None, shape: Variant | Unsorted
-    ) -> tuple[Statement, tuple[int, ...] | None]:
-        """``compile``; for ``unsorted``, also the output columns of the final ORDER BY it
-        took out (None where it left the query as written)."""
+    def _tree(
+        self, query: Query, selection: Selection | None, variant: Variant
+    ) -> tuple[exp.Expression, list[str]]:
+        """``compile``'s tree, in this engine's terms, and the names its markers bind."""
         from sqlglot import exp
-        from sqlglot.errors import ErrorLevel, SqlglotError
 
         from runner.macros import expand
 
@@ -206,12 +204,12 @@ class Engine(ABC):
                     str(query.path), *query.param_position(placeholder.name),
                     f"parameter {what} {why}",
                 )  # fmt: skip
-        if shape in ("narrow", "probe"):
+        if variant != "whole":
             from runner import sky_cells
 
             shaped = (
                 sky_cells.without_coarse_cells(tree)
-                if shape == "narrow"
+                if variant == "narrow"
                 else sky_cells.wide_circle_probe(tree)
             )
             if shaped is None:
@@ -231,19 +229,19 @@ class Engine(ABC):
             # Typed markers: both engines then resolve functions on the declared type.
             placeholder.replace(exp.cast(marker, PARAM_TYPES[param_type].sql_type))
         tree = self.adapt(tree, query)
-        tree = self._map_tables(tree, query)
-        sort = None
-        if shape == "unsorted":
-            from runner.engines.final_sort import take_final_sort
+        return self._map_tables(tree, query), names
 
-            sort = take_final_sort(tree)  # no markers in its keys: ``names`` stay as they are
+    def _statement(self, query: Query, tree: exp.Expression, names: list[str]) -> Statement:
+        """The tree as SQL text with ``?`` markers, and the names they bind in order."""
+        from sqlglot.errors import ErrorLevel, SqlglotError
+
         try:
             sql = tree.sql(dialect=self.dialect, unsupported_level=ErrorLevel.RAISE)
         except SqlglotError as exc:
             raise SqlFileError(
                 str(query.path), query.body_line, 1, f"cannot run on {self.name}: {exc}"
             ) from exc
-        return _positional(sql, self.dialect, names), sort
+        return _positional(sql, self.dialect, names)
 
     def adapt(self, tree: exp.Expression, query: Query) -> exp.Expression:
         """Rewrite the Trino tree where this engine's semantics differ (default: none)."""
