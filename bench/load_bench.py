@@ -5,7 +5,7 @@
 Per size, one Parquet file of synthetic Swift measurements (bench/synth.py's
 generator, cached under .vastobs/bench/loadhold-N, the file bench/load_hold.py
 loads) goes three ways, interleaved, each a child process whose peak RSS
-comes from ``os.wait4``:
+is its own (``bench.timing.peak_rss_mb``):
 
 1. *loader*: ``python -m runner load swift.measurements FILE`` into a fresh
    database, every check made (types, ranges, hpx, keys in the input and
@@ -96,42 +96,45 @@ def _project(directory: Path, root: Path) -> Path:
 
 
 TIMED = """import json, sys, time
+sys.path.insert(0, {root!r})
+from bench.timing import peak_rss_mb
 from {module} import {function} as run
 started = time.perf_counter()
 code = run({args})
-print(json.dumps({{"work_s": time.perf_counter() - started}}))
+print(json.dumps({{"work_s": time.perf_counter() - started, "peak_rss_mb": peak_rss_mb()}}))
 sys.exit(code or 0)
 """
-"""A child that imports what it runs, then times the run alone (start-up apart)."""
+"""A child that imports what it runs, then times the run alone (start-up apart) and says
+its own peak RSS (bench/timing.py: a parent's rusage of it would count the bench's)."""
 
 
 def _child(code: str, argv: list[str], cwd: Path, log: Path) -> dict[str, Any]:
-    """Times and peak RSS of one child process (``os.wait4``: that child's own rusage).
+    """Times and peak RSS of one child process.
 
     ``seconds``: the run itself (what the targets judge); ``wall_s``: with the
     interpreter's start-up and imports, as a user's shell would time it.
     """
     with log.open("w") as out:
         started = time.perf_counter()
-        child = subprocess.Popen(
+        done = subprocess.run(
             [sys.executable, "-c", code, *argv], cwd=cwd, stdout=out, stderr=subprocess.STDOUT
         )
-        _pid, status, usage = os.wait4(child.pid, 0)
         wall = time.perf_counter() - started
-    child.returncode = os.waitstatus_to_exitcode(status)
     text = log.read_text()
-    if child.returncode:
-        raise RuntimeError(f"{argv[:4]} exited {child.returncode}: {text[-2000:]}")
-    work = json.loads(text.strip().splitlines()[-1])["work_s"]
+    if done.returncode:
+        raise RuntimeError(f"{argv[:4]} exited {done.returncode}: {text[-2000:]}")
+    said = json.loads(text.strip().splitlines()[-1])
     return {
-        "seconds": round(work, 2),
+        "seconds": round(said["work_s"], 2),
         "wall_s": round(wall, 2),
-        "peak_rss_mb": round(usage.ru_maxrss / 1024, 1),
+        "peak_rss_mb": said["peak_rss_mb"],
         "load_average": round(os.getloadavg()[1], 1),  # the machine's, over the last 5 minutes
     }
 
 
-LOAD = TIMED.format(module="runner.cli", function="main", args="sys.argv[1:]").replace(
+LOAD = TIMED.format(
+    root=str(ROOT), module="runner.cli", function="main", args="sys.argv[1:]"
+).replace(
     "started = ",
     # what `load` imports on its way (the loader, its sinks, the sky index: astropy and
     # cdshealpix), so that the seconds are the load's and the imports are the start-up's
@@ -141,7 +144,7 @@ LOAD = TIMED.format(module="runner.cli", function="main", args="sys.argv[1:]").r
     "started = ",
 )
 BULK = TIMED.format(
-    module="bench.load_bench", function="bulk", args="*map(Path, sys.argv[1:])"
+    root=str(ROOT), module="bench.load_bench", function="bulk", args="*map(Path, sys.argv[1:])"
 ).replace("import json, sys, time", "import json, sys, time\nfrom pathlib import Path")
 
 

@@ -18,7 +18,6 @@ Cross-match answer: (left, right) name pairs, every pair within the radius. Cone
 from __future__ import annotations
 
 import json
-import resource
 import sys
 import time
 import warnings
@@ -31,7 +30,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from bench.timing import Timing, measure
+from bench.timing import Timing, measure, peak_rss_mb
 
 LSDB_NEIGHBOURS = 8
 """LSDB's crossmatch keeps the k nearest within the radius; a left row with k matches
@@ -204,7 +203,7 @@ def main(argv: list[str]) -> int:
         "read_s": round(got["read_s"], 3), "setup_s": round(got["setup_s"], 3),
         "timing": got["timing"].as_dict(), "cpu_ms": round(got["cpu_ms"], 1), "answer": req["answer"],
         "answer_rows": got["answer"].num_rows, "capped": got["capped"],
-        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        "peak_rss_mb": peak_rss_mb(),
     }  # fmt: skip
     print(json.dumps(out))
     return 0

@@ -494,7 +494,8 @@ def load_bench_lines(load: dict[str, Any]) -> list[str]:
     out = ["", "## The loader at 10^6 to 10^8 rows", "",
            "One Parquet file of synthetic Swift measurements per size (bench/synth.py, sorted by "
            "(hpx, time) as the generator writes it) loaded three ways, each in a child process "
-           "whose peak RSS is its own (`os.wait4`): *bulk*, the bench's unchecked `INSERT ... "
+           "whose peak RSS is its own (its VmHWM: the rusage a parent reads counts the parent's "
+           "memory too): *bulk*, the bench's unchecked `INSERT ... "
            "SELECT ... ORDER BY` from the file (DuckDB memory 4 GB), into a fresh database; "
            "*loader*, `python -m runner load swift.measurements FILE` into another, every check "
            "made (types, ranges, hpx, keys inside the input and against the table, quarantine, "

@@ -24,7 +24,6 @@ import argparse
 import datetime as dt
 import json
 import platform
-import resource
 import subprocess
 import sys
 import tempfile
@@ -41,7 +40,7 @@ from bench.datasets import crossmatch_files, data, followup_files, points_files,
 from bench.load_bench import scenario as load_bench
 from bench.load_hold import measure as load_hold
 from bench.report import write_report
-from bench.timing import measure, once
+from bench.timing import measure, once, peak_rss_mb
 from bench.trino_bench import trino_scenarios
 from bench.versus import VERSUS_REVISION
 from bench.versus import scenario as versus_scenario
@@ -49,11 +48,6 @@ from runner.query import Query
 
 ROOT = sc.ROOT
 SELECTIVE_ONLY_FROM = 100_000_000
-
-
-def _peak_rss_mb() -> float:
-    """The process's high-water mark so far (Linux reports kB)."""
-    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
 
 
 def _cli_seconds(db: sc.Database, args: list[str]) -> float:
@@ -108,7 +102,7 @@ def selective(size: int, repeats: int, budget_s: float) -> list[dict[str, Any]]:
                 "cli_seconds": round(_cli_seconds(db, cli_args), 3), "load_seconds": round(db.load_seconds, 1),
                 "generate_seconds": None if db.generate_seconds is None else round(db.generate_seconds, 1),
                 "data_cached": db.cached,
-                "peak_rss_mb": _peak_rss_mb(),
+                "peak_rss_mb": peak_rss_mb(),
             })  # fmt: skip
     con.close()
     return results
@@ -128,7 +122,7 @@ def followup(size: int, repeats: int, budget_s: float) -> dict[str, Any]:
             "project": fast.as_dict(), "naive": naive.as_dict(),
             "cli_seconds": round(_cli_seconds(db, ["burst_followup_sequences", "--param=min_significance=0",
                                                   *(f"--param={k}={v}" for k, v in sc.FOLLOWUP_ROLES.items())]), 3),
-            "peak_rss_mb": _peak_rss_mb()}  # fmt: skip
+            "peak_rss_mb": peak_rss_mb()}  # fmt: skip
 
 
 def crossmatch(size: int, repeats: int, budget_s: float) -> dict[str, Any]:
@@ -142,7 +136,7 @@ def crossmatch(size: int, repeats: int, budget_s: float) -> dict[str, Any]:
     return {"scenario": "cross_match", "rows": n, "answer_rows": result.table.num_rows,
             "expected_matches": n // 10, "project": fast.as_dict(), "naive": naive.as_dict(),
             "cli_seconds": round(_cli_seconds(db, ["cross_observatory_objects"]), 3),
-            "peak_rss_mb": _peak_rss_mb()}  # fmt: skip
+            "peak_rss_mb": peak_rss_mb()}  # fmt: skip
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -228,7 +222,7 @@ def main(argv: list[str] | None = None) -> int:
         },
         "command": "make bench  # python -m bench.run " + " ".join(argv or sys.argv[1:]),
         "naive_budget_s": args.budget,
-        "peak_rss_mb": _peak_rss_mb(),
+        "peak_rss_mb": peak_rss_mb(),
         "scenarios": rows,
         "cli": cli,
         "preview": preview,
