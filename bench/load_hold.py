@@ -23,12 +23,14 @@ from pathlib import Path
 from typing import Any
 
 from bench import synth
-from bench.scenarios import ROOT, TABLES
+from bench.scenarios import CATALOG, ROOT, TABLES, create_tables
 from runner.loader import load
+from runner.loader.index_feed import index_feed
 from runner.loader.sinks import DuckDBSink
 from vastobs.backends.local import LocalBackend
 
 CACHE = ROOT / ".vastobs" / "bench"
+INDEX = CATALOG.index.table
 
 
 def _files(rows: int) -> Path:
@@ -41,14 +43,11 @@ def _files(rows: int) -> Path:
 
 
 def _database(root: Path) -> Path:
+    """A fresh local database with the local stack's tables: the readers' catalog keeps
+    the sky index, so the cone searches read ``sky.points`` and the load fills it."""
     backend = LocalBackend(root)
     backend.collection("views").create({"path": "/db", "bucket": "benchdb", "policy_id": 1})
-    catalog = backend.catalog()
-    for name in ("swift.measurements", "chandra.detections"):
-        table = TABLES[name]
-        if not catalog.schema_exists("benchdb", table.observatory):
-            catalog.create_schema("benchdb", table.observatory)
-        catalog.create_table("benchdb", table.observatory, table.name, table.vms_arrow_schema())
+    create_tables(backend, (TABLES["swift.measurements"], TABLES["chandra.detections"], INDEX))
     return backend.database_file("benchdb")
 
 
@@ -96,6 +95,7 @@ def measure(rows: int, readers: int) -> dict[str, Any]:
             sink,
             batch_rows=1_000_000,
             quarantine_dir=Path(tmp) / "quarantine",
+            feed=index_feed(CATALOG, CATALOG.tables[("swift", "measurements")]),
         )
         load_s = time.perf_counter() - started
         time.sleep(1)

@@ -319,7 +319,8 @@ def _load_hold_lines(hold: dict[str, Any]) -> list[str]:
         f"Load beside queries (bench/load_hold.py): {hold['loaded']:,} rows loaded in "
         f"{hold['load_s']} s, the database file held {hold['hold_s']} s (the commit); "
         f"{hold['readers']} processes ran {hold['queries']:,} cone searches meanwhile, "
-        f"{hold['reader_errors']} failed, the slowest took {hold['slowest_query_s']} s.",
+        f"{hold['reader_errors']} failed, the slowest took {hold['slowest_query_s']} s."
+        + (f" The first error: {hold['first_error']}" if hold.get("first_error") else ""),
     ]
 
 

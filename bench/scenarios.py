@@ -56,7 +56,7 @@ def build(root: Path, files: dict[str, Path]) -> Database:
     """The files loaded into a fresh local backend's DuckDB file, sorted by (hpx, time)."""
     backend = LocalBackend(root)
     backend.collection("views").create({"path": "/db", "bucket": "benchdb", "policy_id": 1})
-    _create(backend, (*TABLES.values(), CATALOG.index.table))
+    create_tables(backend, (*TABLES.values(), CATALOG.index.table))
     database = backend.database_file("benchdb")
     start = time.perf_counter()
     rows = {}
@@ -69,7 +69,7 @@ def build(root: Path, files: dict[str, Path]) -> Database:
     return Database(database, time.perf_counter() - start, rows)
 
 
-def _create(backend: LocalBackend, tables: tuple[TableDef, ...]) -> None:
+def create_tables(backend: LocalBackend, tables: tuple[TableDef, ...]) -> None:
     """The tables, as Pulumi's local backend creates them."""
     catalog = backend.catalog()
     for table in tables:
@@ -85,7 +85,7 @@ def with_sky_index(database: Path) -> float | None:
     if sink.exists(index):
         return None
     start = time.perf_counter()
-    _create(LocalBackend(database.parents[2]), (index,))  # <root>/views/db/vastobs.duckdb
+    create_tables(LocalBackend(database.parents[2]), (index,))  # <root>/views/db/vastobs.duckdb
     sink.rebuild(index, CATALOG.points_in_tables())  # every bench database has every table
     return time.perf_counter() - start
 
