@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from contextlib import contextmanager
 from pathlib import Path
 
 import duckdb
@@ -24,6 +25,7 @@ from runner.loader import load, spool
 from runner.loader.sinks import ROW_GROUP_MAX, ROW_GROUP_MIN, DuckDBSink, row_group_rows
 from vastobs.backends.local import LocalBackend
 from vastobs.ddl import load_table
+from vastobs.errors import InputError
 from vastobs.sky import healpix14_array
 
 MEASUREMENTS = load_table(PROJECT_DIR, "swift", "measurements")
@@ -159,3 +161,93 @@ def test_a_loads_row_groups_grow_with_it_to_about_a_thousand() -> None:
     assert all(
         row_group_rows(n) % 2048 == 0 for n in (1, 10**7, 3 * 10**7, 10**9)
     )  # DuckDB's vector
+
+
+def _count(database: Path) -> int:
+    with duckdb.connect(str(database), read_only=True) as con:
+        got = con.execute("SELECT count(*) FROM swift.measurements").fetchone()
+    return int(got[0]) if got else 0
+
+
+def test_a_clean_parquet_file_is_read_in_place_not_copied(
+    database: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every row passes as it is: the spool holds no copy of it (the disk a load needs),
+    and the rows land whole and in order."""
+    rows = _rows(30_000, seed=3)
+    path = tmp_path / "clean.parquet"
+    pq.write_table(rows.sort_by([("hpx", "ascending"), ("mid_time", "ascending")]), path)
+    spooled: list[int] = []
+    commit = DuckDBSink.writer
+
+    def watching(self, table, feed=None):  # the spool's own file, when the commit reads it
+        with commit(self, table, feed) as writer:
+            inner = writer.commit
+            writer.commit = lambda s: spooled.append(s.path.stat().st_size) or inner(s)
+            yield writer
+
+    monkeypatch.setattr(DuckDBSink, "writer", contextmanager(watching))
+    f = _load(database, tmp_path, path, batch_rows=7_000).files[0]
+    assert (f.read, f.loaded, f.rejected) == (30_000, 30_000, 0)
+    assert spooled and spooled[0] < path.stat().st_size / 20
+    assert _table_order(database) == (30_000, 0)
+
+
+def test_a_file_changed_after_its_checks_refuses_the_load(database: Path, tmp_path: Path) -> None:
+    """Read in place, the file is read again at the commit: if it is not the file checked
+    (here rewritten with a row out of range after its last batch), nothing is loaded."""
+    rows = _rows(10_000, seed=4)
+    path = tmp_path / "night.parquet"
+    pq.write_table(rows, path)
+    bad = rows.set_column(rows.schema.get_field_index("ra"), "ra", pa.array([400.0] * 10_000))
+    read = []
+
+    def rewrite_at_the_end(n: int) -> None:
+        read.append(n)
+        if sum(read) == rows.num_rows:
+            pq.write_table(bad, path)
+
+    with pytest.raises(InputError, match=r"night\.parquet: changed or replaced while"):
+        load(
+            MEASUREMENTS,
+            [path],
+            DuckDBSink(database),
+            batch_rows=4_000,
+            quarantine_dir=tmp_path / "quarantine",
+            raw_dir=tmp_path / "raw",
+            progress=rewrite_at_the_end,
+        )
+    assert _count(database) == 0
+    assert not any((tmp_path / "raw").glob("*"))  # no raw copy kept, none half-written
+
+
+def test_a_bad_row_late_in_a_file_and_keys_across_files(database: Path, tmp_path: Path) -> None:
+    """A row that fails in a later batch sends its file the copying way, which names it;
+    a key given in two files, one read in place, is refused in the later one, by line."""
+    rows = _rows(9_000, seed=6)
+    first = tmp_path / "a.parquet"
+    pq.write_table(rows.slice(0, 5_000), first)
+    second_rows = pa.concat_tables([rows.slice(5_000), rows.slice(17, 1)])  # a key of a.parquet
+    late = second_rows.to_pylist()
+    late[3_500]["dec"] = -91.0
+    second = tmp_path / "b.parquet"
+    pq.write_table(pa.Table.from_pylist(late, schema=rows.schema), second)
+    read: list[int] = []
+    summary = load(
+        MEASUREMENTS,
+        [first, second],
+        DuckDBSink(database),
+        batch_rows=1_000,
+        quarantine_dir=tmp_path / "quarantine",
+        progress=read.append,
+    )
+    a, b = summary.files
+    assert (a.read, a.loaded, a.rejected) == (5_000, 5_000, 0)
+    assert (b.read, b.loaded, b.rejected) == (4_001, 3_999, 2)
+    assert sum(read) == 9_001  # what the copying way read again is taken back
+    reasons = [json.loads(x) for x in b.quarantine.read_text().splitlines()]
+    assert [(r["line"], r["reason"][:16]) for r in reasons] == [
+        (3_501, "dec -91.0 is out"),
+        (4_001, "duplicate key {'"),
+    ]
+    assert _table_order(database) == (8_999, 0)

@@ -41,10 +41,11 @@ def parquet_file(path: Path) -> pq.ParquetFile:
 
 
 def parquet_batches(
-    handle: pq.ParquetFile, path: Path, batch_rows: int
+    handle: pq.ParquetFile, path: Path, batch_rows: int, columns: list[str] | None = None
 ) -> Iterator[tuple[int, Any]]:
+    """``(first_line, table)`` of ``batch_rows`` rows at a time (``columns`` only, if given)."""
     line = 1
-    batches = handle.iter_batches(batch_size=batch_rows)
+    batches = handle.iter_batches(batch_size=batch_rows, columns=columns)
     while True:
         try:
             batch = next(batches)

@@ -205,6 +205,7 @@ class _DuckDBWriter:
                         )
                     order = "" if in_order else f" ORDER BY {spool.order()}"
                     con.execute(f"INSERT INTO {target} ({columns}) SELECT {columns} {fresh}{order}")
+                spool.confirm_unchanged()
                 con.execute("COMMIT")
             except BaseException:
                 with suppress(duckdb.Error):  # nothing to undo if BEGIN itself failed
@@ -336,6 +337,7 @@ class _TrinoWriter:
 
     def commit(self, spool: Spool) -> dict[int, int]:
         self._stage(spool)
+        spool.confirm_unchanged()
         target = self.sink._qualified(self.table)
         columns = ", ".join(_ident(c.name, "trino") for c in self.table.columns)
         source = _ident(SOURCE, "trino")
@@ -457,6 +459,7 @@ class _VastDBWriter:
                 live.insert(rows)
                 for c in pc.value_counts(sources).to_pylist():
                     new[int(c["values"])] = new.get(int(c["values"]), 0) + int(c["counts"])
+            spool.confirm_unchanged()
         return new
 
     def _add_points(self, tx: Any, spool: Spool, fresh: str) -> None:

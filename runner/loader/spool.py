@@ -2,12 +2,18 @@
 
 The checks see one batch at a time; the spool keeps what they pass in a
 Parquet file of its own (``__source_file`` and ``__line`` beside the
-table's columns) and lets DuckDB, bounded by ``SPOOL_MEMORY`` and spilling
-to the spool's directory, answer what needs every row at once: which keys
-come twice in the input (the later rows are quarantined as duplicates) and,
-for the sinks, which rows are new to the table and in what order they go
-(``sorted_by``). So a load's memory does not grow with its rows; its disk
-does, about the size of the input once more.
+table's columns), or, for a Parquet file every row of which passes as it
+is (``add_in_place``), reads that file where it is; and lets DuckDB,
+bounded by ``SPOOL_MEMORY`` and spilling to the spool's directory, answer
+what needs every row at once: which keys come twice in the input (the
+later rows are quarantined as duplicates) and, for the sinks, which rows
+are new to the table and in what order they go (``sorted_by``). So a
+load's memory does not grow with its rows; its disk does, about the size
+of the input once more, less the files read in place.
+
+A file read in place is read again at the commit, so each sink calls
+``confirm_unchanged`` before it commits: a file changed since its checks
+refuses the load.
 """
 
 from __future__ import annotations
@@ -17,6 +23,7 @@ import tempfile
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import suppress
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +35,7 @@ from sqlglot import exp
 
 from runner.loader.validate import Rejected
 from vastobs.ddl import TableDef
+from vastobs.errors import InputError
 
 SOURCE = "__source_file"  # the staged rows' file index, never a table column
 LINE = "__line"  # the row's line in its file (1-based data rows), never a table column
@@ -46,6 +54,29 @@ def ident(name: str) -> str:
 
 def literal(text: str) -> str:
     return exp.Literal.string(text).sql("duckdb")
+
+
+def fingerprint(path: Path) -> tuple[int, int, int]:
+    """What tells a file rewritten or changed since: its inode, size and modification time."""
+    stat = path.stat()
+    return stat.st_ino, stat.st_size, stat.st_mtime_ns
+
+
+@dataclass
+class OrderWatch:
+    """Whether the rows seen so far, across batches and files, are in ``keys`` order."""
+
+    keys: list[str]
+    ascending: bool = True
+    last: pa.Table | None = None  # the last row seen, its keys only
+
+    def follow(self, rows: pa.Table) -> None:
+        if not self.ascending:
+            return
+        rows = rows.select(self.keys)
+        probe = rows if self.last is None else pa.concat_tables([self.last, rows])
+        self.ascending = ascending(probe, self.keys)
+        self.last = rows.slice(rows.num_rows - 1)
 
 
 class Spool:
@@ -74,22 +105,24 @@ class Spool:
         self._pending_rows = 0
         self.staged: dict[int, int] = {}
         self.duplicates: dict[int, int] = {}
-        self.in_order = True
-        """Whether the rows to add come in ``sorted_by`` order already (then no sort is due)."""
-        self._last: pa.Table | None = None
+        self.watch = OrderWatch(self.order_keys())
+        """The order of the rows staged so far (``add`` follows it; ``add_in_place`` gets it)."""
+        self._spooled = False
+        self._in_place: list[tuple[int, Path, tuple[int, int, int]]] = []
         self.con = duckdb.connect(
             str(self.directory / "spool.duckdb"),
             config={"memory_limit": SPOOL_MEMORY, "temp_directory": str(self.directory / "spill")},
         )
-        self.rows = f"read_parquet({literal(str(self.path))})"
-        """SQL for the rows to add: every staged row but the input's duplicates."""
+        self.rows = ""
+        """SQL for the rows to add, once sealed: every staged row but the input's duplicates."""
 
     def add(self, good: pa.Table, lines: pa.Array, source: int) -> None:
         """Checked rows of input file ``source``, with their lines."""
         if not good.num_rows:
             return
         self.staged[source] = self.staged.get(source, 0) + good.num_rows
-        self._follow_order(good)
+        self._spooled = True
+        self.watch.follow(good)
         tagged = good.append_column(
             SOURCE, pa.repeat(pa.scalar(source, pa.int32()), good.num_rows)
         ).append_column(LINE, lines)
@@ -98,15 +131,50 @@ class Spool:
         if self._pending_rows >= SPOOL_ROW_GROUP:
             self._flush()
 
-    def _follow_order(self, good: pa.Table) -> None:
-        """Whether the rows so far, across batches and files, are in ``sorted_by`` order."""
-        if not self.in_order:
-            return
-        keys = self.order_keys()
-        rows = good.select(keys)
-        probe = rows if self._last is None else pa.concat_tables([self._last, rows])
-        self.in_order = ascending(probe, keys)
-        self._last = rows.slice(rows.num_rows - 1)
+    def add_in_place(
+        self, path: Path, source: int, rows: int, seen: tuple[int, int, int], watch: OrderWatch
+    ) -> None:
+        """Parquet file ``source``, each of whose ``rows`` passes every check as it is
+        (``validate.passes_as_is``): SQL reads it where it is, so its rows are not copied.
+        ``seen``: its ``fingerprint`` before its checks; ``watch``: a copy of ``self.watch``
+        that followed its rows."""
+        self.staged[source] = self.staged.get(source, 0) + rows
+        self._in_place.append((source, path, seen))
+        self.watch = watch
+
+    @property
+    def in_order(self) -> bool:
+        """Whether the rows to add come in ``sorted_by`` order already (then no sort is due):
+        rows from one part only (the spool, or one file read in place), as DuckDB keeps a
+        file's order but not one across the parts of a ``UNION ALL``."""
+        return self.watch.ascending and len(self._parts()) == 1
+
+    def _parts(self) -> list[str]:
+        """SQL for each part of the staged rows: the files read in place, then the spool's."""
+        columns = ", ".join(ident(c.name) for c in self.table.columns)
+        parts = [
+            f"SELECT {columns}, CAST({source} AS INTEGER) AS {ident(SOURCE)},"
+            f" file_row_number + 1 AS {ident(LINE)}"
+            f" FROM read_parquet({literal(str(path))}, file_row_number = true)"
+            for source, path, _seen in self._in_place
+        ]
+        if self._spooled or not parts:
+            parts.append(f"SELECT * FROM read_parquet({literal(str(self.path))})")
+        return parts
+
+    def confirm_unchanged(self) -> None:
+        """Refuse the load if a file read in place is not the one checked (rewritten,
+        changed or gone since): called by each sink before it commits."""
+        for _source, path, seen in self._in_place:
+            try:
+                now = fingerprint(path)
+            except OSError:
+                now = None
+            if now != seen:
+                raise InputError(
+                    f"{path}: changed or replaced while it was being loaded (after its"
+                    " checks); nothing was loaded"
+                )
 
     def _flush(self) -> None:
         """The pending rows written as one row group, in a thread of their own while the
@@ -133,8 +201,9 @@ class Spool:
         if self._writer is not None:
             self._writer.close()
             self._writer = None
-        self._last = None
+        self.watch.last = None
         pa.default_memory_pool().release_unused()  # the read's batches, back to the system
+        self.rows = f"({' UNION ALL '.join(self._parts())})"
         keys = ", ".join(ident(k) for k in self.table.key)
         partition = ", ".join(f"s.{ident(k)}" for k in self.table.key)
         self.con.execute(  # keys that hash alike first (one integer a row), then exactly
@@ -159,7 +228,7 @@ class Spool:
             )
             self.duplicates[source] = self.duplicates.get(source, 0) + 1
         if found:
-            self.in_order = False  # the anti-join below need not keep the order
+            self.watch.ascending = False  # the anti-join below need not keep the order
             on = f"s.{ident(SOURCE)} = d.{ident(SOURCE)} AND s.{ident(LINE)} = d.{ident(LINE)}"
             self.rows = f"(SELECT s.* FROM {self.rows} AS s ANTI JOIN dup AS d ON {on})"
         return found

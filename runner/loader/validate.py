@@ -321,7 +321,6 @@ def check_table(checker: RowChecker, batch: pa.Table, first_line: int) -> Checke
     per-row path, which names the offending value.
     """
     import numpy as np
-    import pyarrow.compute as pc
 
     table = checker.table
     names = {c.name for c in table.columns}
@@ -340,33 +339,8 @@ def check_table(checker: RowChecker, batch: pa.Table, first_line: int) -> Checke
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
         return _per_row(checker, batch, first_line)
 
-    bad = np.zeros(batch.num_rows, dtype=bool)
-    for column in table.columns:
-        data = columns[column.name]
-        if not column.nullable and column.name != "hpx":
-            bad |= np.asarray(pc.is_null(data).to_numpy(zero_copy_only=False), dtype=bool)
-        if column.type in ("DOUBLE", "REAL"):
-            not_finite = pc.fill_null(pc.or_(pc.is_nan(data), pc.is_inf(data)), False)
-            bad |= np.asarray(not_finite.to_numpy(zero_copy_only=False), dtype=bool)
-            values = data.to_numpy(zero_copy_only=False).astype(float)
-            bad |= _out_of_range(table, column.name, values)
-        if column.type.startswith("TIMESTAMP"):
-            lo, hi = pa.scalar(EARLIEST, data.type), pa.scalar(checker.now, data.type)
-            outside = pc.or_(pc.less(data, lo), pc.greater(data, hi))
-            bad |= np.asarray(
-                pc.fill_null(outside, False).to_numpy(zero_copy_only=False), dtype=bool
-            )
-    if checker.has_position:
-        ra = columns["ra"].to_numpy(zero_copy_only=False).astype(float)
-        dec = columns["dec"].to_numpy(zero_copy_only=False).astype(float)
-        usable = ~bad & np.isfinite(ra) & np.isfinite(dec)
-        hpx = np.full(batch.num_rows, -1, dtype=np.int64)
-        hpx[usable] = healpix14_array(ra[usable], dec[usable])
-        given = columns["hpx"]
-        if given.null_count < batch.num_rows:
-            values = given.to_numpy(zero_copy_only=False)
-            mismatch = ~pc.is_null(given).to_numpy(zero_copy_only=False) & (values != hpx)
-            bad |= np.asarray(mismatch, dtype=bool)
+    bad, hpx = _bad_rows(checker, columns, batch.num_rows)
+    if hpx is not None:
         columns["hpx"] = pa.array(hpx, pa.int64())
     lines = np.arange(first_line, first_line + batch.num_rows, dtype=np.int64)
     if not bad.any():
@@ -380,6 +354,81 @@ def check_table(checker: RowChecker, batch: pa.Table, first_line: int) -> Checke
         _row, reason = checker.check(raw, typed=True)
         rejected.append(Rejected(first_line + int(i), reason or "rejected", raw))
     return good, pa.array(lines[~bad]), rejected
+
+
+def as_is_columns(table: TableDef, schema: pa.Schema) -> list[str] | None:
+    """For a Parquet file whose rows could load as they are (every column of the table,
+    ``hpx`` among them, each of its type): the columns a check can fail on. None for any
+    other file: its rows are converted, so they are copied (``check_table``)."""
+    declared = {c.name: c for c in table.columns}
+    if sorted(schema.names) != sorted(declared):
+        return None
+    if any(schema.field(n).type != c.arrow_type for n, c in declared.items()):
+        return None
+    return [
+        c.name
+        for c in table.columns
+        if c.type in ("DOUBLE", "REAL")
+        or c.type.startswith("TIMESTAMP")
+        or c.name in ("ra", "dec", "hpx")
+        or (not c.nullable and schema.field(c.name).nullable)  # a required field has no null
+    ]
+
+
+def passes_as_is(checker: RowChecker, batch: pa.Table) -> bool:
+    """Whether every row of ``batch`` (a file's ``as_is_columns``) passes every check with
+    no value changed: ``hpx`` given for every row, not computed."""
+    if "hpx" in batch.column_names and batch["hpx"].null_count:
+        return False
+    bad, _hpx = _bad_rows(checker, {n: batch[n] for n in batch.column_names}, batch.num_rows)
+    return not bad.any()
+
+
+def _bad_rows(checker: RowChecker, columns: dict[str, Any], rows: int) -> tuple[Any, Any | None]:
+    """Which rows fail a check of ``columns`` (each cast to its column's type already; a
+    column left out is not looked at), and each row's cell from its position (-1 where it
+    has none) when the table has one."""
+    import numpy as np
+    import pyarrow.compute as pc
+
+    table = checker.table
+    bad = np.zeros(rows, dtype=bool)
+    for column in table.columns:
+        data = columns.get(column.name)
+        if data is None:
+            continue
+        if not column.nullable and column.name != "hpx" and data.null_count:
+            bad |= np.asarray(pc.is_null(data).to_numpy(zero_copy_only=False), dtype=bool)
+        if column.type in ("DOUBLE", "REAL"):
+            values = np.asarray(data.to_numpy(zero_copy_only=False), dtype=float)
+            not_finite = ~np.isfinite(values)
+            if data.null_count:  # a null is NaN here, and not a NaN given
+                not_finite &= pc.is_valid(data).to_numpy(zero_copy_only=False)
+            bad |= not_finite
+            bad |= _out_of_range(table, column.name, values)
+        if column.type.startswith("TIMESTAMP"):
+            lo, hi = pa.scalar(EARLIEST, data.type), pa.scalar(checker.now, data.type)
+            outside = pc.or_(pc.less(data, lo), pc.greater(data, hi))
+            bad |= np.asarray(
+                pc.fill_null(outside, False).to_numpy(zero_copy_only=False), dtype=bool
+            )
+    if not checker.has_position or "hpx" not in columns:
+        return bad, None
+    ra = np.asarray(columns["ra"].to_numpy(zero_copy_only=False), dtype=float)
+    dec = np.asarray(columns["dec"].to_numpy(zero_copy_only=False), dtype=float)
+    usable = ~bad & np.isfinite(ra) & np.isfinite(dec)
+    if usable.all():
+        hpx = healpix14_array(ra, dec)
+    else:
+        hpx = np.full(rows, -1, dtype=np.int64)
+        hpx[usable] = healpix14_array(ra[usable], dec[usable])
+    given = columns["hpx"]
+    if given.null_count < rows:
+        mismatch = given.to_numpy(zero_copy_only=False) != hpx
+        if given.null_count:
+            mismatch &= pc.is_valid(given).to_numpy(zero_copy_only=False)
+        bad |= mismatch
+    return bad, hpx
 
 
 def _out_of_range(table: TableDef, name: str, values: Any) -> Any:
