@@ -21,7 +21,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from devtools.toolchain import PROJECT_DIR
-from runner.loader import load, spool
+from runner.loader import load, raw, spool
 from runner.loader.sinks import ROW_GROUP_MAX, ROW_GROUP_MIN, DuckDBSink, row_group_rows
 from vastobs.backends.local import LocalBackend
 from vastobs.ddl import load_table
@@ -251,3 +251,29 @@ def test_a_bad_row_late_in_a_file_and_keys_across_files(database: Path, tmp_path
         (4_001, "duplicate key {'"),
     ]
     assert _table_order(database) == (8_999, 0)
+
+
+def test_a_raw_copy_that_fails_fails_the_load_before_its_commit(
+    database: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The raw copy is made in a thread beside the checks; the load waits for it before
+    its commit, so a full disk leaves the table as it was and no partial copy behind."""
+    path = tmp_path / "night.parquet"
+    pq.write_table(_rows(2_000, seed=8), path)
+
+    def full_disk(source: Path, target: Path) -> None:
+        Path(target).write_bytes(b"half")
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(raw.shutil, "copyfile", full_disk)
+    with pytest.raises(OSError, match="No space left"):
+        load(
+            MEASUREMENTS,
+            [path],
+            DuckDBSink(database),
+            batch_rows=1_000,
+            quarantine_dir=tmp_path / "quarantine",
+            raw_dir=tmp_path / "raw",
+        )
+    assert _count(database) == 0
+    assert not (tmp_path / "raw").exists()

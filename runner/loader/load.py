@@ -14,7 +14,7 @@ from runner.loader.index_feed import IndexFeed
 from runner.loader.raw import RawFiles
 from runner.loader.readers import parquet_batches, parquet_file, text_rows
 from runner.loader.sinks import Sink
-from runner.loader.spool import Spool, fingerprint
+from runner.loader.spool import Fingerprint, Spool, fingerprint
 from runner.loader.validate import (
     Checked,
     Rejected,
@@ -99,17 +99,19 @@ def load(
     summary = LoadSummary(table.logical_name, sink.name)
     checker = RowChecker(table)
     rejected: list[list[Rejected]] = []
+    seen = [fingerprint(p) for p in files]  # before any read: the hash, the copy, the checks
     spool = Spool(table, sink.spool_parent)
     originals = RawFiles(files, raw_dir)
     try:
         with sink.writer(table, feed) as writer:
             for index, path in enumerate(files):
-                read, bad = _stage(checker, path, index, spool, batch_rows, progress)
+                read, bad = _stage(checker, path, index, seen[index], spool, batch_rows, progress)
                 rejected.append(bad)
                 summary.files.append(FileSummary(path, originals.sha256(index), read=read))
             for index, duplicates in spool.seal().items():
                 rejected[index] = sorted(rejected[index] + duplicates, key=lambda r: r.line)
             accepted = spool.accepted
+            originals.wait()
             new = writer.commit(spool)
     except BaseException:
         originals.discard()
@@ -131,16 +133,18 @@ def _stage(
     checker: RowChecker,
     path: Path,
     source: int,
+    seen: Fingerprint,
     spool: Spool,
     batch_rows: int,
     progress: Progress,
 ) -> tuple[int, list[Rejected]]:
-    """One file's rows into the spool, read in place or checked and copied: the rows read
-    and the rows rejected."""
+    """File ``source`` of the load into the spool, read in place or checked and copied:
+    the rows read and the rows rejected. ``seen``: its fingerprint before anything read
+    it."""
     if path.suffix.lower() == ".parquet":
         handle = parquet_file(path)
         check_columns(checker.table, handle.schema_arrow.names, path)
-        rows = _in_place(checker, handle, path, source, spool, batch_rows, progress)
+        rows = _in_place(checker, handle, path, source, seen, spool, batch_rows, progress)
         if rows is not None:
             return rows, []
     read, rejected = 0, []
@@ -158,6 +162,7 @@ def _in_place(
     handle: Any,
     path: Path,
     source: int,
+    seen: Fingerprint,
     spool: Spool,
     batch_rows: int,
     progress: Progress,
@@ -174,7 +179,7 @@ def _in_place(
     if columns is None:
         return None
     wanted = columns + [k for k in spool.order_keys() if k not in columns]
-    seen, watch, rows = fingerprint(path), copy.copy(spool.watch), 0
+    watch, rows = copy.copy(spool.watch), 0
     for _first_line, batch in parquet_batches(handle, path, batch_rows, wanted):
         if not passes_as_is(checker, batch):
             if progress and rows:
@@ -184,7 +189,7 @@ def _in_place(
         rows += batch.num_rows
         if progress:
             progress(batch.num_rows)
-    spool.add_in_place(path, source, rows, seen, watch)
+    spool.add_in_place(path, source, seen, rows, watch)
     return rows
 
 

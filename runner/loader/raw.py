@@ -5,8 +5,10 @@ real and the same file loaded twice is kept once. Each file is hashed, then
 copied beside its place, in a thread of its own while the load reads and
 checks the rows (hashlib and file writes let go of the GIL: on a 10^8-row
 file, 6 s of hashing and 4 s of copying that no longer add to the load's).
-The copies are renamed into their places after the commit (``keep``), so a
-refused load keeps no raw file and a committed one keeps them all.
+The load waits for the copies before its commit (``wait``: a full disk
+fails it there, the table as it was) and renames them into their places
+after it (``keep``), so a refused load keeps no raw file and a committed one
+keeps them all.
 """
 
 from __future__ import annotations
@@ -50,9 +52,13 @@ class RawFiles:
         copied = self._copies[index].result()
         return copied[1] if copied else None
 
+    def wait(self) -> None:
+        """Before the commit: every copy made (a failed one, a full disk, raises)."""
+        for done in self._copies:
+            done.result()
+
     def keep(self) -> None:
-        """After the commit: each copy into its place (already there if kept before). A copy
-        that failed (a full disk) raises here."""
+        """After the commit: each copy into its place (already there if kept before)."""
         for done in self._copies:
             copied = done.result()
             if copied and copied[0].exists():

@@ -56,7 +56,10 @@ def literal(text: str) -> str:
     return exp.Literal.string(text).sql("duckdb")
 
 
-def fingerprint(path: Path) -> tuple[int, int, int]:
+Fingerprint = tuple[int, int, int]
+
+
+def fingerprint(path: Path) -> Fingerprint:
     """What tells a file rewritten or changed since: its inode, size and modification time."""
     stat = path.stat()
     return stat.st_ino, stat.st_size, stat.st_mtime_ns
@@ -108,7 +111,7 @@ class Spool:
         self.watch = OrderWatch(self.order_keys())
         """The order of the rows staged so far (``add`` follows it; ``add_in_place`` gets it)."""
         self._spooled = False
-        self._in_place: list[tuple[int, Path, tuple[int, int, int]]] = []
+        self._in_place: list[tuple[int, Path, Fingerprint]] = []
         self.con = duckdb.connect(
             str(self.directory / "spool.duckdb"),
             config={"memory_limit": SPOOL_MEMORY, "temp_directory": str(self.directory / "spill")},
@@ -132,7 +135,7 @@ class Spool:
             self._flush()
 
     def add_in_place(
-        self, path: Path, source: int, rows: int, seen: tuple[int, int, int], watch: OrderWatch
+        self, path: Path, source: int, seen: Fingerprint, rows: int, watch: OrderWatch
     ) -> None:
         """Parquet file ``source``, each of whose ``rows`` passes every check as it is
         (``validate.passes_as_is``): SQL reads it where it is, so its rows are not copied.
