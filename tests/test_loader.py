@@ -217,6 +217,18 @@ def test_loading_into_the_real_trino(tmp_path: Path, trino_server) -> None:
         [1, healpix14(306.0159, 33.8672), dt.datetime(2015, 6, 15, 18, 31)],
         [3, healpix14(10, 10), dt.datetime(2015, 6, 17, 1, 0, 0, 123456)],
     ]
+    # A clean Parquet file is read in place (not spooled): the same rows reach Trino.
+    parquet = _bursts_parquet(tmp_path / "b.parquet", trigger_id=[4, 5, 3])
+    third = load(BURSTS, [parquet], target, **args).files[0]
+    assert (third.read, third.loaded, third.already_present) == (3, 2, 1)
+    cursor.execute(
+        "SELECT trigger_id, hpx, trigger_time FROM memory.loader_swift.bursts"
+        " WHERE trigger_id > 3 ORDER BY 1"
+    )
+    assert cursor.fetchall() == [
+        [4, healpix14(10.0, 0.0), dt.datetime(2005, 1, 1)],
+        [5, healpix14(20.0, 5.0), dt.datetime(2005, 1, 2)],
+    ]
 
 
 def _fake(table_def=BURSTS, **table_options):

@@ -277,3 +277,18 @@ def test_a_raw_copy_that_fails_fails_the_load_before_its_commit(
         )
     assert _count(database) == 0
     assert not (tmp_path / "raw").exists()
+
+
+def test_a_file_whose_name_looks_like_a_glob_is_read_as_itself(
+    database: Path, tmp_path: Path
+) -> None:
+    """DuckDB reads ``night[1].parquet`` as the pattern matching ``night1.parquet``: the file
+    read in place is read through a name of the load's own."""
+    rows = _rows(3_000, seed=10)
+    pq.write_table(rows.slice(0, 1_000), tmp_path / "night1.parquet")
+    pq.write_table(rows.slice(1_000), tmp_path / "night[1].parquet")
+    f = _load(database, tmp_path, tmp_path / "night[1].parquet").files[0]
+    assert (f.read, f.loaded) == (2_000, 2_000)
+    with duckdb.connect(str(database), read_only=True) as con:
+        names = con.execute("SELECT min(obs_id), count(*) FROM swift.measurements").fetchone()
+    assert names == (min(rows.slice(1_000)["obs_id"].to_pylist()), 2_000)

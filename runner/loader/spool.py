@@ -142,8 +142,13 @@ class Spool:
         ``seen``: its ``fingerprint`` before its checks; ``watch``: a copy of ``self.watch``
         that followed its rows."""
         self.staged[source] = self.staged.get(source, 0) + rows
+        self._link(source).symlink_to(path.resolve())  # DuckDB reads [ ] * ? as a glob
         self._in_place.append((source, path, seen))
         self.watch = watch
+
+    def _link(self, source: int) -> Path:
+        """Where SQL reads file ``source`` read in place: a name of ours linked to it."""
+        return self.directory / f"in-place-{source}.parquet"
 
     @property
     def in_order(self) -> bool:
@@ -158,8 +163,8 @@ class Spool:
         parts = [
             f"SELECT {columns}, CAST({source} AS INTEGER) AS {ident(SOURCE)},"
             f" file_row_number + 1 AS {ident(LINE)}"
-            f" FROM read_parquet({literal(str(path))}, file_row_number = true)"
-            for source, path, _seen in self._in_place
+            f" FROM read_parquet({literal(str(self._link(source)))}, file_row_number = true)"
+            for source, _path, _seen in self._in_place
         ]
         if self._spooled or not parts:
             parts.append(f"SELECT * FROM read_parquet({literal(str(self.path))})")
