@@ -25,7 +25,7 @@ from runner.loader import load, raw, spool
 from runner.loader.sinks import ROW_GROUP_MAX, ROW_GROUP_MIN, DuckDBSink, row_group_rows
 from vastobs.backends.local import LocalBackend
 from vastobs.ddl import load_table
-from vastobs.errors import InputError
+from vastobs.errors import BackendError, InputError
 from vastobs.sky import healpix14_array
 
 MEASUREMENTS = load_table(PROJECT_DIR, "swift", "measurements")
@@ -263,10 +263,10 @@ def test_a_raw_copy_that_fails_fails_the_load_before_its_commit(
 
     def full_disk(source: Path, target: Path) -> None:
         Path(target).write_bytes(b"half")
-        raise OSError(28, "No space left on device")
+        raise OSError(28, "No space left on device", str(target))
 
     monkeypatch.setattr(raw.shutil, "copyfile", full_disk)
-    with pytest.raises(OSError, match="No space left"):
+    with pytest.raises(BackendError, match=r"\.partial-\d+: No space left on device; nothing was"):
         load(
             MEASUREMENTS,
             [path],

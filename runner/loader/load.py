@@ -26,7 +26,7 @@ from runner.loader.validate import (
     passes_as_is,
 )
 from vastobs.ddl import TableDef
-from vastobs.errors import InputError, TableMissing
+from vastobs.errors import BackendError, InputError, TableMissing
 
 Progress = Callable[[int], None] | None
 """Told the rows read as they are read (less, if some must be read again)."""
@@ -104,14 +104,18 @@ def load(
     originals = RawFiles(files, raw_dir)
     try:
         with sink.writer(table, feed) as writer:
-            for index, path in enumerate(files):
-                read, bad = _stage(checker, path, index, seen[index], spool, batch_rows, progress)
-                rejected.append(bad)
-                summary.files.append(FileSummary(path, originals.sha256(index), read=read))
-            for index, duplicates in spool.seal().items():
-                rejected[index] = sorted(rejected[index] + duplicates, key=lambda r: r.line)
-            accepted = spool.accepted
-            originals.wait()
+            try:
+                for index, (path, before) in enumerate(zip(files, seen, strict=True)):
+                    read, bad = _stage(checker, path, index, before, spool, batch_rows, progress)
+                    rejected.append(bad)
+                    summary.files.append(FileSummary(path, originals.sha256(index), read=read))
+                for index, duplicates in spool.seal().items():
+                    rejected[index] = sorted(rejected[index] + duplicates, key=lambda r: r.line)
+                accepted = spool.accepted
+                originals.wait()
+            except OSError as exc:  # a full disk, a file that went: before the commit, so
+                where = f"{exc.filename}: " if exc.filename else ""
+                raise BackendError(f"{where}{exc.strerror or exc}; nothing was loaded") from exc
             new = writer.commit(spool)
     except BaseException:
         originals.discard()
