@@ -292,3 +292,20 @@ def test_a_file_whose_name_looks_like_a_glob_is_read_as_itself(
     with duckdb.connect(str(database), read_only=True) as con:
         names = con.execute("SELECT min(obs_id), count(*) FROM swift.measurements").fetchone()
     assert names == (min(rows.slice(1_000)["obs_id"].to_pylist()), 2_000)
+
+
+def test_a_full_disk_under_the_spools_sql_is_one_line(
+    database: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """DuckDB's own I/O errors (its spill on a full disk) before the commit are one line
+    too, and leave the table as it was."""
+    path = tmp_path / "night.parquet"
+    pq.write_table(_rows(2_000, seed=11), path)
+
+    def full(self: spool.Spool) -> None:
+        raise duckdb.IOException('IO Error: Could not write file "x.tmp": No space left on device')
+
+    monkeypatch.setattr(spool.Spool, "seal", full)
+    with pytest.raises(BackendError, match=r"^the load's spool: IO Error: .*; nothing was loaded$"):
+        _load(database, tmp_path, path)
+    assert _count(database) == 0

@@ -10,6 +10,8 @@ from itertools import islice
 from pathlib import Path
 from typing import Any
 
+import duckdb
+
 from runner.loader.index_feed import IndexFeed
 from runner.loader.raw import RawFiles
 from runner.loader.readers import parquet_batches, parquet_file, text_rows
@@ -116,6 +118,9 @@ def load(
             except OSError as exc:  # a full disk, a file that went: before the commit, so
                 where = f"{exc.filename}: " if exc.filename else ""
                 raise BackendError(f"{where}{exc.strerror or exc}; nothing was loaded") from exc
+            except duckdb.IOException as exc:  # the spool's SQL, spilling to a full disk
+                first = str(exc).strip().splitlines()[0]
+                raise BackendError(f"the load's spool: {first}; nothing was loaded") from exc
             new = writer.commit(spool)
     except BaseException:
         originals.discard()
