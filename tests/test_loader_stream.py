@@ -65,13 +65,14 @@ def _rows(n: int, seed: int = 5) -> pa.Table:
     return pa.table(columns).cast(MEASUREMENTS.arrow_schema())
 
 
-def _load(database: Path, tmp_path: Path, *files: Path, batch_rows: int = 50_000):
+def _load(database: Path, tmp_path: Path, *files: Path, batch_rows: int = 50_000, **options):
     return load(
         MEASUREMENTS,
         list(files),
         DuckDBSink(database),
         batch_rows=batch_rows,
         quarantine_dir=tmp_path / "quarantine",
+        **options,
     )
 
 
@@ -208,12 +209,11 @@ def test_a_file_changed_after_its_checks_refuses_the_load(database: Path, tmp_pa
             pq.write_table(bad, path)
 
     with pytest.raises(InputError, match=r"night\.parquet: changed or replaced while"):
-        load(
-            MEASUREMENTS,
-            [path],
-            DuckDBSink(database),
+        _load(
+            database,
+            tmp_path,
+            path,
             batch_rows=4_000,
-            quarantine_dir=tmp_path / "quarantine",
             raw_dir=tmp_path / "raw",
             progress=rewrite_at_the_end,
         )
@@ -233,14 +233,7 @@ def test_a_bad_row_late_in_a_file_and_keys_across_files(database: Path, tmp_path
     second = tmp_path / "b.parquet"
     pq.write_table(pa.Table.from_pylist(late, schema=rows.schema), second)
     read: list[int] = []
-    summary = load(
-        MEASUREMENTS,
-        [first, second],
-        DuckDBSink(database),
-        batch_rows=1_000,
-        quarantine_dir=tmp_path / "quarantine",
-        progress=read.append,
-    )
+    summary = _load(database, tmp_path, first, second, batch_rows=1_000, progress=read.append)
     a, b = summary.files
     assert (a.read, a.loaded, a.rejected) == (5_000, 5_000, 0)
     assert (b.read, b.loaded, b.rejected) == (4_001, 3_999, 2)
@@ -267,14 +260,7 @@ def test_a_raw_copy_that_fails_fails_the_load_before_its_commit(
 
     monkeypatch.setattr(raw.shutil, "copyfile", full_disk)
     with pytest.raises(BackendError, match=r"\.partial-\d+: No space left on device; nothing was"):
-        load(
-            MEASUREMENTS,
-            [path],
-            DuckDBSink(database),
-            batch_rows=1_000,
-            quarantine_dir=tmp_path / "quarantine",
-            raw_dir=tmp_path / "raw",
-        )
+        _load(database, tmp_path, path, batch_rows=1_000, raw_dir=tmp_path / "raw")
     assert _count(database) == 0
     assert not (tmp_path / "raw").exists()
 

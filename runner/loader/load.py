@@ -104,11 +104,12 @@ def load(
     seen = [fingerprint(p) for p in files]  # before any read: the hash, the copy, the checks
     spool = Spool(table, sink.spool_parent)
     originals = RawFiles(files, raw_dir)
+    stager = _Stager(checker, spool, batch_rows, progress)
     try:
         with sink.writer(table, feed) as writer:
             try:
                 for index, (path, before) in enumerate(zip(files, seen, strict=True)):
-                    read, bad = _stage(checker, path, index, before, spool, batch_rows, progress)
+                    read, bad = stager.stage(path, index, before)
                     rejected.append(bad)
                     summary.files.append(FileSummary(path, originals.sha256(index), read=read))
                 for index, duplicates in spool.seal().items():
@@ -138,82 +139,74 @@ def load(
     return summary
 
 
-def _stage(
-    checker: RowChecker,
-    path: Path,
-    source: int,
-    seen: Fingerprint,
-    spool: Spool,
-    batch_rows: int,
-    progress: Progress,
-) -> tuple[int, list[Rejected]]:
-    """File ``source`` of the load into the spool, read in place or checked and copied:
-    the rows read and the rows rejected. ``seen``: its fingerprint before anything read
-    it."""
-    if path.suffix.lower() == ".parquet":
-        handle = parquet_file(path)
-        check_columns(checker.table, handle.schema_arrow.names, path)
-        rows = _in_place(checker, handle, path, source, seen, spool, batch_rows, progress)
-        if rows is not None:
-            return rows, []
-    read, rejected = 0, []
-    for good, lines, bad in _checked_batches(checker, path, batch_rows):
-        read += good.num_rows + len(bad)
-        spool.add(good, lines, source)
-        rejected.extend(bad)
-        if progress:
-            progress(good.num_rows + len(bad))
-    return read, rejected
+@dataclass
+class _Stager:
+    """One load's files into its spool, each read in place or checked and copied."""
 
+    checker: RowChecker
+    spool: Spool
+    batch_rows: int
+    progress: Progress
 
-def _in_place(
-    checker: RowChecker,
-    handle: Any,
-    path: Path,
-    source: int,
-    seen: Fingerprint,
-    spool: Spool,
-    batch_rows: int,
-    progress: Progress,
-) -> int | None:
-    """The rows of a Parquet file that loads as it is, staged in place; None, with nothing
-    staged, for any other file (it is then checked again, batch by batch, and copied,
-    which says which rows fail and why).
+    def stage(self, path: Path, source: int, seen: Fingerprint) -> tuple[int, list[Rejected]]:
+        """File ``source`` of the load: the rows read and the rows rejected. ``seen``: its
+        fingerprint before anything read it."""
+        handle = None
+        if path.suffix.lower() == ".parquet":
+            handle = parquet_file(path)
+            check_columns(self.checker.table, handle.schema_arrow.names, path)
+            rows = self._in_place(handle, path, source, seen)
+            if rows is not None:
+                return rows, []
+        read, rejected = 0, []
+        for good, lines, bad in self._checked_batches(path, handle):
+            read += good.num_rows + len(bad)
+            self.spool.add(good, lines, source)
+            rejected.extend(bad)
+            self._advance(good.num_rows + len(bad))
+        return read, rejected
 
-    Only the columns a check can fail on are read (numbers, times, the position and the
-    sort keys: at 10^7 rows of swift.measurements a fifth of the reading), and nothing
-    is copied: the commit reads the file itself, after ``Spool.confirm_unchanged``.
-    """
-    columns = as_is_columns(checker.table, handle.schema_arrow)
-    if columns is None:
-        return None
-    wanted = columns + [k for k in spool.order_keys() if k not in columns]
-    watch, rows = copy.copy(spool.watch), 0
-    for _first_line, batch in parquet_batches(handle, path, batch_rows, wanted):
-        if not passes_as_is(checker, batch):
-            if progress and rows:
-                progress(-rows)  # read again, the copying way
+    def _advance(self, rows: int) -> None:
+        if self.progress:
+            self.progress(rows)
+
+    def _in_place(self, handle: Any, path: Path, source: int, seen: Fingerprint) -> int | None:
+        """The rows of a Parquet file that loads as it is, staged in place; None, with
+        nothing staged, for any other file (it is then checked again, batch by batch, and
+        copied, which says which rows fail and why).
+
+        Only the columns a check can fail on are read (numbers, times, the position and
+        the sort keys: at 10^7 rows of swift.measurements a fifth of the reading), and
+        nothing is copied: the commit reads the file itself, after
+        ``Spool.confirm_unchanged``.
+        """
+        columns = as_is_columns(self.checker.table, handle.schema_arrow)
+        if columns is None:
             return None
-        watch.follow(batch)
-        rows += batch.num_rows
-        if progress:
-            progress(batch.num_rows)
-    spool.add_in_place(path, source, seen, rows, watch)
-    return rows
+        wanted = columns + [k for k in self.spool.order_keys() if k not in columns]
+        watch, rows = copy.copy(self.spool.watch), 0
+        for _first_line, batch in parquet_batches(handle, path, self.batch_rows, wanted):
+            if not passes_as_is(self.checker, batch):
+                if rows:
+                    self._advance(-rows)  # read again, the copying way
+                return None
+            watch.follow(batch)
+            rows += batch.num_rows
+            self._advance(batch.num_rows)
+        self.spool.add_in_place(path, source, seen, rows, watch)
+        return rows
 
-
-def _checked_batches(checker: RowChecker, path: Path, batch_rows: int) -> Iterator[Checked]:
-    if path.suffix.lower() == ".parquet":
-        handle = parquet_file(path)
-        for first_line, batch in parquet_batches(handle, path, batch_rows):
-            yield check_table(checker, batch, first_line)
-        return
-    table = checker.table
-    header, rows = text_rows(path)
-    if header is not None:
-        check_columns(table, header, path)
-    while chunk := list(islice(rows, batch_rows)):
-        yield check_rows(checker, chunk)
+    def _checked_batches(self, path: Path, handle: Any | None) -> Iterator[Checked]:
+        """Checked batches of any format (``handle``: the Parquet file, opened already)."""
+        if handle is not None:
+            for first_line, batch in parquet_batches(handle, path, self.batch_rows):
+                yield check_table(self.checker, batch, first_line)
+            return
+        header, rows = text_rows(path)
+        if header is not None:
+            check_columns(self.checker.table, header, path)
+        while chunk := list(islice(rows, self.batch_rows)):
+            yield check_rows(self.checker, chunk)
 
 
 def _quarantine(

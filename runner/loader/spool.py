@@ -155,7 +155,7 @@ class Spool:
         """Whether the rows to add come in ``sorted_by`` order already (then no sort is due):
         rows from one part only (the spool, or one file read in place), as DuckDB keeps a
         file's order but not one across the parts of a ``UNION ALL``."""
-        return self.watch.ascending and len(self._parts()) == 1
+        return self.watch.ascending and len(self._in_place) + self._spooled <= 1
 
     def _parts(self) -> list[str]:
         """SQL for each part of the staged rows: the files read in place, then the spool's."""
