@@ -30,7 +30,6 @@ from runner.loader.sinks import DuckDBSink
 from vastobs.backends.local import LocalBackend
 
 CACHE = ROOT / ".vastobs" / "bench"
-INDEX = CATALOG.index.table
 
 
 def _files(rows: int) -> Path:
@@ -47,7 +46,9 @@ def _database(root: Path) -> Path:
     the sky index, so the cone searches read ``sky.points`` and the load fills it."""
     backend = LocalBackend(root)
     backend.collection("views").create({"path": "/db", "bucket": "benchdb", "policy_id": 1})
-    create_tables(backend, (TABLES["swift.measurements"], TABLES["chandra.detections"], INDEX))
+    create_tables(
+        backend, (TABLES["swift.measurements"], TABLES["chandra.detections"], *CATALOG.index.tables)
+    )
     return backend.database_file("benchdb")
 
 

@@ -19,6 +19,7 @@ import pyarrow.parquet as pq
 from bench.timing import Done
 from runner.catalog import Catalog
 from runner.engines import DuckDBEngine
+from runner.kept_matches import refresh
 from runner.loader import load
 from runner.loader.index_feed import index_feed
 from runner.loader.sinks import DuckDBSink, row_group_rows
@@ -56,7 +57,7 @@ def build(root: Path, files: dict[str, Path]) -> Database:
     """The files loaded into a fresh local backend's DuckDB file, sorted by (hpx, time)."""
     backend = LocalBackend(root)
     backend.collection("views").create({"path": "/db", "bucket": "benchdb", "policy_id": 1})
-    create_tables(backend, (*TABLES.values(), CATALOG.index.table))
+    create_tables(backend, (*TABLES.values(), *CATALOG.index.tables))
     database = backend.database_file("benchdb")
     start = time.perf_counter()
     rows = {}
@@ -79,14 +80,20 @@ def create_tables(backend: LocalBackend, tables: tuple[TableDef, ...]) -> None:
 
 
 def with_sky_index(database: Path) -> float | None:
-    """A database loaded before the stack kept the sky index gets it, filled as
-    ``runner index rebuild`` fills it; the seconds that took (None: it had one)."""
-    index, sink = CATALOG.index.table, DuckDBSink(database, lock_timeout=600)
-    if sink.exists(index):
+    """A database loaded before the stack kept the sky index (or its kept matches) gets
+    them, filled as ``runner index rebuild`` fills them; the seconds that took (None: it
+    had both)."""
+    index, sink = CATALOG.index, DuckDBSink(database, lock_timeout=600)
+    missing = tuple(t for t in index.tables if not sink.exists(t))
+    if not missing:
         return None
     start = time.perf_counter()
-    create_tables(LocalBackend(database.parents[2]), (index,))  # <root>/views/db/vastobs.duckdb
-    sink.rebuild(index, CATALOG.points_in_tables())  # every bench database has every table
+    create_tables(LocalBackend(database.parents[2]), missing)  # <root>/views/db/vastobs.duckdb
+    if index.table in missing:
+        sink.rebuild(
+            index.table, CATALOG.points_in_tables()
+        )  # every bench database has every table
+    refresh(sink, CATALOG)
     return time.perf_counter() - start
 
 

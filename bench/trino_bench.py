@@ -84,6 +84,14 @@ def _register(
     tables = [(sc.TABLES[name], path) for name, path in files.items()]
     if database is not None:  # the points the DuckDB database indexed, for the sky index
         tables.append((sc.CATALOG.index.table, index_parquet(database)))
+    # The kept matches, empty: the cross-match finds no count row in them and computes.
+    matches = sc.CATALOG.index.matches
+    kept = exp.table_(
+        matches.name, db=schema_for(matches.observatory), catalog=catalog, quoted=True
+    )
+    sql(f'CREATE SCHEMA IF NOT EXISTS {catalog}."{schema_for(matches.observatory)}"')
+    sql(f"DROP TABLE IF EXISTS {kept.sql('trino')}")
+    sql(matches.create_sql("trino", kept))
     for table, path in tables:
         schema = schema_for(table.observatory)
         sql(f'CREATE SCHEMA IF NOT EXISTS {catalog}."{schema}"')

@@ -19,6 +19,7 @@ from devtools.toolchain import PROJECT_DIR
 from devtools.trino_server import TrinoServer
 from runner.catalog import Catalog, in_catalog
 from runner.engines import TrinoEngine
+from runner.kept_matches import refresh
 from runner.loader import load
 from runner.loader.sinks import TrinoSink
 from vastobs import sky_index
@@ -91,9 +92,10 @@ def trino_with(
         )[0][0]
         assert copied == summary.loaded, (name, copied, summary.loaded)
         sql(f"DROP TABLE {staging.sql('trino')}")
-    if catalog.sky_index:  # as `runner index rebuild --into trino` fills it
+    if catalog.sky_index:  # as `runner index rebuild --into trino` fills them
         sink = TrinoSink(server.connect, into, schema_for)
         sink.rebuild(catalog.index.table, catalog.points_in_tables())
+        refresh(sink, catalog)
     return TrinoEngine(server.connect, catalog, in_catalog(into, schema_for))
 
 

@@ -1,9 +1,11 @@
-"""``SkyIndex``: the table ``sky.points`` that keeps every observatory's points together.
+"""``SkyIndex``: the table ``sky.points`` that keeps every observatory's points together,
+and ``sky.matches``, the cross-match kept from them.
 
 Declared only when the stack sets ``database.sky_index``: a schema ``sky`` in
-the VAST database with the table ``points`` (``queries/sky/points.sql``) and its
-sorted projection, as every table has (infra/observatory.py). The loader fills
-it (vastobs/sky_index.py); Pulumi only declares it.
+the VAST database with the tables ``points`` (``queries/sky/points.sql``) and
+``matches`` (``queries/sky/matches.sql``), each with its sorted projection, as
+every table has (infra/observatory.py). The loader fills them
+(vastobs/sky_index.py, runner/kept_matches.py); Pulumi only declares them.
 """
 
 from __future__ import annotations
@@ -22,24 +24,26 @@ from vastobs.sky_index import SCHEMA, load_index
 class SkyIndex(pulumi.ComponentResource):
     def __init__(self, stack: StackConfig, database: Database, target: Target) -> None:
         super().__init__("vastobs:index:SkyIndex", SCHEMA)
-        ddl = load_index(stack.project_dir).table
+        index = load_index(stack.project_dir)
         schema = Schema(
             f"{SCHEMA}-schema",
             SchemaProps(database=database.bucket, name=SCHEMA, target=target),
             opts=pulumi.ResourceOptions(parent=self, depends_on=[database.view]),
         )
-        table = Table(
-            f"{SCHEMA}-{ddl.name}",
-            TableProps(
-                database=database.bucket,
-                schema=SCHEMA,
-                name=ddl.name,
-                columns=ddl.vms_arrow_schema(),
-                # Derived rows only (the loader rebuilds them): turning the index off may drop it.
-                allow_destroy_with_data=True,
-                target=target,
-            ),
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[schema]),
-        )
-        sorted_projection(ddl, database, table, target, self)
-        self.register_outputs({"table": ddl.logical_name})
+        for ddl in index.tables:
+            table = Table(
+                f"{SCHEMA}-{ddl.name}",
+                TableProps(
+                    database=database.bucket,
+                    schema=SCHEMA,
+                    name=ddl.name,
+                    columns=ddl.vms_arrow_schema(),
+                    # Derived rows only (loads and rebuilds refill them): turning the
+                    # index off may drop them.
+                    allow_destroy_with_data=True,
+                    target=target,
+                ),
+                opts=pulumi.ResourceOptions(parent=self, depends_on=[schema]),
+            )
+            sorted_projection(ddl, database, table, target, self)
+        self.register_outputs({"tables": [ddl.logical_name for ddl in index.tables]})

@@ -65,13 +65,26 @@ class Catalog:
 
     @functools.cached_property
     def stored(self) -> dict[tuple[str, str], TableDef]:
-        """Every table the stack keeps: the observatories', then the sky index if kept."""
+        """Every table the stack keeps: the observatories', then the sky index's if kept."""
         if not self.sky_index:
             return self.tables
-        return {
-            **self.tables,
-            (self.index.table.observatory, self.index.table.name): self.index.table,
-        }
+        return {**self.tables, **{(t.observatory, t.name): t for t in self.index.tables}}
+
+    def unkept(self, observatory: str, name: str) -> exp.Query | None:
+        """``sky.matches`` on a stack that does not keep the sky index: its columns with no
+        row (None for any other table): cross_observatory_objects reads it on every stack,
+        and finds nothing kept where there is none."""
+        from sqlglot import exp
+
+        from vastobs.sky_index import MATCHES, SCHEMA
+
+        if self.sky_index or (observatory, name) != (SCHEMA, MATCHES):
+            return None
+        columns = [
+            exp.alias_(exp.cast(exp.null(), exp.DataType.build(c.type, dialect="trino")), c.name)
+            for c in self.index.matches.columns
+        ]
+        return exp.select(*columns).where(exp.false())
 
     @functools.cached_property
     def index(self) -> SkyIndex:

@@ -482,10 +482,12 @@ def _load(args: argparse.Namespace) -> int:
 
 
 def _index(args: argparse.Namespace) -> int:
-    """Every point table's rows into ``sky.points``, replacing what it held: after turning
-    the index on over loaded tables, or when a load finds it out of step."""
+    """Every point table's rows into ``sky.points``, replacing what it held, then the kept
+    matches from them: after turning the index on over loaded tables, or when a load
+    finds it out of step."""
     from runner.catalog import Catalog
     from runner.connect import sink_for
+    from runner.kept_matches import refresh
 
     stack = _stack(args)
     catalog = Catalog.for_stack(stack)
@@ -504,6 +506,13 @@ def _index(args: argparse.Namespace) -> int:
         )
     points = sink.rebuild(index, catalog.points_in_tables())
     print(f"{index.logical_name}: {points:,} points")
+    matches = catalog.index.matches
+    if not sink.exists(matches):
+        raise TableMissing(
+            f"table {matches.logical_name} does not exist on {sink.name}: run pulumi up "
+            "(Pulumi creates tables)"
+        )
+    print(f"{matches.logical_name}: {refresh(sink, catalog):,} rows")
     return 0
 
 

@@ -30,6 +30,7 @@ from vastobs.config import StackConfig
 from vastobs.ddl import Column
 from vastobs.kinds import kind_names, load_kind
 from vastobs.sky_index import KIND as POINTS
+from vastobs.sky_index import MATCHES, SCHEMA
 from vastobs.sqlfile import SqlFileError
 
 
@@ -79,8 +80,10 @@ def read_only(ctx: Context) -> Iterator[tuple[int, int, str]]:
 
 @rule("Q002")
 def known_tables(ctx: Context) -> Iterator[tuple[int, int, str]]:
-    """Every table is a kind read through an observatories parameter (``sources.triggers``)
-    or a CTE; an analytic names no observatory (other files may name a stack's table)."""
+    """Every table is a kind read through an observatories parameter (``sources.triggers``),
+    a CTE or the kept matches (``sky.matches``, read on every stack: no row where the sky
+    index is not kept); an analytic names no observatory (other files may name a stack's
+    table)."""
     ctes = {cte.alias_or_name for cte in ctx.tree.find_all(exp.CTE)}
     params = ctx.query.params
     known = (*kind_names(ctx.catalog.project_dir), POINTS)
@@ -106,6 +109,8 @@ def known_tables(ctx: Context) -> Iterator[tuple[int, int, str]]:
             elif table.name not in param.kinds:
                 kinds = ", ".join(param.kinds)
                 yield *_where(ctx, table), f"{shown}: {table.db} selects observatories for {kinds}"
+        elif (table.db, table.name) == (SCHEMA, MATCHES):
+            continue  # kept or not, every stack reads it (no row where not kept)
         elif _is_analytic(ctx.query):
             yield (
                 *_where(ctx, table),
@@ -126,6 +131,8 @@ def _is_analytic(query: Query) -> bool:
 def known_columns(ctx: Context) -> Iterator[tuple[int, int, str]]:
     """Every column exists in the table it is read from (qualified against the DDL)."""
     schema = ctx.catalog.sqlglot_schema()
+    matches = ctx.catalog.index.matches  # read on every stack (Q002)
+    schema.setdefault(SCHEMA, {})[MATCHES] = {c.name: c.type for c in matches.columns}
     for name, param in ctx.query.params.items():
         if param.selects_tables:  # a kind's columns, and whose row it is
             schema[name] = {

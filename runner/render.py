@@ -294,6 +294,14 @@ def print_load(summary: LoadSummary) -> None:
             str(f.quarantine or ""),
         )  # fmt: skip
     console().print(table)
+    if summary.matches is not None:
+        print(f"sky.matches: {summary.matches:,} rows, kept for cross_observatory_objects")
+    if summary.matches_failed is not None:
+        print(
+            f"sky.matches not refilled ({summary.matches_failed}): cross_observatory_objects "
+            "computes from the points until `python -m runner index rebuild` succeeds",
+            file=sys.stderr,
+        )
 
 
 def print_demo_data(summary: DemoSummary) -> None:

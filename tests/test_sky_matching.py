@@ -29,6 +29,8 @@ from vastobs.sky import healpix14_array
 ANALYTICS = PROJECT_DIR / "queries" / "analytics"
 FOLLOWUP = {"window_hours": 168.0, "min_significance": 0.9}
 CROSSMATCH = {"match_factor": 3.0, "min_radius_arcsec": 5.0, "max_error_arcsec": 60.0}
+# Within the pairs sky.matches keeps (30 arcsec, targets from errors up to 20): read from it.
+KEPT_CROSSMATCH = {"match_factor": 1.0, "min_radius_arcsec": 29.0, "max_error_arcsec": 20.0}
 
 
 def haversine_arcsec(ra1: Any, dec1: Any, ra2: Any, dec2: Any) -> Any:
@@ -297,12 +299,13 @@ def test_followup_without_wide_circles_skips_the_coarse_join(
     assert ran[-2:] == [compiled.probe[0], compiled.narrow[0]]
 
 
+@pytest.mark.parametrize("params", [CROSSMATCH, KEPT_CROSSMATCH], ids=["points", "kept"])
 def test_cross_match_analytic_finds_exactly_the_brute_force_pairs(
-    sky: dict[str, list[dict[str, Any]]], duck: DuckDBEngine
+    sky: dict[str, list[dict[str, Any]]], duck: DuckDBEngine, params: dict[str, float]
 ) -> None:
     targets: dict[str, list[dict[str, Any]]] = {}
     for m in sky["swift.measurements"]:
-        if m["err_radius_arcsec"] <= CROSSMATCH["max_error_arcsec"]:
+        if m["err_radius_arcsec"] <= params["max_error_arcsec"]:
             targets.setdefault(m["target_name"], []).append(m)
     sources: dict[str, list[dict[str, Any]]] = {}
     for d in sky["chandra.detections"]:
@@ -319,13 +322,13 @@ def test_cross_match_analytic_finds_exactly_the_brute_force_pairs(
         for tname, points in targets.items():
             sra, sdec, serr = position(points)
             radius = max(
-                CROSSMATCH["min_radius_arcsec"], CROSSMATCH["match_factor"] * math.hypot(cerr, serr)
+                params["min_radius_arcsec"], params["match_factor"] * math.hypot(cerr, serr)
             )
             if haversine_arcsec(cra, cdec, sra, sdec) <= radius:
                 expected.setdefault(sname, set()).add(tname)
     got = {
         r["source_name"]: set(r["matched_names"].split(" | "))
-        for r in rows(duck, "cross_observatory_objects", CROSSMATCH)
+        for r in rows(duck, "cross_observatory_objects", params)
     }
     assert got == expected
     assert len(expected) > 20, "the data exercise matches"
@@ -339,6 +342,7 @@ def test_sky_matching_parity_on_trino(trino_server, files, duck, tmp_path) -> No
         ("burst_followup_sequences", FOLLOWUP),
         ("bursts_awaiting_followup", awaiting),
         ("cross_observatory_objects", CROSSMATCH),
+        ("cross_observatory_objects", KEPT_CROSSMATCH),
     ):
         assert_same_rows(rows(trino, name, params), rows(duck, name, params), name)
     plan = trino.explain(Query.load(ANALYTICS / "burst_followup_sequences.sql"), FOLLOWUP)

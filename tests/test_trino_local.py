@@ -63,10 +63,13 @@ def test_the_runner_gets_the_same_answers_from_the_local_trino(
     with duckdb.connect(str(database_file(stack)), read_only=True) as local:
         (measurements,) = local.execute("SELECT count(*) FROM swift.measurements").fetchone()
         (detections,) = local.execute("SELECT count(*) FROM chandra.detections").fetchone()
+        (matches,) = local.execute("SELECT count(*) FROM sky.matches").fetchone()
     assert copied['"memory"."testdb/swift"."measurements"'] == measurements > 1000
-    # the stack keeps the sky index, which the cone search reads: served too
+    # the stack keeps the sky index, which the cone search reads, and the kept matches,
+    # which the cross-match reads: served too
     assert copied['"memory"."testdb/sky"."points"'] == measurements + detections
-    assert len(copied) == 6
+    assert copied['"memory"."testdb/sky"."matches"'] == matches > 3  # counts and pairs
+    assert len(copied) == 7
     trino, duck = engine_for("trino", stack), engine_for("duckdb", stack)
     for name in (
         "cone_search", "multi_wavelength_light_curve", "burst_followup_sequences",

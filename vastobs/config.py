@@ -152,7 +152,8 @@ class DatabaseConfig:
     )
     sky_index: bool = key(
         "Keep every observatory's measurements and detections also in one table, `sky.points`,"
-        ' which cone searches and light curves then read (docs/data.md, "The sky index")',
+        " which cone searches and light curves then read, and the cross-match of their objects"
+        ' in `sky.matches` (docs/data.md, "The sky index", "The kept matches")',
         False,
     )
 

@@ -29,15 +29,24 @@ from vastobs.sqlfile import read_sql_file
 SCHEMA, TABLE = "sky", "points"
 KIND = TABLE  # the kind analytics read it as
 INDEX_PATH = Path("queries") / SCHEMA / f"{TABLE}.sql"
+MATCHES = "matches"  # the cross-match kept beside it (queries/sky/matches.sql)
+MATCHES_PATH = INDEX_PATH.parent / f"{MATCHES}.sql"
+FILL_PATH = INDEX_PATH.parent / f"{MATCHES}.fill.sql"  # what fills it
 OWN_COLUMNS = ("observatory", "kind")  # whose point, from which kind: set by the index itself
 
 
 @dataclass(frozen=True)
 class SkyIndex:
     table: TableDef
+    matches: TableDef  # sky.matches: kept with it, refilled after it changes
     # kind -> ((index column, Trino SQL over the kind's columns), ...) for every column
     # but OWN_COLUMNS, in the table's order
     sources: tuple[tuple[str, tuple[tuple[str, str], ...]], ...]
+
+    @property
+    def tables(self) -> tuple[TableDef, TableDef]:
+        """Every table of the index, in the order a rebuild fills them."""
+        return self.table, self.matches
 
     @property
     def kinds(self) -> tuple[str, ...]:
@@ -102,4 +111,5 @@ def _load(path: Path, project_dir: Path) -> SkyIndex:
                 )
             exprs.append((name, sql))
         sources.append((str(kind), tuple(exprs)))
-    return SkyIndex(table, tuple(sources))
+    matches = parse_table(project_dir / MATCHES_PATH, SCHEMA, MATCHES)
+    return SkyIndex(table, matches, tuple(sources))

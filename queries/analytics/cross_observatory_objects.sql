@@ -1,5 +1,5 @@
 -- name: cross_observatory_objects
--- version: 9
+-- version: 10
 -- description: >
 --   Objects more than one observatory observed: each catalogue source of a
 --   detections table matched to the targets other observatories measured
@@ -10,7 +10,10 @@
 --   Matching joins sky cells on one key (each source copied only to the cells
 --   its largest possible match circle touches), then the exact haversine.
 --   Positions are the mean direction of each object's points (right across
---   RA 0/360).
+--   RA 0/360). Where the stack keeps the sky index, the pairs come from
+--   sky.matches instead (queries/sky/matches.fill.sql: the same pairs, kept
+--   after each load) while its counts equal the tables' and the parameters keep
+--   every match inside the radius it was kept within; else from the points.
 -- owner: analytics
 -- params:
 --   match_factor: {type: double, default: 1.0, min: 0, max: 100, description: multiple of the combined 90% error radius}
@@ -18,7 +21,40 @@
 --   max_error_arcsec: {type: double, default: 20.0, above: 0, max: 3600, description: points with a larger position error place no target (arcsec)}
 --   catalogues: {type: observatories, kinds: [detections], description: observatories whose detected sources are matched (default every one with detections)}
 --   measured: {type: observatories, kinds: [measurements], description: observatories whose measured targets are matched to them (default every one with measurements)}
-WITH targets AS (
+WITH live AS (
+    -- the points each chosen table holds now, as sky.matches counts them
+    SELECT 'measurements' AS kind, m.observatory, count(*) AS points
+    FROM measured.measurements AS m
+    GROUP BY m.observatory
+    UNION ALL
+    SELECT 'detections' AS kind, d.observatory, count(*) AS points
+    FROM catalogues.detections AS d
+    GROUP BY d.observatory
+),
+kept AS (
+    -- one row when sky.matches answers: counted from the same points, targets placed as
+    -- :max_error_arcsec asks, and no match radius beyond the radius its pairs were kept within
+    SELECT 1 AS kept
+    FROM live AS l
+    LEFT JOIN sky.matches AS c
+      ON c.kind = l.kind
+     AND c.observatory = l.observatory
+    HAVING count(*) > 0
+       AND count(*) = count_if(c.points = l.points AND c.max_error_arcsec = :max_error_arcsec)
+       AND greatest(
+               :min_radius_arcsec,
+               :match_factor * sqrt(
+                   power(coalesce(max(CASE WHEN l.kind = 'detections' THEN c.err_arcsec END), 0e0), 2)
+                   + power(coalesce(max(CASE WHEN l.kind = 'measurements' THEN c.err_arcsec END), 0e0), 2)
+               )
+           ) <= min(c.within_arcsec)
+),
+computed AS (
+    -- one row when it does not: the pairs are computed from the points
+    SELECT 1 AS computed
+    WHERE NOT EXISTS (SELECT 1 FROM kept)
+),
+targets AS (
     SELECT
         m.observatory,
         m.target_name,
@@ -27,6 +63,7 @@ WITH targets AS (
         min(m.err_radius_arcsec) AS err_arcsec,
         count(*) AS points
     FROM measured.measurements AS m
+    CROSS JOIN computed
     WHERE m.err_radius_arcsec <= :max_error_arcsec
     GROUP BY m.observatory, m.target_name
 ),
@@ -40,6 +77,7 @@ target_error AS (
     -- no target's error exceeds its largest point error: a bound for every match radius
     SELECT max(m.err_radius_arcsec) AS max_err_arcsec
     FROM measured.measurements AS m
+    CROSS JOIN computed
     WHERE m.err_radius_arcsec <= :max_error_arcsec
 ),
 sources AS (
@@ -52,6 +90,7 @@ sources AS (
         count(*) AS detections,
         min(d.target_name) AS target_name
     FROM catalogues.detections AS d
+    CROSS JOIN computed
     GROUP BY d.observatory, d.source_name
 ),
 source_reach AS (
@@ -109,6 +148,31 @@ pairs AS (
     JOIN source_cells AS s
       ON s.cell = t.cell
      AND s.observatory <> t.observatory
+),
+kept_pairs AS (
+    SELECT
+        p.observatory,
+        p.name AS source_name,
+        p.target_name,
+        p.ra,
+        p.dec,
+        p.points AS detections,
+        p.matched_observatory AS target_observatory,
+        p.matched_name,
+        p.matched_points,
+        p.separation_arcsec,
+        greatest(:min_radius_arcsec, :match_factor * sqrt(power(p.err_arcsec, 2) + power(p.matched_err_arcsec, 2)))
+            AS match_radius_arcsec
+    FROM sky.matches AS p
+    CROSS JOIN kept
+    WHERE p.kind = 'pair'
+      AND p.observatory IN (SELECT l.observatory FROM live AS l WHERE l.kind = 'detections')
+      AND p.matched_observatory IN (SELECT l.observatory FROM live AS l WHERE l.kind = 'measurements')
+),
+all_pairs AS (
+    SELECT * FROM pairs
+    UNION ALL
+    SELECT * FROM kept_pairs
 )
 SELECT
     observatory,
@@ -126,7 +190,7 @@ SELECT
     sum(matched_points) AS matched_points,
     min(detections) AS detections,
     round(max(separation_arcsec), 3) AS max_separation_arcsec
-FROM pairs
+FROM all_pairs
 WHERE separation_arcsec <= match_radius_arcsec
 GROUP BY observatory, source_name
 ORDER BY observatory, source_name

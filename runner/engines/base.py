@@ -98,6 +98,42 @@ def _positional(sql: str, dialect: str, names: list[str]) -> tuple[str, list[str
     return "".join(pieces), order
 
 
+def expand_kinds(
+    tree: exp.Expression, query: Query, selection: Selection, catalog: Catalog | None
+) -> exp.Expression:
+    """``sources.triggers`` (an observatories parameter, a kind) to the kind's relation
+    over the observatories chosen (runner/catalog.py); a sky index table the stack
+    does not keep to no row."""
+    from sqlglot import exp
+
+    for table in list(tree.find_all(exp.Table)):
+        param = query.params.get(table.db) if table.db else None
+        if param is None:
+            unkept = catalog.unkept(table.db, table.name) if table.db and catalog else None
+            if unkept is not None:
+                alias = table.args.get("alias") or exp.TableAlias(
+                    this=exp.to_identifier(table.name)
+                )
+                table.replace(exp.Subquery(this=unkept, alias=alias))
+            continue
+        where, shown = (str(query.path), query.body_line, 1), table.sql(SOURCE_DIALECT)
+        if not param.selects_tables:
+            raise SqlFileError(
+                *where, f"{shown}: {table.db} is a {param.type} parameter, not observatories"
+            )
+        if table.name not in param.kinds:
+            kinds = ", ".join(param.kinds)
+            raise SqlFileError(
+                *where, f"{shown}: parameter {table.db} selects observatories for {kinds}"
+            )
+        if catalog is None:
+            raise SqlFileError(*where, f"{shown}: no stack catalog")
+        alias = table.args.get("alias") or exp.TableAlias(this=exp.to_identifier(table.name))
+        relation = catalog.relation(table.name, selection[table.db])
+        table.replace(exp.Subquery(this=relation, alias=alias))
+    return tree
+
+
 class Engine(ABC):
     """Subclasses set ``name`` and ``dialect`` and implement ``_execute``.
 
@@ -217,7 +253,7 @@ class Engine(ABC):
             tree = shaped
         if selection is None:
             selection = self.selection(query, {})  # every observatory with the kinds
-        tree = self._expand_kinds(tree, query, selection)
+        tree = expand_kinds(tree, query, selection, self.catalog)
         # Macros may add markers for derived values (``in_cone_cover``'s ranges).
         tree = expand(tree, str(query.path), query.body_line)
         names: list[str] = []
@@ -245,34 +281,6 @@ class Engine(ABC):
 
     def adapt(self, tree: exp.Expression, query: Query) -> exp.Expression:
         """Rewrite the Trino tree where this engine's semantics differ (default: none)."""
-        return tree
-
-    def _expand_kinds(
-        self, tree: exp.Expression, query: Query, selection: Selection
-    ) -> exp.Expression:
-        """``sources.triggers`` (an observatories parameter, a kind) to the kind's relation
-        over the observatories chosen (runner/catalog.py)."""
-        from sqlglot import exp
-
-        for table in list(tree.find_all(exp.Table)):
-            param = query.params.get(table.db) if table.db else None
-            if param is None:
-                continue
-            where, shown = (str(query.path), query.body_line, 1), table.sql(SOURCE_DIALECT)
-            if not param.selects_tables:
-                raise SqlFileError(
-                    *where, f"{shown}: {table.db} is a {param.type} parameter, not observatories"
-                )
-            if table.name not in param.kinds:
-                kinds = ", ".join(param.kinds)
-                raise SqlFileError(
-                    *where, f"{shown}: parameter {table.db} selects observatories for {kinds}"
-                )
-            if self.catalog is None:
-                raise SqlFileError(*where, f"{shown}: no stack catalog")
-            alias = table.args.get("alias") or exp.TableAlias(this=exp.to_identifier(table.name))
-            relation = self.catalog.relation(table.name, selection[table.db])
-            table.replace(exp.Subquery(this=relation, alias=alias))
         return tree
 
     def _map_tables(self, tree: exp.Expression, query: Query) -> exp.Expression:

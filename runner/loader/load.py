@@ -28,7 +28,7 @@ from runner.loader.validate import (
     passes_as_is,
 )
 from vastobs.ddl import TableDef
-from vastobs.errors import BackendError, InputError, TableMissing
+from vastobs.errors import BackendError, InputError, TableMissing, VastobsError
 
 Progress = Callable[[int], None] | None
 """Told the rows read as they are read (less, if some must be read again)."""
@@ -51,6 +51,8 @@ class LoadSummary:
     table: str
     sink: str
     files: list[FileSummary] = field(default_factory=list)
+    matches: int | None = None  # sky.matches' rows after the load refilled them
+    matches_failed: str | None = None  # why it could not: the load stands, the table is stale
 
     @property
     def loaded(self) -> int:
@@ -136,7 +138,21 @@ def load(
         if rejected[index]:
             result.quarantine = _quarantine(quarantine_dir, table, result, rejected[index])
         result.kept_as = originals.kept_as(index)
+    if feed is not None and summary.loaded:
+        _refill_matches(sink, feed, summary)
     return summary
+
+
+def _refill_matches(sink: Sink, feed: IndexFeed, summary: LoadSummary) -> None:
+    """``sky.matches`` from the points as they are now, after the commit: a failure leaves
+    the load whole and the table stale, which cross_observatory_objects sees by its counts
+    (it then computes from the points): reported, not raised."""
+    try:
+        if not sink.exists(feed.matches):
+            raise TableMissing(f"table {feed.matches.logical_name} does not exist: run pulumi up")
+        summary.matches = sink.refill(feed.matches, feed.fill)
+    except (VastobsError, duckdb.Error, OSError) as exc:
+        summary.matches_failed = str(exc).strip().splitlines()[0]
 
 
 @dataclass

@@ -68,14 +68,24 @@ class Sink(Protocol):
     def exists(self, table: TableDef) -> bool: ...
 
     def rebuild(self, index: TableDef, points: exp.Query) -> int:
-        """Replace the sky index's rows by ``points`` (every point table's, read by logical
-        names) in one unit where the storage has one; the points written."""
+        """Replace a sky index table's rows by ``points`` (a query over the point tables by
+        their logical names: every point, or the kept matches) in one unit where the
+        storage has one; the rows written."""
+
+    def refill(self, table: TableDef, rows: exp.Query) -> int:
+        """``rebuild`` for a table whose readers check that it is current (the kept matches):
+        where the storage allows, ``rows`` are computed before the table is held."""
 
     def writer(
         self, table: TableDef, feed: IndexFeed | None = None
     ) -> AbstractContextManager[Writer]:
         """One load: its spooled rows, then one keyed insert (and the new rows' points into
         the sky index, where ``feed`` says so); no commit, nothing added."""
+
+
+def _stored(tree: exp.Query) -> list[exp.Table]:
+    """The tables a rebuild's query reads (``swift.measurements``), not its CTEs."""
+    return [t for t in tree.find_all(exp.Table) if t.db]
 
 
 def _ident(name: str, dialect: str) -> str:
@@ -125,35 +135,70 @@ class DuckDBSink:
 
     def rebuild(self, index: TableDef, points: exp.Query) -> int:
         self._require()
-        tree = points.copy()
-        for table in tree.find_all(exp.Table):
-            table.set("catalog", exp.to_identifier("db"))
-        names = ", ".join(ident(c.name) for c in index.columns)
-        order = ", ".join(ident(c) for c in index.sorted_by)
+        select = _in_attached(points).sql("duckdb")
         with duckdb.connect() as con, exclusive(self.database, self.lock_timeout):
-            # The row groups a load of all the points would have (row_group_rows).
             retry_while_locked(
                 lambda: con.execute(f"ATTACH {literal(str(self.database))} AS db (READ_ONLY)"),
                 self.database, self.lock_timeout, reader=False,
             )  # fmt: skip
-            ((rows,),) = con.execute(f"SELECT count(*) FROM ({tree.sql('duckdb')})").fetchall()
+            ((rows,),) = con.execute(f"SELECT count(*) FROM ({select})").fetchall()
             con.execute("DETACH db")
-            group = row_group_rows(int(rows))
-            con.execute(f"ATTACH {literal(str(self.database))} AS db (ROW_GROUP_SIZE {group})")
-            try:
-                con.execute("BEGIN")
-                con.execute(f"DELETE FROM {_in_db(index)}")
-                con.execute(
-                    f"INSERT INTO {_in_db(index)} ({names}) {tree.sql('duckdb')} ORDER BY {order}"
-                )
-                con.execute("COMMIT")
-            except BaseException:
-                with suppress(duckdb.Error):
-                    con.execute("ROLLBACK")
-                raise
-            finally:
-                con.execute("DETACH db")
+            self._replace(con, index, select, int(rows))
         return int(rows)
+
+    def refill(self, table: TableDef, rows: exp.Query) -> int:
+        """The rows computed in memory (spilling beside the database) while readers go on,
+        then written in one short transaction: a load committed in between leaves them out
+        of date, which their readers see by the counts they keep."""
+        self._require()
+        with (
+            tempfile.TemporaryDirectory(prefix=".refill-", dir=self.spool_parent) as spill,
+            duckdb.connect(config={"memory_limit": SPOOL_MEMORY, "temp_directory": spill}) as con,
+        ):
+            retry_while_locked(
+                lambda: con.execute(f"ATTACH {literal(str(self.database))} AS db (READ_ONLY)"),
+                self.database, self.lock_timeout, reader=True,
+            )  # fmt: skip
+            con.execute(f"CREATE TEMP TABLE refill AS {_in_attached(rows).sql('duckdb')}")
+            con.execute("DETACH db")
+            ((count,),) = con.execute("SELECT count(*) FROM refill").fetchall()
+            names = ", ".join(ident(c.name) for c in table.columns)
+            with exclusive(self.database, self.lock_timeout):
+                self._replace(con, table, f"SELECT {names} FROM refill", int(count))
+        return int(count)
+
+    def _replace(
+        self, con: duckdb.DuckDBPyConnection, table: TableDef, select: str, rows: int
+    ) -> None:
+        """Under ``exclusive``: the table's rows replaced by ``select``'s in one transaction,
+        in its ``sorted_by`` order and the row groups a load of ``rows`` would have."""
+        attach = (
+            f"ATTACH {literal(str(self.database))} AS db (ROW_GROUP_SIZE {row_group_rows(rows)})"
+        )
+        retry_while_locked(
+            lambda: con.execute(attach), self.database, self.lock_timeout, reader=False
+        )
+        names = ", ".join(ident(c.name) for c in table.columns)
+        order = ", ".join(ident(c) for c in table.sorted_by)
+        try:
+            con.execute("BEGIN")
+            con.execute(f"DELETE FROM {_in_db(table)}")
+            con.execute(f"INSERT INTO {_in_db(table)} ({names}) {select} ORDER BY {order}")
+            con.execute("COMMIT")
+        except BaseException:
+            with suppress(duckdb.Error):
+                con.execute("ROLLBACK")
+            raise
+        finally:
+            con.execute("DETACH db")
+
+
+def _in_attached(query: exp.Query) -> exp.Query:
+    """``query`` reading the tables of the database attached as ``db``."""
+    tree = query.copy()
+    for table in _stored(tree):
+        table.set("catalog", exp.to_identifier("db"))
+    return tree
 
 
 def _in_db(table: TableDef) -> str:
@@ -285,11 +330,15 @@ class TrinoSink:
         )
         return bool(rows)
 
+    def refill(self, table: TableDef, rows: exp.Query) -> int:
+        """``rebuild``: Trino computes and writes in one statement."""
+        return self.rebuild(table, rows)
+
     def rebuild(self, index: TableDef, points: exp.Query) -> int:
         """Two statements (Trino commits each alone): if the insert fails, the index is
         left empty, and every load is refused until a rebuild succeeds."""
         tree = points.copy()
-        for table in tree.find_all(exp.Table):
+        for table in _stored(tree):
             table.replace(
                 exp.table_(
                     table.name, db=self.schema_for(table.db), catalog=self.catalog,
@@ -395,9 +444,14 @@ class VastDBSink:
         with self.connect().transaction() as tx:
             return self._table(tx, table.observatory, table.name) is not None
 
+    def refill(self, table: TableDef, rows: exp.Query) -> int:
+        """``rebuild``: its transaction holds nothing readers wait for."""
+        return self.rebuild(table, rows)
+
     def rebuild(self, index: TableDef, points: exp.Query) -> int:
-        """One transaction: the index's rows deleted by row id, then every point table read
-        through the SDK, mapped in DuckDB (spilling to disk) and inserted in batches."""
+        """One transaction: the table's rows deleted by row id, then every point table read
+        through the SDK into DuckDB (spilling to disk), the query run there and its rows
+        inserted in batches."""
         tree = points.copy()
         with (
             self.connect().transaction() as tx,
@@ -411,12 +465,20 @@ class VastDBSink:
                     target.delete(held.select([ROW_ID]))
             config = {"memory_limit": SPOOL_MEMORY, "temp_directory": spill}
             with duckdb.connect(config=config) as con:
-                for table in tree.find_all(exp.Table):
+                for table in _stored(tree):
                     name = f"{table.db}__{table.name}"
-                    live = self._table(tx, table.db, table.name)
-                    if live is None:
-                        raise EngineError("vastdb", f"table {table.db}.{table.name} disappeared")
-                    con.register(name, live.select())
+                    if not con.execute("SELECT 1 FROM duckdb_tables() WHERE table_name = ?",
+                                       [name]).fetchall():  # fmt: skip
+                        # copied once: the SDK's reader is read once, and a query may
+                        # read a table twice (the kept matches do)
+                        live = self._table(tx, table.db, table.name)
+                        if live is None:
+                            raise EngineError(
+                                "vastdb", f"table {table.db}.{table.name} disappeared"
+                            )
+                        con.register("incoming", live.select())
+                        con.execute(f"CREATE TEMP TABLE {ident(name)} AS FROM incoming")
+                        con.unregister("incoming")
                     table.replace(exp.to_table(name).as_(table.alias or table.name))
                 order = ", ".join(ident(c) for c in index.sorted_by)
                 schema, written = index.arrow_schema(), 0
