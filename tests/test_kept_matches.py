@@ -22,7 +22,7 @@ import pytest
 from devtools.toolchain import PROJECT_DIR
 from runner.catalog import Catalog
 from runner.engines import DuckDBEngine
-from runner.kept_matches import fill_query, refresh
+from runner.kept_matches import refresh
 from runner.loader import load
 from runner.loader.index_feed import index_feed
 from runner.loader.sinks import DuckDBSink
@@ -123,7 +123,7 @@ def test_the_load_fills_them_with_counts_of_every_table(database: Path) -> None:
     ]
 
 
-def test_the_analytic_reads_them_only_while_they_hold(database: Path, tmp_path: Path) -> None:
+def test_the_analytic_reads_them_only_while_they_hold(database: Path) -> None:
     """A kept pair renamed by hand shows while the counts hold and the parameters fit,
     and never once a table holds more points than they were counted from."""
     _sql(database, "UPDATE sky.matches SET matched_name = 'KEPT' WHERE kind = 'pair'")
@@ -188,17 +188,6 @@ def test_a_stack_without_the_index_reads_no_kept_pair(database: Path, tmp_path: 
     answer = _answer(plain, COMPUTED, {})
     assert _names(answer) == "V404 Cyg | V404CYG"
     assert answer.equals(_answer(database, CATALOG, {}))
-
-
-def test_the_fill_reads_every_point_table_by_its_logical_name() -> None:
-    from sqlglot import exp
-
-    read = {(t.db, t.name) for t in fill_query(CATALOG).find_all(exp.Table) if t.db}
-    assert read == {
-        ("swift", "measurements"),
-        ("nustar", "measurements"),
-        ("chandra", "detections"),
-    }
 
 
 def test_vastdb_refills_them_after_each_load(tmp_path: Path) -> None:
