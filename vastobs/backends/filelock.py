@@ -122,12 +122,21 @@ def retry_while_locked(open_: Callable[[], T], path: Path, timeout: float, *, re
 def open_duckdb(
     path: Path, *, read_only: bool = False, timeout: float = READ_WAIT_SECONDS
 ) -> duckdb.DuckDBPyConnection:
-    """A DuckDB connection on ``path``; a writer must hold ``exclusive(path)`` first."""
+    """A DuckDB connection on ``path``; a writer must hold ``exclusive(path)`` first.
+
+    A writer's checkpoint does not vacuum: DuckDB 2.0 would merge every table's
+    adjacent row groups up to this connection's row group size (its default,
+    122,880), undoing the sizes loads choose for selective reads
+    (runner/loader/sinks.py ``row_group_rows``): creating one table made a cone
+    at 10^6 rows 1.5x slower. Loads, which attach with their own size, vacuum.
+    """
     import duckdb
 
+    config = {} if read_only else {"max_vacuum_tasks": 0}
     con = retry_while_locked(
-        lambda: duckdb.connect(str(path), read_only=read_only), path, timeout, reader=read_only
-    )
+        lambda: duckdb.connect(str(path), read_only=read_only, config=config),
+        path, timeout, reader=read_only,
+    )  # fmt: skip
     if read_only and _held is not None and str(path) not in _held:
         _held[str(path)] = duckdb.connect(str(path), read_only=True)  # the same instance
     return con
