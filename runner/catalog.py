@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -74,17 +74,11 @@ class Catalog:
         """``sky.matches`` on a stack that does not keep the sky index: its columns with no
         row (None for any other table): cross_observatory_objects reads it on every stack,
         and finds nothing kept where there is none."""
-        from sqlglot import exp
-
         from vastobs.sky_index import MATCHES, SCHEMA
 
         if self.sky_index or (observatory, name) != (SCHEMA, MATCHES):
             return None
-        columns = [
-            exp.alias_(exp.cast(exp.null(), exp.DataType.build(c.type, dialect="trino")), c.name)
-            for c in self.index.matches.columns
-        ]
-        return exp.select(*columns).where(exp.false())
+        return _no_row((c.name, c.type) for c in self.index.matches.columns)
 
     @functools.cached_property
     def index(self) -> SkyIndex:
@@ -195,11 +189,8 @@ class Catalog:
             source = exp.table_(table.name, db=observatory, alias=f"{observatory}__{table.name}")
             selects.append(exp.select(*columns).from_(source))
         if not selects:
-            empty = [exp.alias_(exp.cast(exp.null(), "varchar"), OBSERVATORY)]
-            for c in contract.columns:
-                typed = exp.cast(exp.null(), exp.DataType.build(c.type, dialect="trino"))
-                empty.append(exp.alias_(typed, c.name))
-            return exp.select(*empty).where(exp.false())
+            empty = [(OBSERVATORY, "varchar"), *((c.name, c.type) for c in contract.columns)]
+            return _no_row(empty)
         union: exp.Query = selects[0]
         for select in selects[1:]:
             union = exp.union(union, select, distinct=False)
@@ -265,6 +256,17 @@ class Catalog:
             )
         assert isinstance(rows, exp.Select), rows
         return mapped(rows)
+
+
+def _no_row(columns: Iterable[tuple[str, str]]) -> exp.Select:
+    """Typed columns (name, Trino type) and no row."""
+    from sqlglot import exp
+
+    typed = [
+        exp.alias_(exp.cast(exp.null(), exp.DataType.build(kind, dialect="trino")), name)
+        for name, kind in columns
+    ]
+    return exp.select(*typed).where(exp.false())
 
 
 @functools.cache

@@ -107,13 +107,11 @@ def expand_kinds(
     from sqlglot import exp
 
     for table in list(tree.find_all(exp.Table)):
+        alias = table.args.get("alias") or exp.TableAlias(this=exp.to_identifier(table.name))
         param = query.params.get(table.db) if table.db else None
         if param is None:
             unkept = catalog.unkept(table.db, table.name) if table.db and catalog else None
             if unkept is not None:
-                alias = table.args.get("alias") or exp.TableAlias(
-                    this=exp.to_identifier(table.name)
-                )
                 table.replace(exp.Subquery(this=unkept, alias=alias))
             continue
         where, shown = (str(query.path), query.body_line, 1), table.sql(SOURCE_DIALECT)
@@ -128,7 +126,6 @@ def expand_kinds(
             )
         if catalog is None:
             raise SqlFileError(*where, f"{shown}: no stack catalog")
-        alias = table.args.get("alias") or exp.TableAlias(this=exp.to_identifier(table.name))
         relation = catalog.relation(table.name, selection[table.db])
         table.replace(exp.Subquery(this=relation, alias=alias))
     return tree
