@@ -488,6 +488,7 @@ def _index(args: argparse.Namespace) -> int:
     from runner.catalog import Catalog
     from runner.connect import sink_for
     from runner.kept_matches import refresh
+    from runner.render import rows
 
     stack = _stack(args)
     catalog = Catalog.for_stack(stack)
@@ -512,7 +513,7 @@ def _index(args: argparse.Namespace) -> int:
             f"table {matches.logical_name} does not exist on {sink.name}: run pulumi up "
             "(Pulumi creates tables)"
         )
-    print(f"{matches.logical_name}: {refresh(sink, catalog):,} rows")
+    print(f"{matches.logical_name}: {rows(refresh(sink, catalog))}")
     return 0
 
 

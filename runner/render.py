@@ -282,6 +282,10 @@ def _stream_changes(before: StreamStatus | None, after: StreamStatus | None) -> 
 # --- loads and generated data ----------------------------------------------------------------
 
 
+def rows(n: int) -> str:
+    return f"{n:,} row" if n == 1 else f"{n:,} rows"
+
+
 def print_load(summary: LoadSummary) -> None:
     from rich.table import Table
 
@@ -295,7 +299,7 @@ def print_load(summary: LoadSummary) -> None:
         )  # fmt: skip
     console().print(table)
     if summary.matches is not None:
-        print(f"sky.matches: {summary.matches:,} rows, kept for cross_observatory_objects")
+        print(f"sky.matches: {rows(summary.matches)}, kept for cross_observatory_objects")
     if summary.matches_failed is not None:
         print(
             f"sky.matches not refilled ({summary.matches_failed}): cross_observatory_objects "

@@ -53,6 +53,8 @@ def test_demo_provisions_the_local_stack_and_runs_a_query(tmp_path: Path) -> Non
     assert (copy / ".vastobs" / "local" / "views" / "swift" / "observations").is_dir()
     assert (copy / ".vastobs" / "local" / "views" / "chandra" / "observations").is_dir()
     assert "V404 Cyg" in proc.stdout and "engine_parity v2" in proc.stdout
+    # each load of measurements or detections refilled the kept matches
+    assert "kept for cross_observatory_objects" in proc.stdout, proc.stdout
     summary = Query.load(PROJECT_DIR / "queries" / "analytics" / "observatory_summary.sql")
     assert f"observatory_summary v{summary.version}" in proc.stdout  # run --all ran them
     assert "storage on local" in proc.stdout and "monitor exit code: 0" in proc.stdout
