@@ -21,6 +21,7 @@ from runner.catalog import Catalog
 from runner.engines.base import expand_kinds
 from runner.param_types import PARAM_TYPES
 from runner.query import Query
+from vastobs.errors import TableMissing
 from vastobs.sky_index import FILL_PATH
 
 if TYPE_CHECKING:
@@ -51,4 +52,10 @@ def fill_query(catalog: Catalog) -> exp.Query:
 
 def refresh(sink: Sink, catalog: Catalog) -> int:
     """Replace ``sky.matches``' rows by what the tables give now; the rows written."""
-    return sink.refill(catalog.index.matches, fill_query(catalog))
+    matches = catalog.index.matches
+    if not sink.exists(matches):
+        raise TableMissing(
+            f"table {matches.logical_name} does not exist on {sink.name}: run pulumi up "
+            "(Pulumi creates tables)"
+        )
+    return sink.refill(matches, fill_query(catalog))

@@ -30,8 +30,7 @@ class IndexFeed:
     table: TableDef  # the point table loaded
     points: exp.Query  # the table's rows as index rows, reading the table by its name
     sources: tuple[tuple[str, str], ...]  # index column -> the kind column it is, where one is
-    matches: TableDef  # sky.matches, refilled after a load adds points (runner/kept_matches.py)
-    fill: exp.Query  # what it is refilled with
+    catalog: Catalog  # whose sky.matches a load that adds points refills (runner/kept_matches.py)
 
     def select(self, dialect: str, source: exp.Expression) -> str:
         """The rows of ``source`` (the table's columns) as the index's columns."""
@@ -75,8 +74,6 @@ class IndexFeed:
 
 def index_feed(catalog: Catalog, table: TableDef) -> IndexFeed | None:
     """The feed of ``table`` where the stack keeps the index and the table is a point kind."""
-    from runner.kept_matches import fill_query
-
     if not catalog.sky_index or table.kind not in catalog.point_kinds:
         return None
     rows = catalog.relation(table.kind, (table.observatory,))
@@ -87,6 +84,5 @@ def index_feed(catalog: Catalog, table: TableDef) -> IndexFeed | None:
         if sql.isidentifier() and sql not in mapped  # a column of the table itself
     )
     return IndexFeed(
-        catalog.index.table, table, catalog.as_points(table.kind, rows), sources,
-        catalog.index.matches, fill_query(catalog),
-    )  # fmt: skip
+        catalog.index.table, table, catalog.as_points(table.kind, rows), sources, catalog
+    )

@@ -12,6 +12,7 @@ from typing import Any
 
 import duckdb
 
+from runner.kept_matches import refresh
 from runner.loader.index_feed import IndexFeed
 from runner.loader.raw import RawFiles
 from runner.loader.readers import parquet_batches, parquet_file, text_rows
@@ -148,9 +149,7 @@ def _refill_matches(sink: Sink, feed: IndexFeed, summary: LoadSummary) -> None:
     the load whole and the table stale, which cross_observatory_objects sees by its counts
     (it then computes from the points): reported, not raised."""
     try:
-        if not sink.exists(feed.matches):
-            raise TableMissing(f"table {feed.matches.logical_name} does not exist: run pulumi up")
-        summary.matches = sink.refill(feed.matches, feed.fill)
+        summary.matches = refresh(sink, feed.catalog)
     except (VastobsError, duckdb.Error, OSError) as exc:
         summary.matches_failed = str(exc).strip().splitlines()[0]
 

@@ -465,12 +465,11 @@ class VastDBSink:
                     target.delete(held.select([ROW_ID]))
             config = {"memory_limit": SPOOL_MEMORY, "temp_directory": spill}
             with duckdb.connect(config=config) as con:
-                for table in _stored(tree):
+                copied: set[str] = set()  # the SDK's reader is read once; a query may read
+                for table in _stored(tree):  # a table twice (the kept matches do)
                     name = f"{table.db}__{table.name}"
-                    if not con.execute("SELECT 1 FROM duckdb_tables() WHERE table_name = ?",
-                                       [name]).fetchall():  # fmt: skip
-                        # copied once: the SDK's reader is read once, and a query may
-                        # read a table twice (the kept matches do)
+                    if name not in copied:
+                        copied.add(name)
                         live = self._table(tx, table.db, table.name)
                         if live is None:
                             raise EngineError(
