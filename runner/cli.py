@@ -339,13 +339,14 @@ def _run(args: argparse.Namespace) -> int:
         raise ParameterError("--format parquet needs --output FILE")
     stack = _stack(args)
     engine = engine_for(args.engine, stack)
+    arrow = args.format == "parquet"  # text needs no Arrow (runner/rows.py)
     if args.all:
         for query in analytics(stack.project_dir):
-            result = engine.run(query, with_stack_defaults(query, stack, {}))
+            result = engine.run(query, with_stack_defaults(query, stack, {}), arrow=arrow)
             write_result(result, args.format, _numbered(args.output, query.name))
         return 0
     query, params = prepare(args.query, stack, args.param)
-    write_result(engine.run(query, params), args.format, args.output)
+    write_result(engine.run(query, params, arrow=arrow), args.format, args.output)
     return 0
 
 
@@ -433,7 +434,8 @@ def _awaiting_followup(stack: StackConfig) -> None:
         return
     query = Query.load(stack.project_dir / ANALYTICS_DIR / "bursts_awaiting_followup.sql")
     try:
-        result = engine_for("duckdb", stack).run(query, with_stack_defaults(query, stack, {}))
+        params = with_stack_defaults(query, stack, {})
+        result = engine_for("duckdb", stack).run(query, params, arrow=False)
     except VastobsError as exc:  # an extra beside the storage check: never its exit code
         print(f"bursts awaiting follow-up: not available ({exc})", file=sys.stderr)
         return

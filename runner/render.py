@@ -9,7 +9,6 @@ module queries, loads or loops (``runner/watch.py`` holds the monitor's loop).
 from __future__ import annotations
 
 import datetime as dt
-import io
 import json
 import sys
 from pathlib import Path
@@ -20,9 +19,8 @@ from vastobs.units import format_size
 
 # Each printer imports what it draws with (rich, pyarrow's writers, the monitor's types)
 # when called, so a command pays only for its own output: `run --format csv` never loads
-# rich, nor the monitor (3-4 ms of dataclasses).
+# rich, nor the monitor (3-4 ms of dataclasses), nor Arrow for a few hundred rows.
 if TYPE_CHECKING:
-    import pyarrow as pa
     from rich.console import Console
     from rich.table import Table
 
@@ -33,6 +31,7 @@ if TYPE_CHECKING:
     from runner.monitor import Status, StreamStatus
     from runner.query import Query
     from runner.result import Result
+    from runner.rows import Rows
 
 FORMATS = ("table", "csv", "json", "parquet")
 LEVEL_STYLE = {  # by runner.monitor.Level's names
@@ -74,38 +73,35 @@ def write_result(result: Result, fmt: str, output: Path | None) -> None:
 def result_text(result: Result, fmt: str) -> str:
     """A result as ``table`` (rich, 50 rows), ``csv`` or ``json``, with its provenance."""
     provenance = result.provenance.as_dict()
+    rows = result.rows
     if fmt == "json":
-        rows = result.table.to_pylist()
-        return json.dumps({"provenance": provenance, "rows": rows}, default=str, indent=2) + "\n"
+        records = rows.dicts()
+        return json.dumps({"provenance": provenance, "rows": records}, default=str, indent=2) + "\n"
     if fmt == "csv":
-        import pyarrow.csv as pacsv
-
-        buffer = io.BytesIO()
-        pacsv.write_csv(result.table, buffer)
-        return f"# provenance: {json.dumps(provenance)}\n" + buffer.getvalue().decode()
+        return f"# provenance: {json.dumps(provenance)}\n" + rows.csv()
     out = console()
     with out.capture() as captured:
-        out.print(_rich_table(result.table, result.provenance.query))
+        out.print(_rich_table(rows, result.provenance.query))
         p = result.provenance
         out.print(
             f"[dim]{p.query} v{p.version} sha256:{p.sha256[:12]} on {p.engine}, "
-            f"{result.table.num_rows} rows in {p.elapsed_seconds * 1000:.1f} ms, "
+            f"{rows.num_rows} rows in {p.elapsed_seconds * 1000:.1f} ms, "
             f"params {provenance['params']}[/dim]"
         )
     return captured.get()
 
 
-def _rich_table(table: pa.Table, title: str, limit: int = 50) -> Table:
+def _rich_table(rows: Rows, title: str, limit: int = 50) -> Table:
     from rich.table import Table
 
     shown = Table(title=title)
-    for name in table.column_names:
+    for name in rows.names:
         shown.add_column(name, no_wrap=True)
-    for row in table.slice(0, limit).to_pylist():
-        shown.add_row(*(_cell(v) for v in row.values()))
-    if table.num_rows > limit:
+    for row in rows.records(limit):
+        shown.add_row(*(_cell(v) for v in row))
+    if rows.num_rows > limit:
         shown.caption = (
-            f"first {limit} of {table.num_rows} rows (use --format csv|json|parquet for all)"
+            f"first {limit} of {rows.num_rows} rows (use --format csv|json|parquet for all)"
         )
     return shown
 

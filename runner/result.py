@@ -1,12 +1,16 @@
-"""``Result``: rows as Arrow plus the provenance every answer carries."""
+"""``Result``: a query's rows plus the provenance every answer carries."""
 
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Any
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
 
-import pyarrow as pa
+from runner.rows import Rows
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 
 @dataclass(frozen=True)
@@ -33,8 +37,13 @@ class Provenance:
 
 @dataclass(frozen=True)
 class Result:
-    table: pa.Table
+    rows: Rows  # as Python values where the caller asked for text (runner/rows.py)
     provenance: Provenance
+
+    @cached_property
+    def table(self) -> pa.Table:
+        """Every row as Arrow."""
+        return self.rows.arrow()
 
 
 def _jsonable(value: Any) -> Any:

@@ -158,11 +158,13 @@ SELECTIVE = (
 
 @pytest.mark.parametrize("argv", SELECTIVE, ids=lambda argv: argv[0])
 @pytest.mark.parametrize("fmt", ["csv", "table"])
-def test_a_selective_run_loads_no_astropy(project: Path, argv: tuple[str, ...], fmt: str) -> None:
+def test_a_selective_run_loads_no_astropy_or_arrow(
+    project: Path, argv: tuple[str, ...], fmt: str
+) -> None:
     """A cone's HEALPix ranges come from cdshealpix's core, without its astropy layer;
-    a CSV result needs no rich."""
+    rows printed as text need no Arrow (runner/rows.py), and a CSV result no rich."""
     loaded = _loaded(project, "run", *argv, "--format", fmt)
-    assert loaded & NEVER_FOR_A_QUERY == set()
+    assert loaded & (NEVER_FOR_A_QUERY | {"pyarrow"}) == set()
     assert "duckdb" in loaded  # the command did run a query
     if fmt == "csv":
         assert "rich" not in loaded
@@ -177,7 +179,7 @@ def test_a_second_run_loads_no_sqlglot(project: Path, argv: tuple[str, ...]) -> 
     first, cold = _command(project, "run", *argv, "--format", "csv")
     second, warm = _command(project, "run", *argv, "--format", "csv")
     assert {"sqlglot", "yaml"} <= first
-    assert second & {"sqlglot", "yaml", *NEVER_FOR_A_QUERY} == set()
+    assert second & {"sqlglot", "yaml", "pyarrow", *NEVER_FOR_A_QUERY} == set()
     assert "duckdb" in second and "rich" not in second
     assert cold[0].startswith("# provenance: ") and len(cold) > 2  # a header and rows
     assert warm[1:] == cold[1:]  # the provenance line differs in its times only

@@ -513,7 +513,7 @@ class _Reader:
     def kinds(self, raw: Mapping[str, Any], key: str, expected: str) -> tuple[KindTable, ...]:
         """``{kind: table}``, ``{kind: {table, columns}}`` or ``[kind, ...]``; which kinds
         exist is checked across files, in :func:`_check_across_keys`."""
-        from vastobs.ddl import ARROW_TYPES  # pyarrow: only for a stack that lists kinds
+        from vastobs.ddl import TYPES
 
         value = raw.get(_leaf(key)) or {}
         if isinstance(value, list | tuple):
@@ -547,8 +547,8 @@ class _Reader:
                 if not isinstance(column, str) or not _NAME.match(column):
                     raise self.fail(where, column, "a lower-case column name")
                 upper = str(type_sql).strip().upper()
-                if upper not in ARROW_TYPES:
-                    raise self.fail(where, type_sql, f"one of {', '.join(ARROW_TYPES)}")
+                if upper not in TYPES:
+                    raise self.fail(where, type_sql, f"one of {', '.join(TYPES)}")
                 typed.append((column, upper))
             result.append(KindTable(kind, table, tuple(typed)))
         return tuple(result)

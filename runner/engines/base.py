@@ -1,4 +1,4 @@
-"""``Engine``: compile a query file for a dialect, bind values, return Arrow."""
+"""``Engine``: compile a query file for a dialect, bind values, return rows."""
 
 from __future__ import annotations
 
@@ -11,18 +11,18 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
-import pyarrow as pa
-
 from runner.catalog import Catalog, TableMap
 from runner.param_types import PARAM_TYPES
 from runner.query import SOURCE_DIALECT, Query
 from runner.result import Provenance, Result
+from runner.rows import Rows
 from vastobs.compile_cache import CompileCache
 from vastobs.errors import EngineError, SqlFileError
 
 # sqlglot (and the macros built on it) load when a query is compiled: a run whose
 # compiled SQL is on disk (``compile_cache``) never needs them.
 if TYPE_CHECKING:
+    import pyarrow as pa
     from sqlglot import exp
 
 _MARKER = "vastobs_param_"
@@ -304,14 +304,18 @@ class Engine(ABC):
                 table.replace(mapped)
         return tree
 
-    def run(self, query: Query, params: dict[str, Any] | None = None) -> Result:
+    def run(
+        self, query: Query, params: dict[str, Any] | None = None, *, arrow: bool = True
+    ) -> Result:
+        """The query's rows; as Python values where ``arrow`` is false and the engine can
+        (runner/rows.py: a few hundred rows to print need no Arrow)."""
         values = query.bind(params or {})
         selection = self.selection(query, values)
         values = {**values, **selection}  # the provenance names the observatories read
         compiled = self.compiled(query, selection)
         started = dt.datetime.now(dt.UTC)
         clock = time.perf_counter()
-        table = self._run(compiled, lambda order: query.values_for(order, values))
+        rows = self._run(compiled, lambda order: query.values_for(order, values), arrow)
         provenance = Provenance(
             query=query.name,
             version=query.version,
@@ -321,7 +325,7 @@ class Engine(ABC):
             started_at=started,
             elapsed_seconds=time.perf_counter() - clock,
         )
-        return Result(table, provenance)
+        return Result(rows, provenance)
 
     def explain(self, query: Query, params: dict[str, Any] | None = None) -> str:
         values = query.bind(params or {})
@@ -330,9 +334,10 @@ class Engine(ABC):
         plan = self._explain(compiled.sql, query.values_for(compiled.order, values))
         return "\n".join(str(v) for row in plan.to_pylist() for v in row.values())
 
-    def _run(self, compiled: Compiled, bind: Callable[[list[str]], list[Any]]) -> pa.Table:
-        """The query whole; ``bind`` gives the values for a statement's marker names."""
-        return self._execute(compiled.sql, bind(compiled.order))
+    def _run(self, compiled: Compiled, bind: Callable[[list[str]], list[Any]], arrow: bool) -> Rows:
+        """The query whole; ``bind`` gives the values for a statement's marker names.
+        (An engine fetches Python values, where ``arrow`` is false, only if it can.)"""
+        return Rows.of(self._execute(compiled.sql, bind(compiled.order)))
 
     def _explain(self, sql: str, values: list[Any]) -> pa.Table:
         return self._execute(f"EXPLAIN {sql}", values)

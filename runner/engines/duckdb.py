@@ -8,15 +8,16 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import duckdb
-import pyarrow as pa
 
 from runner.catalog import Catalog
 from runner.engines.base import SOURCE_DIALECT, Compiled, Engine
 from runner.query import Query
+from runner.rows import HEAD_ROWS, Rows, printable
 from vastobs.backends.filelock import READ_WAIT_SECONDS, open_duckdb
 from vastobs.errors import SqlFileError
 
 if TYPE_CHECKING:  # sqlglot loads to compile: a run whose SQL is cached never does
+    import pyarrow as pa
     from sqlglot import exp
 
 Connect = Callable[[], duckdb.DuckDBPyConnection]
@@ -99,9 +100,9 @@ class DuckDBEngine(Engine):
         return tree
 
     def _execute(self, sql: str, values: list[Any]) -> pa.Table:
-        return self._run(Compiled(sql, []), lambda order: values)
+        return self._run(Compiled(sql, []), lambda order: values, arrow=True).arrow()
 
-    def _run(self, compiled: Compiled, bind: Callable[[list[str]], list[Any]]) -> pa.Table:
+    def _run(self, compiled: Compiled, bind: Callable[[list[str]], list[Any]], arrow: bool) -> Rows:
         """The query, or without its coarse sky cells when its probe finds no wide circle.
 
         Probe and query read the same state: one read-only connection holds the
@@ -118,13 +119,7 @@ class DuckDBEngine(Engine):
                     found = con.execute(self._parsed(con, probe), bind(probe_order)).fetchone()
                     if not (found and found[0]):
                         sql, order = compiled.narrow
-                result = con.execute(self._parsed(con, sql), bind(order))
-                # ``con.sql(sql, params=...)`` would bind and plan the query once to
-                # build a relation and again to run it (~2.5 ms for a cone search).
-                # The extra copy of the rows DuckDB warns of here costs less.
-                with warnings.catch_warnings():
-                    warnings.filterwarnings("ignore", _EXTRA_COPY, UserWarning)
-                    return result.to_arrow_table()
+                return _fetch(con.execute(self._parsed(con, sql), bind(order)), arrow)
         except duckdb.Error as exc:
             raise self._fail(str(exc).splitlines()[0]) from exc
 
@@ -140,3 +135,22 @@ class DuckDBEngine(Engine):
             statements = con.extract_statements(sql)
             cache[sql] = statements[0] if len(statements) == 1 else sql
         return cache[sql]
+
+
+def _fetch(result: duckdb.DuckDBPyConnection, arrow: bool) -> Rows:
+    """The first ``HEAD_ROWS`` rows as Python values unless ``arrow`` (or a column's type
+    has no printer), the rest as Arrow (runner/rows.py)."""
+    names = tuple(d[0] for d in result.description)
+    types = tuple(str(d[1]) for d in result.description)
+    head: list[tuple[Any, ...]] = []
+    if not arrow and all(printable(t) for t in types):
+        head = result.fetchmany(HEAD_ROWS)
+        if len(head) < HEAD_ROWS:
+            return Rows(names, types, head)
+    # ``con.sql(sql, params=...)`` would bind and plan the query once to build a
+    # relation and again to run it (~2.5 ms for a cone search). The extra copy of the
+    # rows DuckDB warns of here costs less.
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", _EXTRA_COPY, UserWarning)
+        tail = result.to_arrow_table()
+    return Rows(names, types, head, tail) if head else Rows.of(tail)

@@ -25,7 +25,8 @@ from runner.catalog import Catalog, TableMap
 from runner.engines.base import Compiled, Engine
 from runner.engines.final_sort import sort_rows
 from runner.query import Query
-from vastobs.ddl import ARROW_TYPES
+from runner.rows import Rows
+from vastobs.ddl import TYPES, arrow_type
 
 # A new connection per statement, called with ``session_properties=`` (none only to ask
 # which connector a catalog has).
@@ -52,7 +53,7 @@ VAST_SESSION = {
 # all-NULL columns keep their types: the DDL's map, plus CHAR, which results may have
 # (a CAST) and tables may not. ``varchar(n)`` and ``char(n)`` are looked up without n.
 _ARROW_TYPES: dict[str, pa.DataType] = {
-    **{trino_type.lower(): arrow for trino_type, arrow in ARROW_TYPES.items()},
+    **{trino_type.lower(): arrow_type(trino_type) for trino_type in TYPES},
     "char": pa.string(),
 }
 
@@ -115,15 +116,16 @@ class TrinoEngine(Engine):
 
         return tree.transform(split, copy=False)
 
-    def _run(self, compiled: Compiled, bind: Callable[[list[str]], list[Any]]) -> pa.Table:
+    def _run(self, compiled: Compiled, bind: Callable[[list[str]], list[Any]], arrow: bool) -> Rows:
         """The query without its final ORDER BY where it has one the rows can be sorted by
-        here; as written where Arrow cannot order a key's type."""
+        here; as written where Arrow cannot order a key's type. As Arrow always: the
+        client's rows become Arrow to be typed and sorted."""
         if compiled.unsorted is not None:
             sql, order = compiled.unsorted
             rows = sort_rows(self._execute(sql, bind(order)), compiled.sort)
             if rows is not None:
-                return rows
-        return super()._run(compiled, bind)
+                return Rows.of(rows)
+        return super()._run(compiled, bind, arrow)
 
     def session_properties(self, connector: str | None) -> dict[str, str]:
         """What every query sends when ``catalog_name``'s connector is ``connector``."""

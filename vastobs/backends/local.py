@@ -320,14 +320,15 @@ def _has_rows(database: Path) -> bool:
 def _field(column: Record) -> pa.Field:
     import pyarrow as pa
 
-    from vastobs.ddl import ARROW_BY_NAME
+    from vastobs.ddl import TYPES, arrow_type
 
+    by_name = {str(arrow_type(t)): arrow_type(t) for t in TYPES}  # as the VMS spec names them
     name = column["field"]["column_type"]
-    if name not in ARROW_BY_NAME:
+    if name not in by_name:
         raise BackendError(
-            f"column {column['name']}: type {name} is not one of {', '.join(ARROW_BY_NAME)}"
+            f"column {column['name']}: type {name} is not one of {', '.join(by_name)}"
         )
-    return pa.field(column["name"], ARROW_BY_NAME[name])
+    return pa.field(column["name"], by_name[name])
 
 
 def _ident(name: str) -> str:
