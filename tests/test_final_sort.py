@@ -1,5 +1,5 @@
-"""The final ORDER BY the engines do on the rows (runner/engines/final_sort.py): which
-ones they take out of the SQL, and that Arrow orders rows as Trino and DuckDB do."""
+"""The final ORDER BY the Trino engine does on the rows (runner/engines/final_sort.py):
+which ones it takes out of the SQL, and that Arrow orders rows as Trino does."""
 
 from __future__ import annotations
 
@@ -11,10 +11,9 @@ import pytest
 import sqlglot
 
 from devtools.trino_server import TrinoServer
-from runner.engines import DuckDBEngine, TrinoEngine
+from runner.engines import TrinoEngine
 from runner.engines.final_sort import sort_rows, take_final_sort
 from runner.query import Query
-from runner.rows import Rows
 
 TAKEN = [
     # (statement, output columns sorted by)
@@ -123,31 +122,3 @@ def test_trino_runs_it_unsorted_and_the_rows_come_as_its_order_by_gives_them(
         .to_pylist()
     )
     assert any("ORDER BY" not in q for q in ran), ran  # the run: no ORDER BY sent
-
-
-def test_duckdb_sorts_as_arrow_when_it_fetches_arrow(tmp_path: Path) -> None:
-    """The DuckDB engine runs a query fetched as Arrow without its final ORDER BY and
-    sorts the rows; fetched as Python values (a CLI run) the SQL sorts them. Both come
-    in DuckDB's own order."""
-    path = tmp_path / "ordered.sql"
-    path.write_text(
-        "-- name: ordered\n-- version: 1\n"
-        "SELECT name, value\n"
-        "FROM (VALUES ('b', 2e0), ('a', 'nan'::DOUBLE), (NULL, 1e0), ('a', 1e0), ('B', NULL),\n"
-        "    ('é', 0e0), ('a', '-inf'::DOUBLE)) AS t(name, value)\n"
-        "ORDER BY name, value\n"
-    )
-    engine = DuckDBEngine.for_file(None)
-    query = Query.load(path)
-    compiled = engine.compiled(query, {})
-    assert compiled.unsorted is not None and compiled.sort == (0, 1)
-
-    def pairs(rows: Rows) -> list[tuple[str | None, str]]:
-        return [(name, repr(value)) for name, value in rows.records()]  # NaN equal to NaN
-
-    by_arrow, by_sql = (engine.run(query, arrow=arrow).rows for arrow in (True, False))
-    assert by_arrow.types == () and by_sql.head  # one sorted by Arrow, one by the SQL
-    assert pairs(by_arrow) == pairs(by_sql) == [
-        ("B", "None"), ("a", "-inf"), ("a", "1.0"), ("a", "nan"), ("b", "2.0"), ("é", "0.0"),
-        (None, "1.0"),
-    ]  # fmt: skip

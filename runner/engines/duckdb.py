@@ -11,7 +11,6 @@ import duckdb
 
 from runner.catalog import Catalog
 from runner.engines.base import SOURCE_DIALECT, Compiled, Engine
-from runner.engines.final_sort import sort_rows
 from runner.query import Query
 from runner.rows import HEAD_ROWS, Rows, printable
 from vastobs.backends.filelock import READ_WAIT_SECONDS, open_duckdb
@@ -45,10 +44,6 @@ class DuckDBEngine(Engine):
     name = "duckdb"
     dialect = "duckdb"
     probes_wide_circles = True
-    # Arrow sorts a selective result's few hundred rows in less time than DuckDB takes to
-    # plan the sort (runner/engines/final_sort.py). Rows fetched as Python values keep
-    # the SQL's ORDER BY: sorting them here would need Arrow.
-    sorts_rows = True
     _connect: Connect
 
     @classmethod
@@ -108,8 +103,7 @@ class DuckDBEngine(Engine):
         return self._run(Compiled(sql, []), lambda order: values, arrow=True).arrow()
 
     def _run(self, compiled: Compiled, bind: Callable[[list[str]], list[Any]], arrow: bool) -> Rows:
-        """The query, or without its coarse sky cells when its probe finds no wide circle;
-        without its final ORDER BY where Arrow sorts the rows (``sorts_rows``).
+        """The query, or without its coarse sky cells when its probe finds no wide circle.
 
         Probe and query read the same state: one read-only connection holds the
         file, and a writer commits only when no reader holds it
@@ -125,12 +119,6 @@ class DuckDBEngine(Engine):
                     found = con.execute(self._parsed(con, probe), bind(probe_order)).fetchone()
                     if not (found and found[0]):
                         sql, order = compiled.narrow
-                if arrow and compiled.unsorted is not None and sql == compiled.sql:
-                    unsorted, unsorted_order = compiled.unsorted
-                    result = con.execute(self._parsed(con, unsorted), bind(unsorted_order))
-                    ordered = sort_rows(_fetch(result, arrow).arrow(), compiled.sort)
-                    if ordered is not None:
-                        return Rows.of(ordered)
                 return _fetch(con.execute(self._parsed(con, sql), bind(order)), arrow)
         except duckdb.Error as exc:
             raise self._fail(str(exc).splitlines()[0]) from exc

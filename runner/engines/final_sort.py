@@ -1,4 +1,4 @@
-"""A query's final ORDER BY, done by the runner on the rows instead of by the engine.
+"""A query's final ORDER BY, done by the runner on the rows instead of by Trino.
 
 On Trino a final ``ORDER BY`` costs a stage: the scan stage's tasks send their
 rows to one more task that sorts them, and only that task answers the
@@ -13,20 +13,15 @@ compares varchar byte by byte), and a stable sort. Only an ORDER BY every key of
 which is ascending with nulls last and names one output column is taken out;
 anything else (DESC, NULLS FIRST, an expression, a LIMIT, a ``*`` in the
 output) stays in the SQL.
-
-DuckDB's ``ORDER BY`` orders as Trino's does (its default collation compares
-bytes; NaN after every number; nulls last), and for a few hundred rows it
-takes longer to plan than Arrow takes to sort them (0.2-0.3 ms of a cone
-search's 4 ms): the DuckDB engine sorts the rows too, when it fetches them as
-Arrow.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+import pyarrow as pa
+
 if TYPE_CHECKING:
-    import pyarrow as pa
     from sqlglot import exp
 
 
@@ -85,7 +80,6 @@ def _output_position(key: exp.Expression, outputs: list[exp.Expression]) -> int 
 def sort_rows(table: pa.Table, keys: tuple[int, ...]) -> pa.Table | None:
     """The rows in the order of the columns ``keys``; None where Arrow cannot order a
     key's type (lists, maps, structs), for the caller to let Trino sort instead."""
-    import pyarrow as pa
     import pyarrow.compute as pc
 
     columns = [table.column(i) for i in keys]
