@@ -220,3 +220,11 @@ def test_vastdb_refills_them_after_each_load(tmp_path: Path) -> None:
         ("2CXO J202403.8+335201", "V404CYG"),
         ("2CXO J202503.8+335201", "S2"),
     ]
+
+
+def test_a_declared_table_the_database_lacks_says_to_run_pulumi_up(database: Path) -> None:
+    """A stack upgraded to keep sky.matches, over a database `pulumi up` has not created
+    it in: one line that says what to do, not DuckDB's alone."""
+    _sql(database, "DROP TABLE sky.matches")
+    with pytest.raises(EngineError, match=r"matches does not exist.*`pulumi up` creates"):
+        _answer(database, CATALOG, {})

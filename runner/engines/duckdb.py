@@ -22,6 +22,7 @@ if TYPE_CHECKING:  # sqlglot loads to compile: a run whose SQL is cached never d
 
 Connect = Callable[[], duckdb.DuckDBPyConnection]
 _EXTRA_COPY = "Arrow output on a DB-API result"
+_NOT_CREATED = "(the stack declares it; `pulumi up` creates what a stack declares)"
 
 
 def _streams(query: exp.Expression) -> bool:
@@ -121,7 +122,12 @@ class DuckDBEngine(Engine):
                         sql, order = compiled.narrow
                 return _fetch(con.execute(self._parsed(con, sql), bind(order)), arrow)
         except duckdb.Error as exc:
-            raise self._fail(str(exc).splitlines()[0]) from exc
+            first = str(exc).splitlines()[0]
+            if isinstance(exc, duckdb.CatalogException) and "Table with name" in first:
+                # Compiling refused every table the stack does not declare: one missing
+                # here is declared, not created yet (a stack upgraded without `pulumi up`).
+                first = f"{first} {_NOT_CREATED}"
+            raise self._fail(first) from exc
 
     def _parsed(self, con: duckdb.DuckDBPyConnection, sql: str) -> duckdb.Statement | str:
         """DuckDB's parse of ``sql``, kept like the compiled text: DuckDB 2.0's PEG parser
