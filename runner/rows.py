@@ -7,8 +7,8 @@ fetches DuckDB's Python values (``head``) and writes them the way Arrow's CSV
 writer does, byte for byte. Past ``HEAD_ROWS`` rows the engine hands the rest
 over as Arrow (``tail``), which writes millions of rows far faster than Python.
 
-Only the column types ``_ARROW`` names go through Python; a result with any other
-type (lists, structs, intervals) is fetched as Arrow whole.
+Only the column types ``_FORMATS`` names, and decimals, go through Python; a
+result with any other type (lists, structs, intervals) is fetched as Arrow whole.
 """
 
 from __future__ import annotations
@@ -23,6 +23,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
+from vastobs.ddl import arrow_type
+
 if TYPE_CHECKING:
     import pyarrow as pa
 
@@ -30,37 +32,27 @@ if TYPE_CHECKING:
 # less than `import pyarrow` takes (73 ms); past them Arrow is the faster way.
 HEAD_ROWS = 5_000
 
-# DuckDB's type (as ``cursor.description`` names it) -> the pyarrow factory, and its
-# arguments, of the Arrow type DuckDB gives it (the session's time zone is UTC).
-_ARROW: dict[str, tuple[str, ...]] = {
-    "BOOLEAN": ("bool_",),
-    "TINYINT": ("int8",),
-    "SMALLINT": ("int16",),
-    "INTEGER": ("int32",),
-    "BIGINT": ("int64",),
-    "FLOAT": ("float32",),
-    "DOUBLE": ("float64",),
-    "VARCHAR": ("string",),
-    "DATE": ("date32",),
-    "TIMESTAMP": ("timestamp", "us"),
-    "TIMESTAMP WITH TIME ZONE": ("timestamp", "us", "UTC"),
-}
+# DuckDB's names (``cursor.description``) for the column types of vastobs/ddl.py that it
+# spells otherwise; the others are spelt alike.
+_AS_TRINO = {"FLOAT": "REAL", "TIMESTAMP": "TIMESTAMP(6)"}
 _DECIMAL = re.compile(r"DECIMAL\((\d+),(\d+)\)")
 
 
 def printable(type_name: str) -> bool:
     """Whether a column of this DuckDB type can be fetched as Python values and printed."""
-    return type_name in _ARROW or _DECIMAL.fullmatch(type_name) is not None
+    return type_name in _FORMATS or _DECIMAL.fullmatch(type_name) is not None
 
 
 def _arrow_type(type_name: str) -> pa.DataType:
+    """The Arrow type DuckDB gives a printable column (the session's time zone is UTC)."""
     import pyarrow as pa
 
     decimal = _DECIMAL.fullmatch(type_name)
     if decimal:
         return pa.decimal128(int(decimal[1]), int(decimal[2]))
-    factory, *args = _ARROW[type_name]
-    return getattr(pa, factory)(*args)
+    if type_name == "TIMESTAMP WITH TIME ZONE":
+        return pa.timestamp("us", "UTC")
+    return arrow_type(_AS_TRINO.get(type_name, type_name))
 
 
 @dataclass(frozen=True)

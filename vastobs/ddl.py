@@ -9,6 +9,7 @@ Trino DDL.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -43,12 +44,17 @@ that checking a stack's column types does not import pyarrow (73 ms of a CLI run
 TYPES = tuple(_ARROW)  # the column types a table may have
 
 
-def arrow_type(type_sql: str) -> pa.DataType:
-    """The Arrow type of a Trino column type in ``TYPES``."""
+@functools.cache
+def arrow_types() -> dict[str, pa.DataType]:
+    """``TYPES`` -> their Arrow types, made on first use (pyarrow loads then)."""
     import pyarrow as pa
 
-    factory, *args = _ARROW[type_sql]
-    return getattr(pa, factory)(*args)
+    return {name: getattr(pa, factory)(*args) for name, (factory, *args) in _ARROW.items()}
+
+
+def arrow_type(type_sql: str) -> pa.DataType:
+    """The Arrow type of a Trino column type in ``TYPES``."""
+    return arrow_types()[type_sql]
 
 
 @dataclass(frozen=True)

@@ -26,7 +26,7 @@ from runner.engines.base import Compiled, Engine
 from runner.engines.final_sort import sort_rows
 from runner.query import Query
 from runner.rows import Rows
-from vastobs.ddl import TYPES, arrow_type
+from vastobs.ddl import arrow_types
 
 # A new connection per statement, called with ``session_properties=`` (none only to ask
 # which connector a catalog has).
@@ -53,7 +53,7 @@ VAST_SESSION = {
 # all-NULL columns keep their types: the DDL's map, plus CHAR, which results may have
 # (a CAST) and tables may not. ``varchar(n)`` and ``char(n)`` are looked up without n.
 _ARROW_TYPES: dict[str, pa.DataType] = {
-    **{trino_type.lower(): arrow_type(trino_type) for trino_type in TYPES},
+    **{trino_type.lower(): arrow for trino_type, arrow in arrow_types().items()},
     "char": pa.string(),
 }
 

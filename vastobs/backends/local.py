@@ -320,9 +320,9 @@ def _has_rows(database: Path) -> bool:
 def _field(column: Record) -> pa.Field:
     import pyarrow as pa
 
-    from vastobs.ddl import TYPES, arrow_type
+    from vastobs.ddl import arrow_types
 
-    by_name = {str(arrow_type(t)): arrow_type(t) for t in TYPES}  # as the VMS spec names them
+    by_name = {str(t): t for t in arrow_types().values()}  # as the VMS spec names them
     name = column["field"]["column_type"]
     if name not in by_name:
         raise BackendError(
