@@ -14,6 +14,7 @@ from __future__ import annotations
 import collections
 import datetime as dt
 import json
+import os
 import statistics
 import subprocess
 import tempfile
@@ -225,11 +226,19 @@ def cone_peers(db: sc.Database, repeats: int, python: Path, workdir: Path) -> di
 
         return call
 
+    load_before = os.getloadavg()[0]
     rounds = interleaved(
         {"cone": with_cpu("cone", lambda: engine.run(query, params)),
          "floor": with_cpu("floor", lambda: engine.run(floor_query, floor_params))},
         max(repeats, CONE_ROUNDS), warmup=CONE_WARMUP,
     )  # fmt: skip
+    # The machine's 1-minute load average on each side of the rounds: a ms-scale margin
+    # grows with the other processes competing for the cores (docs/benchmarks.md).
+    load = {
+        "before": round(load_before, 1),
+        "after": round(os.getloadavg()[0], 1),
+        "cores": os.cpu_count(),
+    }
     (timing, result), (floor, floor_result) = rounds["cone"], rounds["floor"]
     cpu_ms, floor_cpu = (statistics.mean(cpu[name][CONE_WARMUP:]) for name in ("cone", "floor"))
     con.close()
@@ -244,7 +253,7 @@ def cone_peers(db: sc.Database, repeats: int, python: Path, workdir: Path) -> di
         peers[tool] = _peer_row(out, compare(mine, cone_rows(out["answer"], "time_us")))
     return {"scenario": "cone_search", "rows": db.rows["swift.measurements"], "radius_arcsec": params["radius_arcsec"],
             "project": {"timing": timing.as_dict(), "cpu_ms": round(cpu_ms, 1), "answer_rows": result.table.num_rows},
-            "floor": {"timing": floor.as_dict(), "cpu_ms": round(floor_cpu, 1), "answer_rows": floor_result.table.num_rows, "cell": cell},
+            "floor": {"timing": floor.as_dict(), "cpu_ms": round(floor_cpu, 1), "answer_rows": floor_result.table.num_rows, "cell": cell, "load": load},
             "peers": peers}  # fmt: skip
 
 

@@ -395,7 +395,9 @@ def peers_lines(peers: dict[str, Any]) -> list[str]:
            "matched name) or rows (observatory, name, time) against the tool's, as multisets. "
            "*CPU ms*: the process's CPU time (every thread) per timed call; on a shared "
            "machine the wall time swings with other load, the CPU time far less. The verdicts "
-           "use the wall time.",
+           "use the wall time; the cone's gives the machine's 1-minute load average on each "
+           "side of its rounds, since its margin over the floor grows with the processes "
+           "competing for the cores.",
            "", "| scenario | rows | tool | read s | set-up s | query ms | CPU ms | peer / project | answer rows | same answer | peak RSS MB |",
            "|---|---|---|---|---|---|---|---|---|---|---|"]  # fmt: skip
     verdicts = []
@@ -438,8 +440,16 @@ def peer_verdict(s: dict[str, Any]) -> str:
     else:
         ratio = s["peers"]["lsdb"]["timing"]["median_ms"] / mine
         over = mine - s["floor"]["timing"]["median_ms"]
+        margin = f"{over:+.1f} ms"
+        load = s["floor"].get("load")  # a ms-scale margin grows with other processes' load
+        if load:
+            margin += (
+                f"; load average {load['before']:g} to {load['after']:g} on {load['cores']} cores"
+            )
+            if max(load["before"], load["after"]) > load["cores"]:
+                margin += ", busier than its cores"
         target = (f">= {want:.0f}x LSDB ({ratio:.1f}x) and within {FLOOR_SLACK_MS:g} ms of the "
-                  f"floor ({over:+.1f} ms)")  # fmt: skip
+                  f"floor ({margin})")  # fmt: skip
         if ratio < want:
             missed.append(f"{ratio:.1f}x LSDB")
         if over > FLOOR_SLACK_MS:

@@ -54,6 +54,15 @@ def testpeer_verdicts_name_what_missed() -> None:
     differs = _scenario("cone_search", 9.0, {"lsdb": 110.0}, floor=8.0)
     differs["peers"]["lsdb"]["agreement"]["same"] = False
     assert peer_verdict(differs).endswith("**missed**: answers differ.")
+    # The load average shows beside the margin, and a busy machine is named, verdict unchanged.
+    quiet = _scenario("cone_search", 9.0, {"lsdb": 110.0}, floor=8.0)
+    quiet["floor"]["load"] = {"before": 0.8, "after": 1.2, "cores": 2}
+    assert peer_verdict(quiet).endswith("(+1.0 ms; load average 0.8 to 1.2 on 2 cores): met.")
+    quiet["floor"]["load"]["after"] = 3.5
+    busy = peer_verdict(quiet)
+    assert busy.endswith(
+        "(+1.0 ms; load average 0.8 to 3.5 on 2 cores, busier than its cores): met."
+    )
 
 
 @pytest.fixture(scope="module")
