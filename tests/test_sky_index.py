@@ -116,6 +116,23 @@ def test_queries_answer_the_same_from_the_index_as_from_the_tables(
     assert observatories == (set(chosen) if chosen else {"swift", "chandra", "nustar"})
 
 
+def test_duckdb_reads_the_index_as_its_table_with_the_observatories_in_the_where(
+    database: Path,
+) -> None:
+    """Not through the kind's subquery of every column, which DuckDB binds in each run."""
+    from sqlglot import exp, parse_one
+
+    engine = DuckDBEngine.for_file(database, CATALOG)
+    query = Query.load(ANALYTICS / "cone_search.sql")
+    selection = engine.selection(query, query.bind({"observatories": ["chandra", "nustar"]}))
+    tree = parse_one(engine.compiled(query, selection).sql, read="duckdb")
+    (points,) = [t for t in tree.find_all(exp.Table) if t.name == "points"]
+    reader = points.parent.parent
+    assert isinstance(reader, exp.Select) and points.alias == "p"
+    where = reader.args["where"].sql("duckdb")
+    assert "\"p\".\"observatory\" IN ('chandra', 'nustar')" in where and '"p"."hpx"' in where
+
+
 def test_a_second_load_of_the_same_rows_adds_no_point(database: Path, tmp_path: Path) -> None:
     again = write_parquet(tmp_path / "again", {"swift.measurements": _measurements(7)}, CATALOG)
     summary = _load(database, "swift.measurements", again["swift.measurements"], tmp_path)
